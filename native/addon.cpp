@@ -1,0 +1,13 @@
+// Registration only: each op family registers its functions from native/ops/.
+#include <napi.h>
+
+static Napi::Value Version(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), "0.1.0");
+}
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("version", Napi::Function::New(env, Version, "version"));
+  return exports;
+}
+
+NODE_API_MODULE(ctlkit, Init)

@@ -1,0 +1,38 @@
+// Picks a backend by name. `auto`: WebGPU on a hardware adapter, else native, else reference.
+import type { Backend, BackendName } from './backend.js';
+
+export type BackendChoice = BackendName | 'auto';
+
+export async function createBackend(name: BackendChoice, opts: { quiet?: boolean } = {}): Promise<Backend> {
+  switch (name) {
+    case 'reference': {
+      const { createReferenceBackend } = await import('./reference/index.js');
+      return createReferenceBackend();
+    }
+    case 'native': {
+      const { createNativeBackend } = await import('./native/index.js');
+      return createNativeBackend();
+    }
+    case 'webgpu': {
+      const { createWebGPUBackend } = await import('./webgpu/index.js');
+      return createWebGPUBackend();
+    }
+    case 'auto':
+      return createAutoBackend(opts.quiet ?? false);
+    default:
+      throw new Error(`unknown backend '${String(name)}': expected reference, native, webgpu or auto`);
+  }
+}
+
+async function createAutoBackend(quiet: boolean): Promise<Backend> {
+  const { createWebGPUBackend, hasHardwareAdapter } = await import('./webgpu/index.js');
+  if (await hasHardwareAdapter().catch(() => false)) return createWebGPUBackend();
+  try {
+    const { createNativeBackend } = await import('./native/index.js');
+    return await createNativeBackend();
+  } catch (e) {
+    if (!quiet) console.warn(`ctlkit: native backend unavailable (${(e as Error).message}); using the reference backend`);
+    const { createReferenceBackend } = await import('./reference/index.js');
+    return createReferenceBackend();
+  }
+}
