@@ -1,0 +1,71 @@
+// The sweep's inputs and results.json (documented in the README). Names follow the paper's released
+// code (sub_linearity.csv) so results line up with published CSVs.
+
+export type SweepMode = 'interpolate' | 'average' | 'task-arithmetic' | 'negate' | 'coefficients';
+
+/** Metrics of one row at one hook. F = f_ℓ(θ_k), G = Σ_j C[k,j] f_ℓ(θ_j). */
+export interface RowLayerMetrics {
+  /** 1 − |⟨F,G⟩| / (‖F‖‖G‖) over the whole N×D matrix */
+  dist_alpha_int: number;
+  /** ⟨F,G⟩ / ‖G‖² over the whole matrix */
+  coef_alpha_int: number;
+  dist_alpha_int_over_samples_mean: number;
+  /** unbiased (n−1) */
+  dist_alpha_int_over_samples_std: number;
+  coef_alpha_int_over_samples_mean: number;
+  coef_alpha_int_over_samples_std: number;
+  /** mean over samples of the signed cosine ⟨F_n,G_n⟩/(‖F_n‖‖G_n‖) */
+  cos_alpha_int_over_samples_mean: number;
+  /** interpolate mode only: α-model vs A and vs B (F vs f(θ_A), F vs f(θ_B)) */
+  dist_alpha_A?: number;
+  dist_alpha_B?: number;
+  dist_alpha_A_over_samples_mean?: number;
+  dist_alpha_A_over_samples_std?: number;
+  dist_alpha_B_over_samples_mean?: number;
+  dist_alpha_B_over_samples_std?: number;
+}
+
+/** interpolate mode: A vs B, per hook. */
+export interface BaselineMetrics {
+  dist_A_B: number;
+  coef_A_B: number;
+  dist_A_B_over_samples_mean: number;
+  dist_A_B_over_samples_std: number;
+  coef_A_B_over_samples_mean: number;
+  coef_A_B_over_samples_std: number;
+}
+
+export interface SweepRow {
+  coefficients: number[];
+  alpha?: number;
+  lambda?: number;
+  /** mean cross-entropy (natural log) over samples, with labels */
+  loss?: number;
+  accuracy?: number;
+  layers: Record<string, RowLayerMetrics>;
+}
+
+export interface Barrier {
+  /** max_α L(α) − ½(L_A + L_B) */
+  midpoint: number;
+  /** max_α [L(α) − (α L_A + (1−α) L_B)] */
+  weighted: number;
+}
+
+export interface SweepResults {
+  architecture: string;
+  mode: SweepMode;
+  models: string[];
+  layers: string[];
+  samples: number;
+  backend: string;
+  rows: SweepRow[];
+  baseline?: Record<string, BaselineMetrics>;
+  /** interpolate mode with labels; error = 1 − accuracy */
+  barrier?: { loss: Barrier; error: Barrier };
+  /** average mode with labels: per basis model and for the logit ensemble (mean of logits) */
+  ensemble?: { loss: number; accuracy: number };
+  basis?: { loss: number; accuracy: number }[];
+  peak_rss_bytes: number;
+  elapsed_seconds: number;
+}
