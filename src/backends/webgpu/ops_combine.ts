@@ -32,7 +32,8 @@ function checkBasis(op: string, basis: readonly GpuTensor[], shape: readonly num
   });
 }
 
-// compensated sums ≈ float64 accumulation rounded once: default tolerance (usually bit-exact)
+// compensated sums (≈ float64 rounded once where the driver keeps fma/two-sum; float32 on lavapipe):
+// default tolerance
 export async function combine(ctx: GpuContext, basis: readonly GpuTensor[], coeffs: Float64Array, k: number): Promise<GpuTensor[]> {
   checkBasis('combine', basis, null);
   const m = basis.length;

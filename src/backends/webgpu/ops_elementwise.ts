@@ -28,15 +28,15 @@ async function pointwise(
 }
 
 // exact (harness default tolerance)
-export const relu = (ctx: GpuContext, x: GpuTensor) => pointwise(ctx, 'relu', 'relu', x.shape, [x], []);
+export const relu = async (ctx: GpuContext, x: GpuTensor) => pointwise(ctx, 'relu', 'relu', x.shape, [x], []);
 
 // erf: float32 minimax erf (≤ 1e-7 abs, see gelu.wgsl) plus the GPU's exp error: default tolerance.
 // tanh: WGSL's tanh may be computed from exp with a few ulp of error: default tolerance.
-export const gelu = (ctx: GpuContext, x: GpuTensor, approximate: 'erf' | 'tanh') =>
+export const gelu = async (ctx: GpuContext, x: GpuTensor, approximate: 'erf' | 'tanh') =>
   pointwise(ctx, 'gelu', 'gelu', x.shape, [x], [], [], { APPROX_TANH: approximate === 'tanh' });
 
 // exact
-export function add(ctx: GpuContext, a: GpuTensor, b: GpuTensor): Promise<GpuTensor> {
+export async function add(ctx: GpuContext, a: GpuTensor, b: GpuTensor): Promise<GpuTensor> {
   const k = b.shape.length;
   const suffix = a.shape.slice(a.shape.length - k);
   if (k > a.shape.length || !suffix.every((d, i) => d === b.shape[i])) {
@@ -46,7 +46,7 @@ export function add(ctx: GpuContext, a: GpuTensor, b: GpuTensor): Promise<GpuTen
 }
 
 // float32 rounding of one divide and sqrt per element: default tolerance
-export function batchNorm(ctx: GpuContext, x: GpuTensor, mean: GpuTensor, variance: GpuTensor, weight: GpuTensor, bias: GpuTensor, eps: number): Promise<GpuTensor> {
+export async function batchNorm(ctx: GpuContext, x: GpuTensor, mean: GpuTensor, variance: GpuTensor, weight: GpuTensor, bias: GpuTensor, eps: number): Promise<GpuTensor> {
   if (x.shape.length < 2) fail('batchNorm', `x ${shapeStr(x.shape)} needs a channel dim 1`);
   const c = x.shape[1];
   for (const [name, t] of [['mean', mean], ['variance', variance], ['weight', weight], ['bias', bias]] as const) {
@@ -57,7 +57,7 @@ export function batchNorm(ctx: GpuContext, x: GpuTensor, mean: GpuTensor, varian
 }
 
 // exact (a gather)
-export function embedding(ctx: GpuContext, ids: GpuTensor, table: GpuTensor): Promise<GpuTensor> {
+export async function embedding(ctx: GpuContext, ids: GpuTensor, table: GpuTensor): Promise<GpuTensor> {
   if (ids.dtype !== 'int32') fail('embedding', `ids must be int32, got ${ids.dtype}`);
   if (table.shape.length !== 2) fail('embedding', `table ${shapeStr(table.shape)} must be [vocab, dim]`);
   const [vocab, dim] = table.shape;
@@ -71,14 +71,14 @@ export function embedding(ctx: GpuContext, ids: GpuTensor, table: GpuTensor): Pr
 }
 
 // exact
-export function transpose12(ctx: GpuContext, x: GpuTensor): Promise<GpuTensor> {
+export async function transpose12(ctx: GpuContext, x: GpuTensor): Promise<GpuTensor> {
   if (x.shape.length !== 3) fail('transpose12', `x ${shapeStr(x.shape)} must be 3-D`);
   const [a, b, c] = x.shape;
   return pointwise(ctx, 'transpose12', 'transpose12', [a, c, b], [x], [b, c]);
 }
 
 // exact
-export function prependToken(ctx: GpuContext, x: GpuTensor, token: GpuTensor): Promise<GpuTensor> {
+export async function prependToken(ctx: GpuContext, x: GpuTensor, token: GpuTensor): Promise<GpuTensor> {
   if (x.shape.length !== 3) fail('prependToken', `x ${shapeStr(x.shape)} must be [N, T, D]`);
   const [n, t, d] = x.shape;
   if (token.numel !== d) fail('prependToken', `token ${shapeStr(token.shape)} must have D = ${d} elements`);
@@ -86,7 +86,7 @@ export function prependToken(ctx: GpuContext, x: GpuTensor, token: GpuTensor): P
 }
 
 // exact
-export function selectToken(ctx: GpuContext, x: GpuTensor, index: number): Promise<GpuTensor> {
+export async function selectToken(ctx: GpuContext, x: GpuTensor, index: number): Promise<GpuTensor> {
   if (x.shape.length !== 3) fail('selectToken', `x ${shapeStr(x.shape)} must be [N, T, D]`);
   const [n, t, d] = x.shape;
   if (!Number.isInteger(index) || index < 0 || index >= t) fail('selectToken', `index ${index} out of range [0, ${t})`);

@@ -18,7 +18,7 @@ async function gemm(ctx: GpuContext, op: string, a: GpuTensor, b: GpuTensor, bia
 }
 
 // C[M,N] = A[M,K] · B[K,N] (transB: B as [N,K]); leading dims of A flattened
-export function matmul(ctx: GpuContext, a: GpuTensor, b: GpuTensor, transB: boolean): Promise<GpuTensor> {
+export async function matmul(ctx: GpuContext, a: GpuTensor, b: GpuTensor, transB: boolean): Promise<GpuTensor> {
   if (a.shape.length < 1 || b.shape.length !== 2) fail('matmul', `a ${shapeStr(a.shape)} must have ≥ 1 dim and b ${shapeStr(b.shape)} 2 dims`);
   const k = a.shape[a.shape.length - 1];
   const [bk, n] = transB ? [b.shape[1], b.shape[0]] : [b.shape[0], b.shape[1]];
@@ -28,7 +28,7 @@ export function matmul(ctx: GpuContext, a: GpuTensor, b: GpuTensor, transB: bool
 }
 
 // y[..., out] = x[..., in] · Wᵀ + b; W [out,in] ('outIn') or [in,out] ('inOut')
-export function linear(ctx: GpuContext, x: GpuTensor, w: GpuTensor, b: GpuTensor | null, layout: 'outIn' | 'inOut'): Promise<GpuTensor> {
+export async function linear(ctx: GpuContext, x: GpuTensor, w: GpuTensor, b: GpuTensor | null, layout: 'outIn' | 'inOut'): Promise<GpuTensor> {
   if (w.shape.length !== 2) fail('linear', `weight ${shapeStr(w.shape)} must be 2-D`);
   const [out, inp] = layout === 'outIn' ? w.shape : [w.shape[1], w.shape[0]];
   const k = x.shape[x.shape.length - 1];

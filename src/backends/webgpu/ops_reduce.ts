@@ -41,9 +41,9 @@ async function pool(ctx: GpuContext, op: string, shader: string, x: GpuTensor, o
 }
 
 // exact (max of float32 values)
-export const maxPool2d = (ctx: GpuContext, x: GpuTensor, o: Pool2dOptions) => pool(ctx, 'maxPool2d', 'max_pool2d', x, o);
+export const maxPool2d = async (ctx: GpuContext, x: GpuTensor, o: Pool2dOptions) => pool(ctx, 'maxPool2d', 'max_pool2d', x, o);
 // float32 window sums: default tolerance
-export const avgPool2d = (ctx: GpuContext, x: GpuTensor, o: Pool2dOptions) => pool(ctx, 'avgPool2d', 'avg_pool2d', x, o);
+export const avgPool2d = async (ctx: GpuContext, x: GpuTensor, o: Pool2dOptions) => pool(ctx, 'avgPool2d', 'avg_pool2d', x, o);
 
 // float32 window sums: default tolerance
 export async function adaptiveAvgPool2d(ctx: GpuContext, x: GpuTensor, outH: number, outW: number): Promise<GpuTensor> {
