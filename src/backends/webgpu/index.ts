@@ -28,6 +28,10 @@ export class WebGPUBackend implements Backend {
   }
 
   upload(data: Float32Array | Int32Array, shape: readonly number[]): DeviceTensor {
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+      throw new Error(`webgpu: upload: shape ${JSON.stringify(shape)} must be a list of non-negative integers`);
+    }
+    if (!(data instanceof Float32Array || data instanceof Int32Array)) throw new Error('webgpu: upload: data must be a Float32Array or Int32Array');
     if (data.length !== numel(shape)) throw new Error(`webgpu: upload: data has ${data.length} elements, shape ${shapeStr(shape)} needs ${numel(shape)}`);
     const isInt = data instanceof Int32Array;
     const t = this.ctx.alloc('upload', shape, isInt ? 'int32' : 'float32', isInt ? data.slice() : null);
