@@ -67,6 +67,8 @@ export interface ForwardOptions {
   signal?: AbortSignal;
   /** Names the input in errors (file and key). */
   inputName?: string;
+  /** Start after this hook, with `input` standing for its output (stitching: injected features). */
+  startAfter?: string;
 }
 
 /** Runs `model` with `weights` on `input`; returns host features per captured hook (empty when
@@ -79,14 +81,21 @@ export async function forward(
   opts: ForwardOptions = {},
 ): Promise<Map<string, FloatTensor>> {
   const wanted = resolveCapture(model, opts.capture);
-  validateInput(model, input, opts.inputName ?? 'input');
+  let start = 0;
+  if (opts.startAfter === undefined) {
+    validateInput(model, input, opts.inputName ?? 'input');
+  } else {
+    start = model.stages.findIndex((s) => s.name === opts.startAfter && s.hook) + 1;
+    if (start === 0) resolveCapture(model, [opts.startAfter]);
+    if (!isFloat(input)) throw new Error(`${opts.inputName ?? 'input'}: features injected after ${opts.startAfter} must be float32, got ${input.dtype}`);
+  }
   const source: HostParams = typeof weights === 'function' ? weights : (name) => weights.read(name);
   const origin = typeof weights === 'function' ? 'weights' : weights.path;
   const last = Math.max(-1, ...model.stages.map((s, i) => (wanted.has(s.name) ? i : -1)));
   const out = new Map<string, FloatTensor>();
   let x = uploadInput(be, input);
   try {
-    for (const stage of model.stages.slice(0, last + 1)) {
+    for (const stage of model.stages.slice(start, last + 1)) {
       opts.signal?.throwIfAborted();
       const params = await uploadStageParams(be, stage, source, origin);
       let y: DeviceTensor;
