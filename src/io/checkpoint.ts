@@ -87,7 +87,7 @@ async function openSharded(indexFile: string, index: Record<string, unknown>): P
     if (typeof shardName !== 'string' || shardName === '') throw new Error(`${indexFile}: weight_map["${name}"] must be a shard file name`);
     const full = path.resolve(dir, shardName);
     const rel = path.relative(dir, full);
-    if (path.isAbsolute(shardName) || rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) {
+    if (path.isAbsolute(shardName) || rel === '' || rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) {
       throw new Error(`${indexFile}: weight_map["${name}"] = "${shardName}" escapes the checkpoint folder`);
     }
     if (!wanted.has(full)) wanted.set(full, new Set());
