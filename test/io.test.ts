@@ -62,6 +62,7 @@ rules('header not JSON, or not an object', async () => {
   await expectError(craft('{"a": '), /not valid JSON/);
   await expectError(craft('[]'), /must be a JSON object/);
   await expectError(craft('null'), /must be a JSON object/);
+  await expectError(craft('\ufeff{}'), /not valid JSON/); // a byte-order mark is not JSON
 });
 
 rules('unknown dtype names the tensor and the dtype', () =>
