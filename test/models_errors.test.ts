@@ -5,8 +5,15 @@ import * as assert from 'uvu/assert';
 import { buildModel } from '../src/models/index.js';
 import { validateInput } from '../src/models/input.js';
 import { resolveCapture } from '../src/models/forward.js';
+import { openModel } from '../src/models/open.js';
+import { forward } from '../src/models/forward.js';
+import { createBackend } from '../src/backends/index.js';
+import { writeSafetensors } from '../src/io/writer.js';
 import { floatTensor } from '../src/tensor.js';
-import { gpt2Spec, mlpSpec, resnetSpec, toHeader, vitSpec } from './harness/model_headers.js';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { gpt2Spec, mlpSpec, resnetIntNames, resnetSpec, toHeader, vitSpec, zeroTensors, type HeaderSpec } from './harness/model_headers.js';
 
 /** Runs `fn`, which must throw an error whose message contains every fragment. */
 function throwsNaming(fn: () => unknown, ...fragments: string[]): void {
@@ -89,6 +96,75 @@ test('token ids out of range and sequences too long', () => {
 test('unknown hook in capture lists the hooks', () => {
   const mlp = buildModel(toHeader(mlpSpec()), {}, 'm');
   throwsNaming(() => resolveCapture(mlp, ['1', 'fc']), "unknown hook 'fc'", 'hooks are 1, 2');
+});
+
+
+// ---- the same errors through files written with the io writer ----
+let tmp = '';
+test.before(async () => {
+  tmp = await mkdtemp(path.join(tmpdir(), 'ctlkit-models-'));
+});
+test.after(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+/** Writes `spec` as <tmp>/<name>/model.safetensors (plus config.json when given); returns its path. */
+async function writeModel(name: string, spec: HeaderSpec, config?: object): Promise<string> {
+  const dir = path.join(tmp, name);
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, 'model.safetensors');
+  await writeSafetensors(file, zeroTensors(spec, resnetIntNames(spec)));
+  if (config) await writeFile(path.join(dir, 'config.json'), JSON.stringify(config));
+  return file;
+}
+
+/** `fn` must reject with a message containing every fragment. */
+async function rejectsNaming(fn: () => Promise<unknown>, ...fragments: string[]): Promise<void> {
+  try {
+    await fn();
+  } catch (e) {
+    const message = (e as Error).message;
+    for (const f of fragments) assert.ok(message.includes(f), `expected '${f}' in: ${message}`);
+    return;
+  }
+  assert.unreachable('expected an error');
+}
+
+test('files: missing tensor, wrong channels, unknown architecture, no num_heads', async () => {
+  const missing = resnetSpec();
+  delete missing['fc.bias'];
+  delete missing['fc.weight'];
+  const f1 = await writeModel('missing', missing);
+  await rejectsNaming(() => openModel(f1), f1, "missing tensor 'fc.weight'");
+  const f2 = await writeModel('channels', { ...resnetSpec(), 'layer1.0.conv2.weight': [8, 6, 3, 3] });
+  await rejectsNaming(() => openModel(f2), f2, 'layer1.0.conv2.weight has 6 input channels, expected 8 from layer1.0.conv1');
+  const f3 = await writeModel('unknown', { 'encoder.weight': [2, 2] });
+  await rejectsNaming(() => openModel(f3), f3, 'cannot detect the architecture', 'conv_proj.weight');
+  const f4 = await writeModel('vit', vitSpec(), { architecture: 'vit' });
+  await rejectsNaming(() => openModel(f4), f4, 'num_heads');
+  const { checkpoint, model } = await openModel(f4, { config: { numHeads: 2 } });
+  assert.is(model.config.numHeads, 2);
+  await checkpoint.close();
+});
+
+test('forward: wrong input rank and dtype, token ids out of range, unknown hook', async () => {
+  const be = await createBackend('reference');
+  const mlp = await openModel(await writeModel('mlp', mlpSpec()));
+  const gpt = await openModel(await writeModel('gpt2', gpt2Spec(), { n_head: 2 }));
+  try {
+    await rejectsNaming(() => forward(be, mlp.model, mlp.checkpoint, floatTensor([4]), { inputName: 'x.npy' }), 'x.npy', 'rank 1', 'rank 2');
+    await rejectsNaming(
+      () => forward(be, mlp.model, mlp.checkpoint, { dtype: 'int64', shape: [1, 4], data: new BigInt64Array(4) }, { inputName: 'x.npy' }),
+      'x.npy: input has dtype int64',
+    );
+    const ids = { dtype: 'int64' as const, shape: [1, 3], data: new BigInt64Array([1n, 99n, 2n]) };
+    await rejectsNaming(() => forward(be, gpt.model, gpt.checkpoint, ids, { inputName: 'tok.safetensors:inputs' }), 'tok.safetensors:inputs', 'token id 99 at [0, 1]');
+    await rejectsNaming(() => forward(be, mlp.model, mlp.checkpoint, floatTensor([1, 4]), { capture: ['3'] }), "unknown hook '3'", 'hooks are 1, 2');
+  } finally {
+    await mlp.checkpoint.close();
+    await gpt.checkpoint.close();
+    await be.dispose();
+  }
 });
 
 test.run();

@@ -1,6 +1,7 @@
 // Small, complete checkpoint headers (names → shapes) for each model family, for tests that build
 // models (or craft broken checkpoints) without PyTorch fixtures.
 import type { TensorInfo } from '../../src/io/types.js';
+import { floatTensor, numel, type Tensor } from '../../src/tensor.js';
 
 export type HeaderSpec = Record<string, number[]>;
 
@@ -69,3 +70,13 @@ export const gpt2Spec = (): HeaderSpec => {
   }
   return spec;
 };
+
+/** Zero-filled tensors for `spec` (int64 for `intNames`), ready for the safetensors writer. */
+export function zeroTensors(spec: HeaderSpec, intNames: readonly string[] = []): Map<string, Tensor> {
+  return new Map(
+    Object.entries(spec).map(([name, shape]): [string, Tensor] => [
+      name,
+      intNames.includes(name) ? { dtype: 'int64', shape, data: new BigInt64Array(numel(shape)) } : floatTensor(shape),
+    ]),
+  );
+}
