@@ -11,6 +11,7 @@ import { openCheckpoint } from '../src/io/checkpoint.js';
 import { readInputs } from '../src/io/inputs.js';
 import { forward } from '../src/models/forward.js';
 import { openModel } from '../src/models/open.js';
+import { buildModel } from '../src/models/index.js';
 import { isFloat, shapeStr } from '../src/tensor.js';
 import { fixture } from './harness/paths.js';
 import { trackBackend } from './harness/tracking_backend.js';
@@ -143,3 +144,31 @@ Options('an aborted signal stops the pass; unknown hooks are named', async () =>
   }
 });
 Options.run();
+
+// A second naming table for one family: GPT2Model saved on its own (no `transformer.` prefix).
+const Naming = suite('naming tables');
+Naming('GPT2Model naming (no transformer. prefix) reproduces the gpt2 goldens', async () => {
+  const dir = path.join(casesDir, 'gpt2');
+  const { checkpoint, model } = await openModel(path.join(dir, 'model.safetensors'));
+  const golden = await openCheckpoint(path.join(dir, 'outputs.safetensors'));
+  const be = await createBackend('reference');
+  try {
+    const bare = new Map([...checkpoint.tensors].map(([name, info]) => [name.replace(/^transformer\./, ''), { ...info, name: name.replace(/^transformer\./, '') }]));
+    const renamed = buildModel(bare, { numHeads: model.config.numHeads }, 'bare gpt2');
+    assert.equal(renamed.hooks, ['h.0', 'h.1', 'ln_f', 'lm_head']);
+    const { inputs } = await readInputs(path.join(dir, 'inputs.safetensors'));
+    const out = await forward(be, renamed, (name) => checkpoint.read(checkpoint.tensors.has(name) ? name : `transformer.${name}`), inputs, { capture: ['ln_f', 'lm_head'] });
+    for (const [hook, ref] of [['ln_f', 'transformer.ln_f'], ['lm_head', 'lm_head']]) {
+      const want = await golden.read(ref);
+      assert.ok(isFloat(want));
+      const got = out.get(hook)!;
+      const scale = want.data.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      assert.ok(got.data.every((v, i) => Math.abs(v - want.data[i]) <= 1e-5 * scale), hook);
+    }
+  } finally {
+    await golden.close();
+    await checkpoint.close();
+    await be.dispose();
+  }
+});
+Naming.run();

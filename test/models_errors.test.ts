@@ -53,6 +53,10 @@ test('other shape mismatches', () => {
   throwsNaming(() => buildModel(toHeader({ ...mlpSpec(), '6.weight': [2, 3] }), {}, 'm'), 'position 6 where 4 was expected');
 });
 
+test('unsupported ViT head variant is named', () => {
+  throwsNaming(() => buildModel(toHeader({ ...vitSpec(), 'heads.pre_logits.weight': [8, 8] }), { numHeads: 2 }, 'v'), 'heads.pre_logits.weight is present', 'not supported');
+});
+
 test('non-float parameter and unclear stem', () => {
   throwsNaming(() => buildModel(toHeader(mlpSpec(), ['0.weight']), {}, 'm'), '0.weight has dtype I64, expected a float dtype');
   throwsNaming(() => buildModel(toHeader({ ...resnetSpec(), 'conv1.weight': [8, 3, 5, 5] }), {}, 'r'), 'conv1.weight has a 5×5 kernel', '"stem"');
