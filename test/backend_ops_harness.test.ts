@@ -97,6 +97,33 @@ test('a last-bit difference fails an exact op; float32 accumulation passes a red
   assert.ok(r.nmse > 0, 'float32 sums differ from float64 ones somewhere');
 });
 
+test('a one-pass float32 variance (E[x²] − μ²) fails layerNorm on rows with mean 50', async () => {
+  const onePass = broken({
+    layerNorm: async (x, w, b, eps) => {
+      const xs = (await reference.read(x)) as Float32Array;
+      const ws = (await reference.read(w)) as Float32Array;
+      const bs = (await reference.read(b)) as Float32Array;
+      const d = ws.length;
+      const out = new Float32Array(xs.length);
+      for (let r = 0; r < xs.length; r += d) {
+        let s = 0;
+        let ss = 0;
+        for (let i = 0; i < d; i++) {
+          s = Math.fround(s + xs[r + i]);
+          ss = Math.fround(ss + Math.fround(xs[r + i] * xs[r + i]));
+        }
+        const mu = Math.fround(s / d);
+        const inv = Math.fround(1 / Math.sqrt(Math.fround(Math.fround(ss / d) - Math.fround(mu * mu)) + eps));
+        for (let i = 0; i < d; i++) out[r + i] = (xs[r + i] - mu) * inv * ws[i] + bs[i];
+      }
+      return reference.upload(out, x.shape);
+    },
+  });
+  await expectFailure(onePass, 'layerNorm(x=[4,1023],eps=0.00001,mean=50)', /out: nmse .* > 1e-9/);
+  const r = await checkCase(onePass, reference, one('layerNorm(x=[2,7,33],eps=0.00001)'));
+  assert.is(r.status, 'ok', `zero-mean rows are fine even one-pass: ${r.problems.join('; ')}`);
+});
+
 test('NaN turned into a number, and a NaN that appears from nowhere, both fail', async () => {
   const dropsNaN = broken({ relu: async (x) => edited(await reference.relu(x), (d) => d.forEach((v, i) => { if (Number.isNaN(v)) d[i] = 0; })) });
   await expectFailure(dropsNaN, 'relu(x=[1023],nonfinite)', /non-finite mismatch .*got 0, reference NaN/);

@@ -53,7 +53,7 @@ export const uniform = (rng: Rng, shape: readonly number[], lo: number, hi: numb
 /** Writes NaN, +Inf and −Inf at spread-out positions (one each per `every` elements). */
 export const nonfinite = (t: HostTensor, every: number): HostTensor => {
   const specials = [NaN, Infinity, -Infinity];
-  for (let i = 1, s = 0; i < t.data.length; i += every, s++) t.data[i] = specials[s % 3];
+  for (let i = 0, s = 0; i < t.data.length; i += every, s++) t.data[i] = specials[s % 3];
   return t;
 };
 export const nanAt = (t: HostTensor, positions: readonly number[]): HostTensor => {

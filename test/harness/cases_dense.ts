@@ -54,15 +54,17 @@ for (const layout of ['outIn', 'inOut'] as const) {
 
 // ---- conv2d (NCHW): stride, padding, dilation, groups ----
 function convCase(n: number, c: number, h: number, w: number, o: number, kh: number, kw: number,
-  s: [number, number], p: [number, number], d: [number, number], g: number, bias = true): void {
+  s: [number, number], p: [number, number], d: [number, number], g: number,
+  { bias = true, special = false }: { bias?: boolean; special?: boolean } = {}): void {
   const pair = (v: [number, number]): string => (v[0] === v[1] ? `${v[0]}` : `${v[0]}x${v[1]}`);
   const oh = Math.floor((h + 2 * p[0] - d[0] * (kh - 1) - 1) / s[0]) + 1;
   const ow = Math.floor((w + 2 * p[1] - d[1] * (kw - 1) - 1) / s[1]) + 1;
   list.push({
     op: 'conv2d',
-    vars: () => `conv2d(N=${n},C=${c},H=${h},W=${w},O=${o},k=${kh}x${kw},s=${pair(s)},p=${pair(p)},d=${pair(d)},g=${g}${bias ? '' : ',nobias'})`,
+    vars: () => `conv2d(N=${n},C=${c},H=${h},W=${w},O=${o},k=${kh}x${kw},s=${pair(s)},p=${pair(p)},d=${pair(d)},g=${g}${bias ? '' : ',nobias'}${special ? ',nonfinite' : ''})`,
     make: (rng) => {
-      const ins = [randn(rng, [n, c, h, w]), randn(rng, [o, c / g, kh, kw], 1 / Math.sqrt((c / g) * kh * kw))];
+      const x = randn(rng, [n, c, h, w]);
+      const ins = [special ? nonfinite(x, 41) : x, randn(rng, [o, c / g, kh, kw], 1 / Math.sqrt((c / g) * kh * kw))];
       return bias ? [...ins, randn(rng, [o])] : ins;
     },
     run: (be, [x, wt, b]) => be.conv2d(x, wt, b ?? null, { stride: s, padding: p, dilation: d, groups: g }),
@@ -73,11 +75,12 @@ function convCase(n: number, c: number, h: number, w: number, o: number, kh: num
 convCase(2, 3, 7, 5, 4, 3, 3, [2, 2], [1, 1], [1, 1], 1);
 convCase(1, 1, 1, 1, 1, 1, 1, [1, 1], [0, 0], [1, 1], 1);
 convCase(1, 4, 9, 11, 6, 3, 3, [1, 1], [2, 2], [2, 2], 2);
-convCase(2, 8, 7, 7, 8, 3, 3, [1, 1], [1, 1], [1, 1], 8, false);
-convCase(2, 3, 33, 33, 16, 7, 7, [2, 2], [3, 3], [1, 1], 1, false);
-convCase(1, 16, 7, 7, 33, 1, 1, [2, 2], [0, 0], [1, 1], 1, false);
+convCase(2, 8, 7, 7, 8, 3, 3, [1, 1], [1, 1], [1, 1], 8, { bias: false });
+convCase(2, 3, 33, 33, 16, 7, 7, [2, 2], [3, 3], [1, 1], 1, { bias: false });
+convCase(1, 16, 7, 7, 33, 1, 1, [2, 2], [0, 0], [1, 1], 1, { bias: false });
 convCase(1, 3, 9, 5, 5, 3, 1, [2, 1], [1, 0], [1, 1], 1);
 convCase(1, 5, 12, 12, 7, 4, 4, [4, 4], [0, 0], [1, 1], 1);
+convCase(2, 3, 9, 9, 4, 3, 3, [1, 1], [1, 1], [1, 1], 1, { special: true });
 
 // ---- batchNorm (eval) and layerNorm ----
 function batchNormCase(shape: number[]): void {
