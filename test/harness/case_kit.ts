@@ -41,7 +41,7 @@ export const TOL = {
 } as const satisfies Record<string, Tolerance>;
 
 // ---- input makers ----
-export const hostF32 = (shape: readonly number[], fill: () => number): HostTensor => {
+const hostF32 = (shape: readonly number[], fill: () => number): HostTensor => {
   const data = new Float32Array(numel(shape));
   for (let i = 0; i < data.length; i++) data[i] = fill();
   return { data, shape };
@@ -50,7 +50,7 @@ export const randn = (rng: Rng, shape: readonly number[], scale = 1, offset = 0)
   hostF32(shape, () => offset + scale * rng.normal());
 export const uniform = (rng: Rng, shape: readonly number[], lo: number, hi: number): HostTensor =>
   hostF32(shape, () => rng.uniform(lo, hi));
-/** Writes NaN, +Inf and −Inf at spread-out positions (one each per `every` elements). */
+/** Overwrites every `every`-th element, from index 0, with NaN, +Inf, −Inf in turn. */
 export const nonfinite = (t: HostTensor, every: number): HostTensor => {
   const specials = [NaN, Infinity, -Infinity];
   for (let i = 0, s = 0; i < t.data.length; i += every, s++) t.data[i] = specials[s % 3];
