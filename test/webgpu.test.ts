@@ -73,13 +73,13 @@ if (!be) {
     const written: string[] = [];
     const orig = process.stderr.write.bind(process.stderr);
     process.stderr.write = ((s: string) => (written.push(String(s)), true)) as typeof process.stderr.write;
-    process.env.CTLKIT_WEBGPU_PRINT_SHADER = 'relu';
+    process.env.CTLKIT_WEBGPU_PRINT_SHADER = 'batchNorm';
     try {
       const loader = new ShaderLoader();
-      const src = loader.source('relu');
+      const src = loader.source('batch_norm');
       loader.source('gelu');
       assert.equal(written.length, 1);
-      assert.ok(written[0].includes(src) && written[0].includes('relu.wgsl'));
+      assert.ok(written[0].includes(src) && written[0].includes('batch_norm.wgsl'));
     } finally {
       delete process.env.CTLKIT_WEBGPU_PRINT_SHADER;
       process.stderr.write = orig;
@@ -174,6 +174,25 @@ if (!be) {
     const xs = (await b.read(x)) as Float32Array;
     assert.equal(Array.from(r), Array.from(xs, (v) => (v < 0 ? 0 : v)));
     [x, z, w].forEach((t) => b.release(t));
+  });
+
+  t('dispatches are batched into one submit of up to 64, and a long chain computes correctly', async () => {
+    await b.flush();
+    const x = b.upload(Float32Array.from([1, -2, 3]), [3]);
+    const one = b.upload(Float32Array.from([1, 1, 1]), [3]);
+    let y = x;
+    let maxPending = 0;
+    for (let i = 0; i < 150; i++) {
+      const next = await b.add(y, one);
+      if (y !== x) b.release(y);
+      y = next;
+      maxPending = Math.max(maxPending, b.ctx.pending);
+    }
+    assert.is(maxPending, 63);
+    assert.ok(b.ctx.pending > 0, 'work stays encoded until a read or flush');
+    assert.equal(Array.from(await b.read(y)), [151, 148, 153]);
+    assert.is(b.ctx.pending, 0);
+    [x, one, y].forEach((t) => b.release(t));
   });
 
   t('a tensor above maxStorageBufferBindingSize is an error naming the op and sizes', () => {

@@ -63,6 +63,7 @@ export class GpuContext {
   private encoded = 0;
   private error: Error | null = null;
   private done: Promise<void>[] = [];
+  private disposed = false;
 
   constructor(readonly dev: GpuDevice, loader = new ShaderLoader()) {
     this.device = dev.device;
@@ -74,6 +75,9 @@ export class GpuContext {
     this.device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
       this.error ??= new Error(`webgpu: device error: ${ev.error.message}`);
     };
+    void this.device.lost.then((info) => {
+      if (!this.disposed) this.error ??= new Error(`webgpu: device lost (${info.reason}): ${info.message}`);
+    });
   }
 
   /** A new float32/int32 tensor of `shape` for op `op`; checks the binding limit. */
@@ -119,6 +123,7 @@ export class GpuContext {
     bindings: readonly Binding[],
     groups: [number, number, number],
   ): Promise<void> {
+    if (this.disposed) throw new Error(`webgpu: ${op}: the backend was disposed`);
     const pipeline = await this.pipelines.get(shader, overrides);
     if (groups[0] * groups[1] * groups[2] === 0) return;
     const uniform = this.uniform(op, params);
@@ -156,6 +161,11 @@ export class GpuContext {
     this.encoder ??= this.device.createCommandEncoder({ label: 'ctlkit:batch' });
     this.pass ??= this.encoder.beginComputePass({ label: 'ctlkit:pass' });
     return this.pass;
+  }
+
+  /** Dispatches encoded since the last submit (submitted every BATCH, or on read/flush). */
+  get pending(): number {
+    return this.encoded;
   }
 
   /** Submits everything encoded so far. */
@@ -210,9 +220,11 @@ export class GpuContext {
   }
 
   async dispose(): Promise<void> {
+    if (this.disposed) return;
     try {
       await this.flush();
     } finally {
+      this.disposed = true;
       this.pool.destroy();
       this.device.destroy();
     }

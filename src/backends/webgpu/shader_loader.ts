@@ -1,5 +1,6 @@
-// Reads shaders/<name>.wgsl from the package root. CTLKIT_WEBGPU_PRINT_SHADER=<name> (or 1 for
-// all) prints a shader's final source when it is first loaded.
+// Reads shaders/<name>.wgsl from the package root. CTLKIT_WEBGPU_PRINT_SHADER=<name> (the file's
+// name or the op's, e.g. batch_norm or batchNorm; 1 for all) prints a shader's final source when
+// it is first loaded.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,7 +39,8 @@ export class ShaderLoader {
       }
       this.sources.set(name, src);
       const want = process.env.CTLKIT_WEBGPU_PRINT_SHADER;
-      if (want === '1' || want === name) process.stderr.write(`// ---- shader ${file} ----\n${src}\n`);
+      const plain = (s: string) => s.replace(/_/g, '').toLowerCase();
+      if (want === '1' || (want && plain(want) === plain(name))) process.stderr.write(`// ---- shader ${file} ----\n${src}\n`);
     }
     return src;
   }
