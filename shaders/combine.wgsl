@@ -1,14 +1,13 @@
 // out_k = Σ_j C[k,j] · basis_j, NB ≤ 4 basis tensors per dispatch; the running sum is carried
 // as an unevaluated pair (hi in out, lo in `lo`) between dispatches and rounded once at the end.
 // Coefficients arrive as float32 (hi, lo) pairs of the float64 value; products use fma for their
-// rounding error and sums use two-sum, so the result is close to float64 accumulation where
-// the driver fuses fma and keeps the two-sum order; where it does not (lavapipe folds the error
-// terms away) the result is plain float32 accumulation: error ≤ ~M ulp of Σ_j |C[k,j] · basis_j|.
+// rounding error and sums use two-sum, so the result is float64 accumulation rounded once where
+// the driver fuses fma; where it does not (lavapipe) each product keeps its ½-ulp rounding error.
 override WG: u32 = 256;
 override NB: u32 = 4u;
 override FIRST: bool = true;
 override LAST: bool = true;
-struct Params { n: u32, row: u32, j0: u32, m: u32 }
+struct Params { n: u32, row: u32, j0: u32, m: u32, one: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> coef: array<vec2<f32>>;
 @group(0) @binding(2) var<storage, read> b0: array<f32>;
@@ -18,14 +17,15 @@ struct Params { n: u32, row: u32, j0: u32, m: u32 }
 @group(0) @binding(6) var<storage, read_write> out: array<f32>;
 @group(0) @binding(7) var<storage, read_write> lo: array<f32>;
 
-// (s, c) += cf · x with cf = cf.x + cf.y
+// (s, c) += cf · x with cf = cf.x + cf.y. p.one is a runtime 1.0: multiplying by it keeps
+// compilers that treat float ops as reassociable (lavapipe does) from folding two-sum's error to 0.
 fn acc(sc: vec2<f32>, cf: vec2<f32>, x: f32) -> vec2<f32> {
   let prod = cf.x * x;
-  let perr = fma(cf.x, x, -prod) + cf.y * x;
-  let s = sc.x + prod;
-  let bb = s - sc.x;
-  let err = (sc.x - (s - bb)) + (prod - bb);
-  return vec2<f32>(s, sc.y + err + perr);
+  let perr = fma(cf.x, x, -prod) * p.one + cf.y * x;
+  let s = (sc.x + prod) * p.one;
+  let bb = (s - sc.x) * p.one;
+  let err = (sc.x - (s - bb) * p.one) + (prod - bb);
+  return vec2<f32>(s, (sc.y + err) * p.one + perr);
 }
 
 // Inf/NaN in the leading part make the error term NaN: then the leading part is the result.

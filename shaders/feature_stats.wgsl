@@ -1,11 +1,10 @@
 // Per sample n over one chunk: Σ F·G, Σ F², Σ G² with G = Σ_j c_j · basis_j (NB ≤ 4 bound)
 // Compensated float32 (fma product errors, two-sum accumulation, pairwise two-sum workgroup
 // reduction); each workgroup writes (hi, lo) for the three sums and the host finishes in float64.
-// Drivers that do not fuse fma or that reassociate (lavapipe) degrade this to float32 sums over
-// ≤ 4096 elements per workgroup, pairwise across threads: relative error ~1e-6 at worst.
+// Where fma is not fused (lavapipe) the products' rounding errors (½ ulp each, random) remain.
 override WG: u32 = 256;
 override NB: u32 = 1u;
-struct Params { len: u32, chunks: u32, chunk_len: u32, samples: u32 }
+struct Params { len: u32, chunks: u32, chunk_len: u32, samples: u32, one: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> coef: array<vec2<f32>>;
 @group(0) @binding(2) var<storage, read> f: array<f32>;
@@ -19,22 +18,25 @@ var<workgroup> rdot: array<vec2<f32>, WG>;
 var<workgroup> rff: array<vec2<f32>, WG>;
 var<workgroup> rgg: array<vec2<f32>, WG>;
 
-// (s, c) + (x, e) as an unevaluated pair, two-sum on the leading parts
+// (s, c) + (x, e) as an unevaluated pair, two-sum on the leading parts. p.one is a runtime 1.0:
+// multiplying by it keeps compilers that treat float ops as reassociable (lavapipe does) from
+// folding the error terms to 0.
 fn add2(a: vec2<f32>, x: f32, e: f32) -> vec2<f32> {
-  let s = a.x + x;
-  let bb = s - a.x;
-  let err = (a.x - (s - bb)) + (x - bb);
-  return vec2<f32>(s, a.y + err + e);
+  let s = (a.x + x) * p.one;
+  let bb = (s - a.x) * p.one;
+  let err = (a.x - (s - bb) * p.one) + (x - bb);
+  return vec2<f32>(s, (a.y + err) * p.one + e);
 }
 
-// (s, c) += u · v with the product's rounding error
-fn addProd(a: vec2<f32>, u: f32, v: f32) -> vec2<f32> {
+// (s, c) += u · v + extra, with the product's rounding error where the driver fuses fma (else 0)
+fn addProd(a: vec2<f32>, u: f32, v: f32, extra: f32) -> vec2<f32> {
   let prod = u * v;
-  return add2(a, prod, fma(u, v, -prod));
+  return add2(a, prod, fma(u, v, -prod) * p.one + extra);
 }
 
-fn term(sc: vec2<f32>, cf: vec2<f32>, x: f32) -> vec2<f32> {
-  return add2(addProd(sc, cf.x, x), cf.y * x, 0.0);
+// G's pair (s, c) += cf · x with cf = cf.x + cf.y (the float64 coefficient as two float32)
+fn term(g: vec2<f32>, cf: vec2<f32>, x: f32) -> vec2<f32> {
+  return addProd(g, cf.x, x, cf.y * x);
 }
 
 // Inf/NaN in the leading part make the error term NaN: then the leading part is the value.
@@ -60,11 +62,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     if (NB > 1u) { g2 = term(g2, coef[1], b1[i]); }
     if (NB > 2u) { g2 = term(g2, coef[2], b2[i]); }
     if (NB > 3u) { g2 = term(g2, coef[3], b3[i]); }
-    let g = select(g2.x, g2.x + g2.y, is_finite(g2.x));
+    let g = select(vec2<f32>(g2.x, 0.0), g2, is_finite(g2.x));
     let fv = f[i];
-    dot = addProd(dot, fv, g);
-    ff = addProd(ff, fv, fv);
-    gg = addProd(gg, g, g);
+    dot = addProd(dot, fv, g.x, fv * g.y);
+    ff = addProd(ff, fv, fv, 0.0);
+    gg = addProd(gg, g.x, g.x, 2.0 * g.x * g.y);
   }
   rdot[t] = dot;
   rff[t] = ff;

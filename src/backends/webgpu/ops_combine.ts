@@ -50,7 +50,7 @@ export async function combine(ctx: GpuContext, basis: readonly GpuTensor[], coef
         const nb = Math.min(PER_DISPATCH, m - j0);
         const bound = Array.from({ length: PER_DISPATCH }, (_, t) => (t < nb ? basis[j0 + t] : ctx.dummyRead));
         const overrides = { WG, NB: nb, FIRST: j0 === 0, LAST: j0 + nb === m };
-        await ctx.dispatch('combine', 'combine', overrides, { u: [n, row, j0, m] }, [coef, ...bound, out, lo ?? ctx.dummyWrite], grid('combine', Math.ceil(n / WG)));
+        await ctx.dispatch('combine', 'combine', overrides, { u: [n, row, j0, m], f: [1] }, [coef, ...bound, out, lo ?? ctx.dummyWrite], grid('combine', Math.ceil(n / WG)));
       }
     }
   } finally {
@@ -85,7 +85,7 @@ export async function featureStats(ctx: GpuContext, f: GpuTensor, basis: readonl
   const partial = ctx.pool.acquire(groups * 6 * 4, 'ctlkit:featureStats:partials');
   try {
     const bound = Array.from({ length: PER_DISPATCH }, (_, t) => (t < basis.length ? basis[t] : ctx.dummyRead));
-    await ctx.dispatch('featureStats', 'feature_stats', { WG, NB: basis.length }, { u: [len, chunks, CHUNK, samples] }, [coef, f, ...bound, partial], grid('featureStats', groups));
+    await ctx.dispatch('featureStats', 'feature_stats', { WG, NB: basis.length }, { u: [len, chunks, CHUNK, samples], f: [1] }, [coef, f, ...bound, partial], grid('featureStats', groups));
     const p = new Float32Array(await ctx.readBytes('featureStats:partials', partial, groups * 6 * 4));
     for (let s = 0; s < samples; s++) {
       for (let w = s * chunks; w < (s + 1) * chunks; w++) {
