@@ -62,7 +62,8 @@ export class GpuContext {
   private pass: GPUComputePassEncoder | null = null;
   private encoded = 0;
   private error: Error | null = null;
-  private done: Promise<void>[] = [];
+  /** Completion of the latest submit (the queue completes submits in order). */
+  private lastDone: Promise<void> = Promise.resolve();
   private disposed = false;
 
   constructor(readonly dev: GpuDevice, loader = new ShaderLoader()) {
@@ -175,14 +176,12 @@ export class GpuContext {
     if (this.encoder) this.device.queue.submit([this.encoder.finish({ label: 'ctlkit:batch' })]);
     this.encoder = null;
     this.encoded = 0;
-    this.done.push(this.pool.afterSubmit(this.device.queue));
+    this.lastDone = this.pool.afterSubmit(this.device.queue);
   }
 
   async flush(): Promise<void> {
     this.submit();
-    const done = this.done;
-    this.done = [];
-    await Promise.all(done);
+    await this.lastDone;
     this.throwError();
   }
 
