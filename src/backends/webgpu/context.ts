@@ -36,8 +36,16 @@ export interface Params {
   f?: readonly number[];
 }
 
-/** A buffer binding: a tensor, a raw buffer, or a buffer with an explicit size. */
-export type Binding = GpuTensor | GPUBuffer;
+/** Elements [first, first + count) of a tensor, bound on their own (for tensors split into
+ *  windows below maxStorageBufferBindingSize; `first` · 4 must be offset-aligned). */
+export interface Window {
+  readonly tensor: GpuTensor;
+  readonly first: number;
+  readonly count: number;
+}
+
+/** A buffer binding: a tensor, a window of one, or a raw buffer. */
+export type Binding = GpuTensor | Window | GPUBuffer;
 
 const BATCH = 64;
 const MAX_GROUPS = 65535;
@@ -54,7 +62,9 @@ export class GpuContext {
   readonly device: GPUDevice;
   readonly pool: BufferPool;
   readonly pipelines: PipelineCache;
-  readonly maxBinding: number;
+  /** maxStorageBufferBindingSize (tests lower it to exercise splitting). */
+  maxBinding: number;
+  readonly maxBuffer: number;
   /** Bound in place of absent optional read-only / read-write inputs. */
   readonly dummyRead: GPUBuffer;
   readonly dummyWrite: GPUBuffer;
@@ -69,7 +79,8 @@ export class GpuContext {
   constructor(readonly dev: GpuDevice, loader = new ShaderLoader()) {
     this.device = dev.device;
     this.maxBinding = this.device.limits.maxStorageBufferBindingSize;
-    this.pool = new BufferPool(this.device, this.device.limits.maxBufferSize);
+    this.maxBuffer = this.device.limits.maxBufferSize;
+    this.pool = new BufferPool(this.device, this.maxBuffer);
     this.pipelines = new PipelineCache(this.device, loader);
     this.dummyRead = this.pool.acquire(256, 'ctlkit:dummy-read');
     this.dummyWrite = this.pool.acquire(256, 'ctlkit:dummy-write');
@@ -81,10 +92,15 @@ export class GpuContext {
     });
   }
 
-  /** A new float32/int32 tensor of `shape` for op `op`; checks the binding limit. */
-  alloc(op: string, shape: readonly number[], dtype: 'float32' | 'int32' = 'float32', hostInts: Int32Array | null = null): GpuTensor {
+  /** A new float32/int32 tensor of `shape` for op `op`. Checks the binding limit unless the op
+   *  splits (`splits`: upload and combine), then only the buffer limit. */
+  alloc(op: string, shape: readonly number[], dtype: 'float32' | 'int32' = 'float32', hostInts: Int32Array | null = null, splits = false): GpuTensor {
     const bytes = numel(shape) * 4;
-    this.checkSize(op, shape, bytes);
+    if (splits) {
+      if (bytes > this.maxBuffer) throw new Error(`webgpu: ${op}: tensor ${shapeStr(shape)} needs ${bytes} bytes, more than the adapter's maxBufferSize ${this.maxBuffer}`);
+    } else {
+      this.checkSize(op, shape, bytes);
+    }
     const buf = this.pool.acquire(bytes, `ctlkit:${op}${shapeStr(shape)}`);
     return new GpuTensor([...shape], dtype, new Storage(buf, bytes, hostInts));
   }
@@ -93,7 +109,7 @@ export class GpuContext {
     if (bytes > this.maxBinding) {
       throw new Error(
         `webgpu: ${op}: tensor ${shapeStr(shape)} needs ${bytes} bytes, more than the adapter's ` +
-          `maxStorageBufferBindingSize ${this.maxBinding} (splitting large tensors is not implemented)`,
+          `maxStorageBufferBindingSize ${this.maxBinding} (only combine splits large tensors)`,
       );
     }
   }
@@ -125,18 +141,12 @@ export class GpuContext {
     groups: [number, number, number],
   ): Promise<void> {
     if (this.disposed) throw new Error(`webgpu: ${op}: the backend was disposed`);
+    const resources = bindings.map((b, i) => this.resource(op, i + 1, b));
     const pipeline = await this.pipelines.get(shader, overrides);
     if (groups[0] * groups[1] * groups[2] === 0) return;
     const uniform = this.uniform(op, params);
     const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: uniform } }];
-    bindings.forEach((b, i) => {
-      if (b instanceof GpuTensor) {
-        if (b.storage.released) throw new Error(`webgpu: ${op}: input ${i + 1} ${shapeStr(b.shape)} was already released`);
-        entries.push({ binding: i + 1, resource: { buffer: b.storage.buffer, size: Math.max(4, b.storage.bytes) } });
-      } else {
-        entries.push({ binding: i + 1, resource: { buffer: b } });
-      }
-    });
+    resources.forEach((resource, i) => entries.push({ binding: i + 1, resource }));
     const bindGroup = this.device.createBindGroup({ label: `ctlkit:${op}:${shader}`, layout: pipeline.getBindGroupLayout(0), entries });
     const pass = this.computePass();
     pass.setPipeline(pipeline);
@@ -144,6 +154,17 @@ export class GpuContext {
     pass.dispatchWorkgroups(groups[0], groups[1], groups[2]);
     this.pool.release(uniform);
     if (++this.encoded >= BATCH) this.submit();
+  }
+
+  private resource(op: string, binding: number, b: Binding): GPUBufferBinding {
+    if (!(b instanceof GpuTensor) && !('tensor' in b)) return { buffer: b };
+    const t = b instanceof GpuTensor ? b : b.tensor;
+    if (t.storage.released) throw new Error(`webgpu: ${op}: binding ${binding} ${shapeStr(t.shape)} was already released`);
+    if (b instanceof GpuTensor) {
+      this.checkSize(op, t.shape, t.storage.bytes);
+      return { buffer: t.storage.buffer, size: Math.max(4, t.storage.bytes) };
+    }
+    return { buffer: t.storage.buffer, offset: b.first * 4, size: Math.max(4, b.count * 4) };
   }
 
   private uniform(op: string, p: Params): GPUBuffer {

@@ -34,7 +34,7 @@ export class WebGPUBackend implements Backend {
     if (!(data instanceof Float32Array || data instanceof Int32Array)) throw new Error('webgpu: upload: data must be a Float32Array or Int32Array');
     if (data.length !== numel(shape)) throw new Error(`webgpu: upload: data has ${data.length} elements, shape ${shapeStr(shape)} needs ${numel(shape)}`);
     const isInt = data instanceof Int32Array;
-    const t = this.ctx.alloc('upload', shape, isInt ? 'int32' : 'float32', isInt ? data.slice() : null);
+    const t = this.ctx.alloc('upload', shape, isInt ? 'int32' : 'float32', isInt ? data.slice() : null, true);
     this.ctx.write(t, data);
     return t;
   }

@@ -40,19 +40,30 @@ export async function combine(ctx: GpuContext, basis: readonly GpuTensor[], coef
   if (!Number.isInteger(k) || k < 1 || coeffs.length !== k * m) fail('combine', `coeffs has ${coeffs.length} values, expected K×M = ${k}×${m}`);
   const n = basis[0].numel;
   const coef = ctx.scratch('ctlkit:combine:coeffs', splitF64(coeffs));
-  const lo = m > PER_DISPATCH ? ctx.alloc('combine', basis[0].shape) : null;
+  const lo = m > PER_DISPATCH ? ctx.alloc('combine', basis[0].shape, 'float32', null, true) : null;
+  // Tensors above maxStorageBufferBindingSize are processed in windows of offset-aligned elements.
+  const align = ctx.device.limits.minStorageBufferOffsetAlignment / 4;
+  const step = n * 4 <= ctx.maxBinding ? Math.max(n, 1) : Math.floor(ctx.maxBinding / 4 / align) * align;
   const outs: GpuTensor[] = [];
   try {
     for (let row = 0; row < k; row++) {
-      const out = ctx.alloc('combine', basis[0].shape);
+      const out = ctx.alloc('combine', basis[0].shape, 'float32', null, true);
       outs.push(out);
-      for (let j0 = 0; j0 < m; j0 += PER_DISPATCH) {
-        const nb = Math.min(PER_DISPATCH, m - j0);
-        const bound = Array.from({ length: PER_DISPATCH }, (_, t) => (t < nb ? basis[j0 + t] : ctx.dummyRead));
-        const overrides = { WG, NB: nb, FIRST: j0 === 0, LAST: j0 + nb === m };
-        await ctx.dispatch('combine', 'combine', overrides, { u: [n, row, j0, m], f: [1] }, [coef, ...bound, out, lo ?? ctx.dummyWrite], grid('combine', Math.ceil(n / WG)));
+      for (let first = 0; first < n; first += step) {
+        const count = Math.min(step, n - first);
+        const win = (tensor: GpuTensor) => ({ tensor, first, count });
+        for (let j0 = 0; j0 < m; j0 += PER_DISPATCH) {
+          const nb = Math.min(PER_DISPATCH, m - j0);
+          const bound = Array.from({ length: PER_DISPATCH }, (_, t) => (t < nb ? win(basis[j0 + t]) : ctx.dummyRead));
+          const overrides = { WG, NB: nb, FIRST: j0 === 0, LAST: j0 + nb === m };
+          const bindings = [coef, ...bound, win(out), lo ? win(lo) : ctx.dummyWrite];
+          await ctx.dispatch('combine', 'combine', overrides, { u: [count, row, j0, m], f: [1] }, bindings, grid('combine', Math.ceil(count / WG)));
+        }
       }
     }
+  } catch (e) {
+    outs.forEach((t) => ctx.release(t));
+    throw e;
   } finally {
     ctx.pool.release(coef);
     if (lo) ctx.release(lo);
