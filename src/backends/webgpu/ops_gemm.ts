@@ -1,18 +1,19 @@
-// matmul, linear (tiled GEMM, shaders/gemm.wgsl) and conv2d (direct, shaders/conv2d.wgsl).
+// matmul, linear (tiled GEMM, shaders/gemm.wgsl) and conv2d (implicit GEMM, shaders/conv2d.wgsl).
 // Tolerance: float32 accumulation in a different order from the reference's float64 → default
 // normalised-MSE tolerance holds for the harness's sizes.
 import { numel, shapeStr } from '../../tensor.js';
 import type { Conv2dOptions } from '../backend.js';
-import { grid, type GpuContext, type GpuTensor } from './context.js';
+import type { GpuContext, GpuTensor } from './context.js';
 import { fail } from './ops_elementwise.js';
 
 const TILE = 64;
+const MAX_GROUPS = 65535;
 
 async function gemm(ctx: GpuContext, op: string, a: GpuTensor, b: GpuTensor, bias: GpuTensor | null, m: number, n: number, k: number, transB: boolean, outShape: number[]): Promise<GpuTensor> {
   const c = ctx.alloc(op, outShape);
   const gx = Math.ceil(n / TILE);
   const gy = Math.ceil(m / TILE);
-  if (gx > 65535 || gy > 65535) fail(op, `output [${m}, ${n}] exceeds the GEMM grid`);
+  if (gx > MAX_GROUPS || gy > MAX_GROUPS) fail(op, `output [${m}, ${n}] exceeds the GEMM grid`);
   await ctx.dispatch(op, 'gemm', { TRANS_B: transB, HAS_BIAS: bias !== null }, { u: [m, n, k] }, [a, b, bias ?? ctx.dummyRead, c], [gx, gy, 1]);
   return c;
 }
@@ -52,8 +53,15 @@ export async function conv2d(ctx: GpuContext, x: GpuTensor, w: GpuTensor, b: Gpu
   const ow = Math.floor((wd + 2 * o.padding[1] - o.dilation[1] * (kw - 1) - 1) / o.stride[1]) + 1;
   if (oh < 1 || ow < 1) fail('conv2d', `output would be empty (${oh}×${ow}) for x ${shapeStr(x.shape)} and w ${shapeStr(w.shape)}`);
   const y = ctx.alloc('conv2d', [n, oc, oh, ow]);
-  const total = n * oc * oh * ow;
-  const u = [total, c, h, wd, oc, oh, ow, kh, kw, o.stride[0], o.stride[1], o.padding[0], o.padding[1], o.dilation[0], o.dilation[1], g];
-  await ctx.dispatch('conv2d', 'conv2d', { WG: 256, HAS_BIAS: b !== null }, { u }, [x, w, b ?? ctx.dummyRead, y], grid('conv2d', Math.ceil(total / 256)));
+  const gx = Math.ceil((oh * ow) / TILE);
+  const gy = Math.ceil(oc / g / TILE);
+  if (gx > MAX_GROUPS || gy > MAX_GROUPS) fail('conv2d', `output ${shapeStr(y.shape)} exceeds the GEMM grid`);
+  // grid z = (sample, group); samples go in slices so that z stays within the grid limit
+  const perCall = Math.max(1, Math.floor(MAX_GROUPS / g));
+  for (let n0 = 0; n0 < n; n0 += perCall) {
+    const ns = Math.min(perCall, n - n0);
+    const u = [n0, c, h, wd, oc, oh, ow, kh, kw, o.stride[0], o.stride[1], o.padding[0], o.padding[1], o.dilation[0], o.dilation[1], g];
+    await ctx.dispatch('conv2d', 'conv2d', { HAS_BIAS: b !== null }, { u }, [x, w, b ?? ctx.dummyRead, y], [gx, gy, ns * g]);
+  }
   return y;
 }
