@@ -47,6 +47,11 @@ export interface Window {
 /** A buffer binding: a tensor, a window of one, or a raw buffer. */
 export type Binding = GpuTensor | Window | GPUBuffer;
 
+/** Throws the backend's argument error: `webgpu: <op>: <msg>`. */
+export function fail(op: string, msg: string): never {
+  throw new Error(`webgpu: ${op}: ${msg}`);
+}
+
 const BATCH = 64;
 const MAX_GROUPS = 65535;
 

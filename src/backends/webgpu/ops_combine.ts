@@ -2,8 +2,7 @@
 // device with compensated float32 arithmetic (see shaders/combine.wgsl, feature_stats.wgsl).
 import { sameShape, shapeStr } from '../../tensor.js';
 import type { FeatureStats } from '../backend.js';
-import { grid, type GpuContext, type GpuTensor } from './context.js';
-import { fail } from './ops_elementwise.js';
+import { fail, grid, type GpuContext, type GpuTensor } from './context.js';
 
 const WG = 256;
 const PER_DISPATCH = 4; // basis tensors bound per dispatch (b0..b3)

@@ -1,14 +1,10 @@
 // Element-wise and indexing ops: one thread per output element (shaders/<op>.wgsl).
 // Tolerances beside each op are what the backend-ops harness accepts on this backend.
 import { numel, shapeStr } from '../../tensor.js';
-import { grid, type GpuContext, type GpuTensor } from './context.js';
+import { fail, grid, type GpuContext, type GpuTensor } from './context.js';
 
 const WG = 256;
 const groups1d = (op: string, n: number) => grid(op, Math.ceil(n / WG));
-
-export function fail(op: string, msg: string): never {
-  throw new Error(`webgpu: ${op}: ${msg}`);
-}
 
 /** An output shaped like `shape`, filled by shaders/<shader>.wgsl, one thread per element. */
 async function pointwise(

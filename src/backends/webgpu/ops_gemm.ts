@@ -3,8 +3,7 @@
 // normalised-MSE tolerance holds for the harness's sizes.
 import { numel, shapeStr } from '../../tensor.js';
 import type { Conv2dOptions } from '../backend.js';
-import type { GpuContext, GpuTensor } from './context.js';
-import { fail } from './ops_elementwise.js';
+import { fail, type GpuContext, type GpuTensor } from './context.js';
 
 const TILE = 64;
 const MAX_GROUPS = 65535;

@@ -1,8 +1,7 @@
 // Row reductions and windows: layerNorm, pooling, attention.
 import { numel, shapeStr } from '../../tensor.js';
 import type { Pool2dOptions } from '../backend.js';
-import { grid, type GpuContext, type GpuTensor } from './context.js';
-import { fail } from './ops_elementwise.js';
+import { fail, grid, type GpuContext, type GpuTensor } from './context.js';
 
 const WG = 256;
 const ATTN_WG = 64;
