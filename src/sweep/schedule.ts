@@ -51,7 +51,7 @@ export interface ScheduleState {
   ensembleTask?: TaskAccumulator;
 }
 
-function rowName(m: CoefficientMatrix, k: number): string {
+export function rowName(m: CoefficientMatrix, k: number): string {
   if (m.alphas) return `row ${k} (alpha ${m.alphas[k]})`;
   if (m.lambdas) return `row ${k} (lambda ${m.lambdas[k]})`;
   return `row ${k}`;
@@ -61,12 +61,12 @@ function perRow(k: number, layers: readonly string[]): Map<string, SimilarityAcc
   return Array.from({ length: k }, () => new Map(layers.map((l) => [l, new SimilarityAccumulator()])));
 }
 
-function throwIfAborted(signal?: AbortSignal): void {
+export function throwIfAborted(signal?: AbortSignal): void {
   if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('sweep aborted');
 }
 
 /** Uploads basis parameters on first use and keeps them for the whole run. */
-class BasisParams {
+export class BasisParams {
   private readonly cache: Map<string, DeviceTensor>[];
   constructor(private readonly be: Backend, private readonly ckpts: readonly Checkpoint[]) {
     this.cache = ckpts.map(() => new Map());
@@ -82,12 +82,38 @@ class BasisParams {
     return d;
   }
 
+  /** Per basis model, the stage's parameters by name. */
+  async forStage(stage: Stage): Promise<Map<string, DeviceTensor>[]> {
+    const names = [...new Set(stage.params)];
+    const maps: Map<string, DeviceTensor>[] = [];
+    for (let j = 0; j < this.ckpts.length; j++) {
+      const mp = new Map<string, DeviceTensor>();
+      for (const nm of names) mp.set(nm, await this.get(j, nm));
+      maps.push(mp);
+    }
+    return maps;
+  }
+
   release(): void {
-    for (const m of this.cache) for (const t of m.values()) this.be.release(t);
+    releaseMaps(this.be, this.cache);
   }
 }
 
-function lookup(map: Map<string, DeviceTensor>, stage: Stage) {
+/** One stage's combined weights for all K rows: W_k = Σ_j C[k,j] W_j (C is K×M row-major). */
+export async function combineStage(be: Backend, basisMaps: Map<string, DeviceTensor>[], c: Float64Array, k: number): Promise<Map<string, DeviceTensor>[]> {
+  const rowMaps: Map<string, DeviceTensor>[] = Array.from({ length: k }, () => new Map());
+  for (const nm of basisMaps[0].keys()) {
+    const out = await be.combine(basisMaps.map((mp) => mp.get(nm)!), c, k);
+    out.forEach((t, i) => rowMaps[i].set(nm, t));
+  }
+  return rowMaps;
+}
+
+export function releaseMaps(be: Backend, maps: Map<string, DeviceTensor>[]): void {
+  for (const m of maps) for (const t of m.values()) be.release(t);
+}
+
+export function lookup(map: Map<string, DeviceTensor>, stage: Stage) {
   return (name: string): DeviceTensor => {
     const t = map.get(name);
     if (!t) throw new Error(`stage '${stage.name}' asked for parameter '${name}' it does not list`);
@@ -136,24 +162,13 @@ export async function runSchedule(inp: ScheduleInput, opts: ScheduleOptions): Pr
           throwIfAborted(opts.signal);
           const stage = stages[si];
           progress({ phase: 'forward', layer: stage.name, samplesDone: start });
-          const names = [...new Set(stage.params)];
-          const basisMaps: Map<string, DeviceTensor>[] = [];
-          for (let j = 0; j < M; j++) {
-            const mp = new Map<string, DeviceTensor>();
-            for (const nm of names) mp.set(nm, await params.get(j, nm));
-            basisMaps.push(mp);
-          }
+          const basisMaps = await params.forStage(stage);
           const ob: DeviceTensor[] = [];
           for (let j = 0; j < M; j++) ob.push(await stage.run(be, xb[j], lookup(basisMaps[j], stage)));
-          // one stage's combined weights for all K rows: W_k = Σ_j C[k,j] W_j
-          const rowMaps: Map<string, DeviceTensor>[] = Array.from({ length: K }, () => new Map());
-          for (const nm of names) {
-            const out = await be.combine(basisMaps.map((mp) => mp.get(nm)!), matrix.data, K);
-            out.forEach((t, k) => rowMaps[k].set(nm, t));
-          }
+          const rowMaps = await combineStage(be, basisMaps, matrix.data, K);
           const or: DeviceTensor[] = [];
           for (let k = 0; k < K; k++) or.push(await stage.run(be, xr[k], lookup(rowMaps[k], stage)));
-          for (const mp of rowMaps) for (const t of mp.values()) be.release(t);
+          releaseMaps(be, rowMaps);
           if (si === 0) {
             be.release(x0);
             x0Live = false;
