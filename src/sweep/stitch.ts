@@ -58,6 +58,7 @@ export async function stitchEvaluate(
   // rows 0..R−1: the feature models; row R: the model that continues
   const rows = [...spec.featureRows, spec.runRow];
   const R = spec.featureRows.length;
+  const M = inp.checkpoints.length;
   const c = Float64Array.from(rows.flat());
   const weights = Float64Array.from(spec.featureWeights);
   const n = inp.inputs.shape[0];
@@ -74,7 +75,7 @@ export async function stitchEvaluate(
         throwIfAborted(opts.signal);
         const stage = model.stages[si];
         const live = si <= hookIdx ? R : 1;
-        const rowMaps = await combineStage(be, await params.forStage(stage), si <= hookIdx ? c.subarray(0, R * c.length / rows.length) : c.subarray(R * c.length / rows.length), live);
+        const rowMaps = await combineStage(be, await params.forStage(stage), si <= hookIdx ? c.subarray(0, R * M) : c.subarray(R * M), live);
         const out: DeviceTensor[] = [];
         for (let r = 0; r < live; r++) out.push(await stage.run(be, shared ? xs[0] : xs[r], lookup(rowMaps[r], stage)));
         releaseMaps(be, rowMaps);
