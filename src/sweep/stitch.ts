@@ -6,6 +6,7 @@ import type { Backend, DeviceTensor } from '../backends/backend.js';
 import type { Checkpoint } from '../io/types.js';
 import type { Model } from '../models/family.js';
 import { TaskAccumulator, checkLabelShape, type TaskMetrics } from '../metrics/task.js';
+import { closeAll, prepare, type DataSpec } from './prepare.js';
 import { BasisParams, combineStage, lookup, releaseMaps, throwIfAborted } from './schedule.js';
 
 export interface StitchSpec {
@@ -97,4 +98,21 @@ export async function stitchEvaluate(
     params.release();
   }
   return task.result();
+}
+
+/** Opens the basis `models` and the data (labels required), then `stitchEvaluate`. */
+export async function runStitch(
+  models: readonly string[],
+  data: DataSpec,
+  spec: StitchSpec,
+  opts: { backend: Backend; batch?: number; signal?: AbortSignal },
+): Promise<TaskMetrics> {
+  const prep = await prepare(models, data);
+  try {
+    if (!prep.labels) throw new Error('stitch: labels are needed for loss and accuracy (none in the inputs file, no --labels)');
+    checkSpec(prep.model, models.length, spec);
+    return await stitchEvaluate({ ...prep, labels: prep.labels }, spec, { ...opts, batch: opts.batch ?? 32 });
+  } finally {
+    await closeAll(prep.checkpoints);
+  }
 }
