@@ -10,6 +10,7 @@ import { writeSafetensors } from '../src/io/writer.js';
 import { mergeCheckpoint } from '../src/merge/merge.js';
 import type { FloatTensor, Tensor } from '../src/tensor.js';
 import { mlpTensors, writeMlp } from './harness/synthetic.js';
+import { fixture } from './harness/paths.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ctl-merge-'));
 const f = (name: string) => path.join(dir, name);
@@ -94,5 +95,19 @@ async function assertRejects(p: Promise<unknown>, re: RegExp): Promise<void> {
   }
   assert.unreachable(`expected rejection matching ${re}`);
 }
+
+test('the PyTorch merge golden (0.25·ft_a + 0.75·ft_b, ResNet with BatchNorm counters) is reproduced bit for bit', async () => {
+  const sw = (n: string) => fixture('sweeps', 'resnet', n);
+  await mergeCheckpoint([sw('ft_a.safetensors'), sw('ft_b.safetensors')], [0.25, 0.75], f('resnet_merged.safetensors'));
+  const got = await openCheckpoint(f('resnet_merged.safetensors'));
+  const want = await openCheckpoint(sw('merged_interpolate_alpha0.25.safetensors'));
+  assert.equal([...got.tensors.keys()], [...want.tensors.keys()]);
+  for (const [name, info] of want.tensors) {
+    assert.equal(got.tensors.get(name), info, name);
+    const [g, w] = [await got.read(name), await want.read(name)];
+    assert.equal(Array.from(g.data as ArrayLike<unknown>), Array.from(w.data as ArrayLike<unknown>), name);
+  }
+  await Promise.all([got.close(), want.close()]);
+});
 
 test.run();

@@ -14,6 +14,8 @@ import {
   coefficientRow,
 } from '../src/sweep/coefficients.js';
 import { SimilarityAccumulator, distance, coefficient, cosine } from '../src/metrics/similarity.js';
+import { readFileSync } from 'node:fs';
+import { fixture } from './harness/paths.js';
 import { barrier, crossEntropyAccuracy, meanLogits, checkLabelShape } from '../src/metrics/task.js';
 
 const close = (a: number, b: number, tol = 1e-12) => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
@@ -140,6 +142,38 @@ test('barriers on a hand-made curve', () => {
   // gaps: 0, 4 − 2.5, 2.5 − 2, 0 → 1.5
   close(b.weighted, 1.5);
   assert.throws(() => barrier([0], [1, 2], 0, 0), /1 alphas for 2/);
+});
+
+test('zero-norm golden cases (tools/gen_fixtures.py) through the accumulator', () => {
+  const z = JSON.parse(readFileSync(fixture('metrics', 'zero_norm.json'), 'utf8')) as {
+    cases: { name: string; F: number[][]; G: number[][]; expected: Record<string, number | null> }[];
+  };
+  assert.ok(z.cases.length >= 3);
+  for (const c of z.cases) {
+    const n = c.F.length;
+    const stats = { dot: new Float64Array(n), ff: new Float64Array(n), gg: new Float64Array(n) };
+    c.F.forEach((f, i) => f.forEach((v, d) => {
+      stats.dot[i] += v * c.G[i][d];
+      stats.ff[i] += v * v;
+      stats.gg[i] += c.G[i][d] ** 2;
+    }));
+    const acc = new SimilarityAccumulator();
+    acc.add(stats, c.name);
+    const s = acc.summary();
+    const got: Record<string, number | null> = {
+      dist_alpha_int: s.dist,
+      coef_alpha_int: s.coef,
+      dist_alpha_int_over_samples_mean: s.distMean,
+      dist_alpha_int_over_samples_std: s.distStd,
+      coef_alpha_int_over_samples_mean: s.coefMean,
+      coef_alpha_int_over_samples_std: s.coefStd,
+      cos_alpha_int_over_samples_mean: s.cosMean,
+    };
+    for (const [k, v] of Object.entries(c.expected)) {
+      if (v === null) assert.is(got[k], null, `${c.name} ${k}`);
+      else close(got[k]!, v, 1e-12);
+    }
+  }
 });
 
 test.run();
