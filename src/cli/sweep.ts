@@ -74,7 +74,7 @@ function intArg(v: string, what: string): number {
 function progressPrinter(): ((p: SweepProgress) => void) | undefined {
   if (!process.stderr.isTTY) return undefined;
   return (p) => {
-    const layer = p.layer ? ` ${p.layer}` : '';
+    const layer = (p.layer ? ` ${p.layer}` : '') + (p.row !== undefined ? ` row ${p.row}` : '');
     process.stderr.write(`\r\x1b[K${p.phase} ${p.samplesDone}/${p.samplesTotal}${layer}`);
     if (p.phase === 'done') process.stderr.write('\n');
   };

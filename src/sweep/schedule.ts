@@ -167,7 +167,10 @@ export async function runSchedule(inp: ScheduleInput, opts: ScheduleOptions): Pr
           for (let j = 0; j < M; j++) ob.push(await stage.run(be, xb[j], lookup(basisMaps[j], stage)));
           const rowMaps = await combineStage(be, basisMaps, matrix.data, K);
           const or: DeviceTensor[] = [];
-          for (let k = 0; k < K; k++) or.push(await stage.run(be, xr[k], lookup(rowMaps[k], stage)));
+          for (let k = 0; k < K; k++) {
+            progress({ phase: 'forward', row: k, layer: stage.name, samplesDone: start });
+            or.push(await stage.run(be, xr[k], lookup(rowMaps[k], stage)));
+          }
           releaseMaps(be, rowMaps);
           if (si === 0) {
             be.release(x0);
