@@ -24,7 +24,7 @@ export interface ScheduleInput {
   matrix: CoefficientMatrix;
   /** Host inputs: float32 [N, ...] or token ids as int32 [N, ...]. */
   inputs: { data: Float32Array | Int32Array; shape: number[] };
-  /** Flattened labels, `perSample` positions per sample. */
+  /** Integer labels [N, ...] (row-major), checked against the logits shape per chunk. */
   labels?: { data: Int32Array; shape: number[] };
   /** Hooks to measure, in forward order. */
   layers: readonly string[];
