@@ -10,7 +10,10 @@ import { createBackend } from '../src/backends/index.js';
 import { openCheckpoint } from '../src/io/checkpoint.js';
 import { buildModel } from '../src/models/index.js';
 import { forward } from '../src/models/forward.js';
-import { interpolation, taskArithmetic } from '../src/sweep/coefficients.js';
+import { explicitMatrix, interpolation, taskArithmetic } from '../src/sweep/coefficients.js';
+import { sampleIndices } from '../src/sweep/subsample.js';
+import type { SweepProgress } from '../src/sweep/runner.js';
+import { writeSafetensors } from '../src/io/writer.js';
 import { runSweep } from '../src/sweep/runner.js';
 import type { FloatTensor, Tensor } from '../src/tensor.js';
 import { writeInputs, writeMlp } from './harness/synthetic.js';
@@ -127,5 +130,60 @@ async function check(mode: 'interpolate' | 'task') {
 
 test('interpolation sweep equals a whole-forward host recomputation (rows, baselines, loss, barriers)', () => check('interpolate'));
 test('task-arithmetic sweep over three models equals the host recomputation', () => check('task'));
+
+test('subsample, layer subset without labels, progress and a mid-run abort', async () => {
+  const files = ['s0', 's1'].map((m) => path.join(dir, `${m}.safetensors`));
+  await Promise.all(files.map((f, i) => writeMlp(f, widths, 30 + i)));
+  const all = await writeInputs(path.join(dir, 's_all.safetensors'), 12, widths[0], 3, 8);
+  // the same 5 samples written out by hand, without labels
+  const idx = sampleIndices(12, 5, 42);
+  assert.equal(Array.from(idx), Array.from(sampleIndices(12, 5, 42)), 'deterministic');
+  assert.ok(idx.every((v, i) => i === 0 || v > idx[i - 1]), 'sorted, distinct');
+  const x = all.inputs as FloatTensor;
+  const sub = new Float32Array(5 * widths[0]);
+  idx.forEach((r, i) => sub.set(x.data.subarray(r * widths[0], (r + 1) * widths[0]), i * widths[0]));
+  await writeSafetensors(path.join(dir, 's_sub.safetensors'), { inputs: { dtype: 'float32', shape: [5, widths[0]], data: sub } });
+
+  const be = await createBackend('reference');
+  const matrix = explicitMatrix([[0.7, 0.3], [2, -1]], files);
+  const events: SweepProgress[] = [];
+  const viaSubsample = await runSweep(
+    { matrix, inputs: path.join(dir, 's_all.safetensors'), samples: 5, seed: 42, layers: ['1'], config: { architecture: 'mlp' } },
+    { backend: be, batch: 2 },
+  );
+  const byHand = await runSweep(
+    { matrix, inputs: path.join(dir, 's_sub.safetensors'), layers: ['1'], config: { architecture: 'mlp' } },
+    { backend: be, batch: 2, onProgress: (p) => events.push(p) },
+  );
+  assert.is(viaSubsample.mode, 'coefficients');
+  assert.is(viaSubsample.samples, 5);
+  assert.equal(viaSubsample.layers, ['1']);
+  assert.equal(viaSubsample.rows[0].layers, byHand.rows[0].layers);
+  assert.equal(viaSubsample.rows[1].layers, byHand.rows[1].layers);
+  assert.ok(Number.isFinite(viaSubsample.rows[0].loss), 'the subsample keeps its labels');
+  assert.is(byHand.rows[0].loss, undefined, 'no labels, no loss');
+  // layer '1' only and no labels: stages 3 and 4 never run
+  assert.ok(events.every((e) => e.layer === undefined || e.layer === '1'), JSON.stringify(events.map((e) => e.layer)));
+  assert.is(events[0].phase, 'validate');
+  assert.is(events[events.length - 1].phase, 'done');
+  assert.equal(events.filter((e) => e.phase === 'forward' && e.layer === undefined).map((e) => e.samplesDone), [2, 4, 5]);
+  assert.ok(events.some((e) => e.row === 1));
+
+  const ctl = new AbortController();
+  let seen = 0;
+  try {
+    await runSweep({ matrix, inputs: path.join(dir, 's_all.safetensors'), config: { architecture: 'mlp' } }, {
+      backend: be,
+      batch: 2,
+      signal: ctl.signal,
+      onProgress: (p) => {
+        if (p.phase === 'forward' && ++seen === 3) ctl.abort(new Error('cancelled mid-run'));
+      },
+    });
+    assert.unreachable('expected the abort');
+  } catch (e) {
+    assert.match((e as Error).message, /cancelled mid-run/);
+  }
+});
 
 test.run();
