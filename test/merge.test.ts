@@ -2,7 +2,7 @@
 // tensors copied from the first model.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openCheckpoint } from '../src/io/checkpoint.js';
@@ -13,6 +13,7 @@ import { mlpTensors, writeMlp } from './harness/synthetic.js';
 import { fixture } from './harness/paths.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ctl-merge-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
 const f = (name: string) => path.join(dir, name);
 const widths = [5, 4, 3];
 const counter = (v: bigint): Tensor => ({ dtype: 'int64', shape: [], data: new BigInt64Array([v]) });

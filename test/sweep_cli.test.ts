@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createBackend } from '../src/backends/index.js';
@@ -14,6 +14,7 @@ import type { SweepResults } from '../src/sweep/types.js';
 import { fixture, repoRoot } from './harness/paths.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ctl-cli-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
 const cli = path.join(repoRoot, 'dist', 'src', 'cli', 'main.js');
 const mlp = (n: string) => fixture('sweeps', 'mlp', n);
 const ctlkit = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });

@@ -3,7 +3,7 @@
 // from the full feature matrices in float64 (two-pass mean/std) — no accumulator code shared.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createBackend } from '../src/backends/index.js';
@@ -19,6 +19,7 @@ import type { FloatTensor, Tensor } from '../src/tensor.js';
 import { writeInputs, writeMlp } from './harness/synthetic.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ctl-consist-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
 const widths = [6, 8, 7, 3];
 const N = 5;
 

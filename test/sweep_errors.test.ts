@@ -1,7 +1,7 @@
 // Bad sweep input is an error naming what is wrong, raised before any backend op runs.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Backend } from '../src/backends/backend.js';
@@ -12,6 +12,7 @@ import { runSweep } from '../src/sweep/runner.js';
 import { mlpTensors, randomTensor, writeInputs, writeMlp } from './harness/synthetic.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ctl-sweep-err-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
 const f = (name: string) => path.join(dir, name);
 const widths = [4, 5, 3];
 

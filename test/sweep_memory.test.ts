@@ -7,7 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,7 @@ import { numel } from '../src/tensor.js';
 import { writeInputs, writeMlp } from './harness/synthetic.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ctl-memory-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
 const probe = path.join(path.dirname(fileURLToPath(import.meta.url)), 'harness', 'rss_probe.js');
 const W = 32;
 const CLASSES = 10;

@@ -2,7 +2,7 @@
 // injection 2 f(θ0) − f(θ0 + λτ) continued by θ0 − λτ matches a hand-written host forward.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createBackend } from '../src/backends/index.js';
@@ -13,6 +13,7 @@ import type { FloatTensor, Tensor } from '../src/tensor.js';
 import { writeInputs, writeMlp } from './harness/synthetic.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ctl-stitch-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
 const widths = [4, 6, 5, 3];
 const files = [path.join(dir, 'pre.safetensors'), path.join(dir, 'ft.safetensors')];
 const inputsFile = path.join(dir, 'inputs.safetensors');

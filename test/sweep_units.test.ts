@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -14,9 +14,11 @@ import {
   coefficientRow,
 } from '../src/sweep/coefficients.js';
 import { SimilarityAccumulator, distance, coefficient, cosine } from '../src/metrics/similarity.js';
-import { readFileSync } from 'node:fs';
 import { fixture } from './harness/paths.js';
 import { barrier, crossEntropyAccuracy, meanLogits, checkLabelShape } from '../src/metrics/task.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'ctl-coef-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 const close = (a: number, b: number, tol = 1e-12) => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
 const rows = (c: { data: Float64Array; k: number; m: number }) =>
@@ -67,7 +69,6 @@ test('explicit matrix: width, finiteness, non-empty are checked; JSON file forms
   assert.throws(() => explicitMatrix([[1, 2, 3]], ['a', 'b'], 'c.json'), /c\.json: row 0 has 3 entries, expected 2/);
   assert.throws(() => explicitMatrix([], ['a', 'b'], 'c.json'), /non-empty/);
   assert.throws(() => explicitMatrix([[1, null]], ['a', 'b'], 'c.json'), /row 0 column 1 is null/);
-  const dir = mkdtempSync(path.join(tmpdir(), 'ctl-coef-'));
   const f1 = path.join(dir, 'a.json');
   writeFileSync(f1, JSON.stringify({ coefficients: [[0.2, 0.8]] }));
   assert.equal(rows(matrixFromFile(f1, ['a', 'b'])), [[0.2, 0.8]]);
