@@ -8,6 +8,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createWebGPUBackend, hasHardwareAdapter, type WebGPUBackend } from '../src/backends/webgpu/index.js';
 import { GpuTensor } from '../src/backends/webgpu/context.js';
+import { BufferPool, sizeClass } from '../src/backends/webgpu/buffer_pool.js';
 import { PipelineCache } from '../src/backends/webgpu/pipeline_cache.js';
 import { ShaderLoader } from '../src/backends/webgpu/shader_loader.js';
 import { repoRoot } from './harness/paths.js';
@@ -176,6 +177,19 @@ if (!be) {
     const xs = (await b.read(x)) as Float32Array;
     assert.equal(Array.from(r), Array.from(xs, (v) => (v < 0 ? 0 : v)));
     [x, z, w].forEach((t) => b.release(t));
+  });
+
+  t('buffer pool: size classes, and free buffers beyond the cap are destroyed', async () => {
+    assert.equal([1, 256, 257, 4000].map(sizeClass), [256, 256, 512, 4096]);
+    const pool = new BufferPool(device, device.limits.maxBufferSize, 1024);
+    const bufs = [0, 1, 2].map((i) => pool.acquire(300, `test:${i}`));
+    bufs.forEach((x) => pool.release(x));
+    await pool.afterSubmit(device.queue);
+    const again = [0, 1, 2].map((i) => pool.acquire(300, `test:${i}`));
+    assert.is(pool.created, 4); // two 512 B buffers fit the 1 KiB cap; the third was destroyed
+    assert.is(pool.reused, 2);
+    again.forEach((x) => x.destroy());
+    pool.destroy();
   });
 
   t('dispatches are batched into one submit of up to 64, and a long chain computes correctly', async () => {

@@ -1,6 +1,7 @@
 // Storage buffers pooled by size class (powers of two ≥ 256 B). A released buffer becomes
 // reusable only after the submit that used it has completed on the GPU, so a later
-// queue.writeBuffer can never overtake commands that still read it.
+// queue.writeBuffer can never overtake commands that still read it. Free buffers beyond
+// `maxFreeBytes` are destroyed instead of kept.
 
 const MIN_CLASS = 256;
 const USAGE_STORAGE = 0x80 | 0x40 | 0x8 | 0x4; // STORAGE | UNIFORM | COPY_DST | COPY_SRC
@@ -15,12 +16,15 @@ export class BufferPool {
   private readonly free = new Map<number, GPUBuffer[]>();
   /** Released since the last submit: they may still be read by encoded, unsubmitted commands. */
   private pending: GPUBuffer[] = [];
-  /** Submits whose buffers wait for completion. */
-  private inFlight = 0;
+  private freeBytes = 0;
   created = 0;
   reused = 0;
 
-  constructor(private readonly device: GPUDevice, private readonly maxBufferSize: number) {}
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly maxBufferSize: number,
+    private readonly maxFreeBytes = 1 << 30,
+  ) {}
 
   acquire(bytes: number, label: string): GPUBuffer {
     const size = sizeClass(Math.max(bytes, 4));
@@ -29,6 +33,7 @@ export class BufferPool {
     const buf = list?.pop();
     if (buf) {
       this.reused++;
+      this.freeBytes -= buf.size;
       buf.label = label;
       return buf;
     }
@@ -49,13 +54,16 @@ export class BufferPool {
   afterSubmit(queue: GPUQueue): Promise<void> {
     const batch = this.pending;
     this.pending = [];
-    this.inFlight++;
     return queue.onSubmittedWorkDone().then(() => {
-      this.inFlight--;
       for (const b of batch) {
+        if (this.freeBytes + b.size > this.maxFreeBytes) {
+          b.destroy();
+          continue;
+        }
         const list = this.free.get(b.size) ?? [];
         list.push(b);
         this.free.set(b.size, list);
+        this.freeBytes += b.size;
       }
     });
   }
@@ -65,5 +73,6 @@ export class BufferPool {
     for (const b of this.pending) b.destroy();
     this.free.clear();
     this.pending = [];
+    this.freeBytes = 0;
   }
 }
