@@ -45,8 +45,9 @@ export class PipelineCache {
     const file = this.loader.file(name);
     this.device.pushErrorScope('validation');
     const module = this.device.createShaderModule({ label: `ctlkit:${name}.wgsl`, code });
+    const scope = this.device.popErrorScope(); // popped at once: no other work's errors land in it
     const info = await module.getCompilationInfo();
-    const scoped = await this.device.popErrorScope();
+    const scoped = await scope;
     const errors = info.messages.filter((m) => m.type === 'error');
     if (errors.length > 0 || scoped) {
       const lines = errors.map((m) => `${file}:${m.lineNum}:${m.linePos}: ${m.message}`);
@@ -67,6 +68,7 @@ export class PipelineCache {
         compute: { module, entryPoint: 'main', constants },
       });
       this.created++;
+      if (this.loader.printing(name)) process.stderr.write(`// ---- pipeline ${key} (override constants) ----\n`);
       return pipeline;
     } catch (e) {
       throw new Error(`webgpu: pipeline ${key} from ${this.loader.file(name)} failed: ${(e as Error).message}`);

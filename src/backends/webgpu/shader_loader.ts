@@ -28,6 +28,13 @@ export class ShaderLoader {
     return path.join(this.dir, `${name}.wgsl`);
   }
 
+  /** Whether CTLKIT_WEBGPU_PRINT_SHADER asks for shader `name`. */
+  printing(name: string): boolean {
+    const want = process.env.CTLKIT_WEBGPU_PRINT_SHADER;
+    const plain = (s: string) => s.replace(/_/g, '').toLowerCase();
+    return want === '1' || (!!want && plain(want) === plain(name));
+  }
+
   source(name: string): string {
     let src = this.sources.get(name);
     if (src === undefined) {
@@ -38,9 +45,7 @@ export class ShaderLoader {
         throw new Error(`webgpu: cannot read shader ${file}: ${(e as Error).message}`);
       }
       this.sources.set(name, src);
-      const want = process.env.CTLKIT_WEBGPU_PRINT_SHADER;
-      const plain = (s: string) => s.replace(/_/g, '').toLowerCase();
-      if (want === '1' || (want && plain(want) === plain(name))) process.stderr.write(`// ---- shader ${file} ----\n${src}\n`);
+      if (this.printing(name)) process.stderr.write(`// ---- shader ${file} ----\n${src}\n`);
     }
     return src;
   }
