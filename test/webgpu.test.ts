@@ -34,11 +34,14 @@ const rand = (n: number, seed: number): Float32Array => {
 
 const t = suite('webgpu');
 
-if (!be) {
-  t('without an adapter, creation fails with the documented message', () => {
-    assert.match(noAdapter!.message, /webgpu: no WebGPU adapter found/);
-  });
-} else {
+t('no adapter is a clear error (here: an adapter name that matches none)', async () => {
+  let msg = '';
+  await createWebGPUBackend({ dawnFlags: ['adapter=ctlkit-no-such-adapter'] }).catch((e: Error) => (msg = e.message));
+  assert.match(msg, /^webgpu: no WebGPU adapter found \(on Linux without a GPU install a Vulkan driver such as Mesa ≥ 24 lavapipe\)/);
+  if (!be) assert.match(noAdapter!.message, /^webgpu: no WebGPU adapter found/);
+});
+
+if (be) {
   const b = be;
   const device = b.dev.device;
 

@@ -31,9 +31,16 @@ function loadDawn(): DawnModule {
   return dawn;
 }
 
-async function requestAdapter(): Promise<{ gpu: GPU; adapter: GPUAdapter }> {
-  const gpu = loadDawn().create([]);
-  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+/** `dawnFlags`: Dawn options such as `adapter=<name>` or `backend=vulkan` (see the webgpu package). */
+async function requestAdapter(dawnFlags: readonly string[]): Promise<{ gpu: GPU; adapter: GPUAdapter }> {
+  let gpu: GPU;
+  let adapter: GPUAdapter | null;
+  try {
+    gpu = loadDawn().create([...dawnFlags]);
+    adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  } catch (e) {
+    throw new Error(`${NO_ADAPTER}; Dawn said: ${(e as Error).message.split('\n').join(' ')}`);
+  }
   if (!adapter) throw new Error(NO_ADAPTER);
   return { gpu, adapter };
 }
@@ -45,14 +52,14 @@ export function isSoftwareAdapter(info: GPUAdapterInfo): boolean {
 }
 
 /** A WebGPU adapter exists and is a hardware GPU (used by `--backend auto`). */
-export async function hasHardwareAdapter(): Promise<boolean> {
-  const { adapter } = await requestAdapter();
+export async function hasHardwareAdapter(dawnFlags: readonly string[] = []): Promise<boolean> {
+  const { adapter } = await requestAdapter(dawnFlags);
   return !isSoftwareAdapter(adapter.info);
 }
 
 /** Opens the adapter and a device with the storage-buffer limits raised to the adapter's. */
-export async function openDevice(): Promise<GpuDevice> {
-  const { gpu, adapter } = await requestAdapter();
+export async function openDevice(dawnFlags: readonly string[] = []): Promise<GpuDevice> {
+  const { gpu, adapter } = await requestAdapter(dawnFlags);
   const l = adapter.limits;
   const device = await adapter.requestDevice({
     label: 'ctlkit',

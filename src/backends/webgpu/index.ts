@@ -125,9 +125,11 @@ export class WebGPUBackend implements Backend {
 export interface WebGPUBackendOptions {
   /** Folder of the .wgsl files (default: shaders/ at the package root). */
   shaderDir?: string;
+  /** Dawn options, e.g. `adapter=<name>` to pick one of several adapters or `backend=vulkan`. */
+  dawnFlags?: readonly string[];
 }
 
 export async function createWebGPUBackend(opts: WebGPUBackendOptions = {}): Promise<WebGPUBackend> {
-  const dev = await openDevice();
+  const dev = await openDevice(opts.dawnFlags);
   return new WebGPUBackend(dev, new GpuContext(dev, new ShaderLoader(opts.shaderDir)));
 }
