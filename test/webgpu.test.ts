@@ -11,6 +11,7 @@ import { GpuTensor } from '../src/backends/webgpu/context.js';
 import { BufferPool, sizeClass } from '../src/backends/webgpu/buffer_pool.js';
 import { PipelineCache } from '../src/backends/webgpu/pipeline_cache.js';
 import { ShaderLoader } from '../src/backends/webgpu/shader_loader.js';
+import { normalCdf } from '../src/backends/reference/erf.js';
 import { repoRoot } from './harness/paths.js';
 
 const shaderDir = path.join(repoRoot, 'shaders');
@@ -153,6 +154,19 @@ if (be) {
         if (Number.isFinite(want)) assert.ok(Math.abs(got - want) <= 2e-8 * scale[name], `${name}[${n}]: ${got} vs ${want}`);
         else assert.equal(got, want, `${name}[${n}]`);
       }
+    }
+  });
+
+  t('gelu (erf) is float32-accurate, including the negative tail', async () => {
+    const n = 8001;
+    const x = Float32Array.from({ length: n }, (_, i) => -10 + i * 0.0025);
+    const y = (await b.read(await b.gelu(b.upload(x, [n]), 'erf'))) as Float32Array;
+    for (let i = 0; i < n; i++) {
+      const want = x[i] * normalCdf(x[i]);
+      const err = Math.abs(y[i] - want);
+      // ≤ 2e-7 absolute (relative where |y| > 1); ≤ 1e-4 relative down to x = −5
+      if (err > 2e-7 * Math.max(1, Math.abs(want))) assert.unreachable(`x=${x[i]}: ${y[i]} vs ${want}`);
+      if (x[i] > -5 && err > 1e-4 * Math.abs(want)) assert.unreachable(`x=${x[i]}: relative ${err / Math.abs(want)}`);
     }
   });
 
