@@ -12,8 +12,9 @@ import { ShaderLoader } from './shader_loader.js';
 
 export { hasHardwareAdapter } from './device.js';
 
-function gpuTensor(t: DeviceTensor, what: string): GpuTensor {
+function gpuTensor(t: DeviceTensor, what: string, dtype: 'float32' | 'int32' | null = 'float32'): GpuTensor {
   if (!(t instanceof GpuTensor)) throw new Error(`webgpu: ${what} is not a tensor of the webgpu backend`);
+  if (dtype && t.dtype !== dtype) throw new Error(`webgpu: ${what} is ${t.dtype}, expected ${dtype}`);
   return t;
 }
 
@@ -39,18 +40,18 @@ export class WebGPUBackend implements Backend {
     return t;
   }
 
-  read(t: DeviceTensor): Promise<Float32Array | Int32Array> {
-    return this.ctx.read(gpuTensor(t, 'read: t'));
+  async read(t: DeviceTensor): Promise<Float32Array | Int32Array> {
+    return this.ctx.read(gpuTensor(t, 'read: t', null));
   }
 
   reshape(t: DeviceTensor, shape: readonly number[]): DeviceTensor {
-    const g = gpuTensor(t, 'reshape: t');
+    const g = gpuTensor(t, 'reshape: t', null);
     if (numel(shape) !== g.numel) throw new Error(`webgpu: reshape: ${shapeStr(g.shape)} cannot become ${shapeStr(shape)}`);
     return new GpuTensor([...shape], g.dtype, g.storage);
   }
 
   release(t: DeviceTensor): void {
-    this.ctx.release(gpuTensor(t, 'release: t'));
+    this.ctx.release(gpuTensor(t, 'release: t', null));
   }
 
   flush(): Promise<void> {
@@ -65,59 +66,59 @@ export class WebGPUBackend implements Backend {
     await this.dispose();
   }
 
-  matmul(a: DeviceTensor, b: DeviceTensor, transB: boolean): Promise<DeviceTensor> {
+  async matmul(a: DeviceTensor, b: DeviceTensor, transB: boolean): Promise<DeviceTensor> {
     return gm.matmul(this.ctx, gpuTensor(a, 'matmul: a'), gpuTensor(b, 'matmul: b'), transB);
   }
-  linear(x: DeviceTensor, w: DeviceTensor, b: DeviceTensor | null, layout: 'outIn' | 'inOut'): Promise<DeviceTensor> {
+  async linear(x: DeviceTensor, w: DeviceTensor, b: DeviceTensor | null, layout: 'outIn' | 'inOut'): Promise<DeviceTensor> {
     return gm.linear(this.ctx, gpuTensor(x, 'linear: x'), gpuTensor(w, 'linear: w'), b && gpuTensor(b, 'linear: b'), layout);
   }
-  conv2d(x: DeviceTensor, w: DeviceTensor, b: DeviceTensor | null, o: Conv2dOptions): Promise<DeviceTensor> {
+  async conv2d(x: DeviceTensor, w: DeviceTensor, b: DeviceTensor | null, o: Conv2dOptions): Promise<DeviceTensor> {
     return gm.conv2d(this.ctx, gpuTensor(x, 'conv2d: x'), gpuTensor(w, 'conv2d: w'), b && gpuTensor(b, 'conv2d: b'), o);
   }
-  batchNorm(x: DeviceTensor, mean: DeviceTensor, variance: DeviceTensor, weight: DeviceTensor, bias: DeviceTensor, eps: number): Promise<DeviceTensor> {
+  async batchNorm(x: DeviceTensor, mean: DeviceTensor, variance: DeviceTensor, weight: DeviceTensor, bias: DeviceTensor, eps: number): Promise<DeviceTensor> {
     const g = (t: DeviceTensor, n: string) => gpuTensor(t, `batchNorm: ${n}`);
     return ew.batchNorm(this.ctx, g(x, 'x'), g(mean, 'mean'), g(variance, 'variance'), g(weight, 'weight'), g(bias, 'bias'), eps);
   }
-  layerNorm(x: DeviceTensor, weight: DeviceTensor, bias: DeviceTensor, eps: number): Promise<DeviceTensor> {
+  async layerNorm(x: DeviceTensor, weight: DeviceTensor, bias: DeviceTensor, eps: number): Promise<DeviceTensor> {
     return rd.layerNorm(this.ctx, gpuTensor(x, 'layerNorm: x'), gpuTensor(weight, 'layerNorm: weight'), gpuTensor(bias, 'layerNorm: bias'), eps);
   }
-  relu(x: DeviceTensor): Promise<DeviceTensor> {
+  async relu(x: DeviceTensor): Promise<DeviceTensor> {
     return ew.relu(this.ctx, gpuTensor(x, 'relu: x'));
   }
-  gelu(x: DeviceTensor, approximate: 'erf' | 'tanh'): Promise<DeviceTensor> {
+  async gelu(x: DeviceTensor, approximate: 'erf' | 'tanh'): Promise<DeviceTensor> {
     return ew.gelu(this.ctx, gpuTensor(x, 'gelu: x'), approximate);
   }
-  add(a: DeviceTensor, b: DeviceTensor): Promise<DeviceTensor> {
+  async add(a: DeviceTensor, b: DeviceTensor): Promise<DeviceTensor> {
     return ew.add(this.ctx, gpuTensor(a, 'add: a'), gpuTensor(b, 'add: b'));
   }
-  maxPool2d(x: DeviceTensor, o: Pool2dOptions): Promise<DeviceTensor> {
+  async maxPool2d(x: DeviceTensor, o: Pool2dOptions): Promise<DeviceTensor> {
     return rd.maxPool2d(this.ctx, gpuTensor(x, 'maxPool2d: x'), o);
   }
-  avgPool2d(x: DeviceTensor, o: Pool2dOptions): Promise<DeviceTensor> {
+  async avgPool2d(x: DeviceTensor, o: Pool2dOptions): Promise<DeviceTensor> {
     return rd.avgPool2d(this.ctx, gpuTensor(x, 'avgPool2d: x'), o);
   }
-  adaptiveAvgPool2d(x: DeviceTensor, outH: number, outW: number): Promise<DeviceTensor> {
+  async adaptiveAvgPool2d(x: DeviceTensor, outH: number, outW: number): Promise<DeviceTensor> {
     return rd.adaptiveAvgPool2d(this.ctx, gpuTensor(x, 'adaptiveAvgPool2d: x'), outH, outW);
   }
-  attention(qkv: DeviceTensor, heads: number, causal: boolean): Promise<DeviceTensor> {
+  async attention(qkv: DeviceTensor, heads: number, causal: boolean): Promise<DeviceTensor> {
     return rd.attention(this.ctx, gpuTensor(qkv, 'attention: qkv'), heads, causal);
   }
-  embedding(ids: DeviceTensor, table: DeviceTensor): Promise<DeviceTensor> {
-    return ew.embedding(this.ctx, gpuTensor(ids, 'embedding: ids'), gpuTensor(table, 'embedding: table'));
+  async embedding(ids: DeviceTensor, table: DeviceTensor): Promise<DeviceTensor> {
+    return ew.embedding(this.ctx, gpuTensor(ids, 'embedding: ids', 'int32'), gpuTensor(table, 'embedding: table'));
   }
-  transpose12(x: DeviceTensor): Promise<DeviceTensor> {
+  async transpose12(x: DeviceTensor): Promise<DeviceTensor> {
     return ew.transpose12(this.ctx, gpuTensor(x, 'transpose12: x'));
   }
-  prependToken(x: DeviceTensor, token: DeviceTensor): Promise<DeviceTensor> {
+  async prependToken(x: DeviceTensor, token: DeviceTensor): Promise<DeviceTensor> {
     return ew.prependToken(this.ctx, gpuTensor(x, 'prependToken: x'), gpuTensor(token, 'prependToken: token'));
   }
-  selectToken(x: DeviceTensor, index: number): Promise<DeviceTensor> {
+  async selectToken(x: DeviceTensor, index: number): Promise<DeviceTensor> {
     return ew.selectToken(this.ctx, gpuTensor(x, 'selectToken: x'), index);
   }
-  combine(basis: readonly DeviceTensor[], coeffs: Float64Array, k: number): Promise<DeviceTensor[]> {
+  async combine(basis: readonly DeviceTensor[], coeffs: Float64Array, k: number): Promise<DeviceTensor[]> {
     return cb.combine(this.ctx, basis.map((b, j) => gpuTensor(b, `combine: basis ${j}`)), coeffs, k);
   }
-  featureStats(f: DeviceTensor, basis: readonly DeviceTensor[], c: Float64Array): Promise<FeatureStats> {
+  async featureStats(f: DeviceTensor, basis: readonly DeviceTensor[], c: Float64Array): Promise<FeatureStats> {
     return cb.featureStats(this.ctx, gpuTensor(f, 'featureStats: f'), basis.map((b, j) => gpuTensor(b, `featureStats: basis ${j}`)), c);
   }
 }
