@@ -8,6 +8,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createWebGPUBackend, hasHardwareAdapter, type WebGPUBackend } from '../src/backends/webgpu/index.js';
 import { GpuTensor } from '../src/backends/webgpu/context.js';
+import { isSoftwareAdapter } from '../src/backends/webgpu/device.js';
 import { BufferPool, sizeClass } from '../src/backends/webgpu/buffer_pool.js';
 import { PipelineCache } from '../src/backends/webgpu/pipeline_cache.js';
 import { ShaderLoader } from '../src/backends/webgpu/shader_loader.js';
@@ -252,10 +253,12 @@ if (be) {
     }
   });
 
-  t('hasHardwareAdapter is false on a software adapter', async () => {
+  t('hasHardwareAdapter is false exactly on a software adapter (lavapipe/llvmpipe/SwiftShader)', async () => {
     const info = b.dev.adapter.info;
-    const software = /llvmpipe|lavapipe|swiftshader/i.test(`${info.device} ${info.description}`);
-    if (software) assert.is(await hasHardwareAdapter(), false);
+    const software = /llvmpipe|lavapipe|swiftshader/i.test(`${info.vendor} ${info.device} ${info.description}`);
+    assert.is(await hasHardwareAdapter(), !software);
+    assert.ok(isSoftwareAdapter({ vendor: 'mesa', architecture: '', device: 'llvmpipe (LLVM 15)', description: '' } as GPUAdapterInfo));
+    assert.not.ok(isSoftwareAdapter({ vendor: 'nvidia', architecture: 'hopper', device: 'NVIDIA H100', description: '' } as GPUAdapterInfo));
   });
 
   t.after(async () => {
