@@ -1,0 +1,38 @@
+// version(), numThreads(), cpuFeatures(), setSimd(enabled).
+#include "bind/register.h"
+#include "napi_util.h"
+#include "runtime/cpu.h"
+#include "runtime/thread_pool.h"
+
+namespace ctl {
+namespace {
+
+Napi::Value version(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), "0.1.0"); }
+
+Napi::Value num_threads_js(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(num_threads()));
+}
+
+Napi::Value cpu_features(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("avx2Fma", Napi::Boolean::New(info.Env(), cpu_has_avx2_fma()));
+  o.Set("simd", Napi::Boolean::New(info.Env(), use_avx2_fma()));
+  return o;
+}
+
+Napi::Value set_simd(const Napi::CallbackInfo& info) {
+  Args args(info, "setSimd", 1);
+  set_simd_enabled(args.boolean(0, "enabled"));
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void register_runtime(Napi::Env env, Napi::Object exports) {
+  exports.Set("version", Napi::Function::New(env, version, "version"));
+  exports.Set("numThreads", Napi::Function::New(env, num_threads_js, "numThreads"));
+  exports.Set("cpuFeatures", Napi::Function::New(env, cpu_features, "cpuFeatures"));
+  exports.Set("setSimd", Napi::Function::New(env, set_simd, "setSimd"));
+}
+
+}  // namespace ctl

@@ -1,0 +1,63 @@
+// Attention per (sample, head) task: S = q kᵀ (GEMM on strided views), row softmax, Y = P v (GEMM).
+#include "ops/attention.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "ops/aligned_buffer.h"
+#include "ops/gemm.h"
+#include "runtime/thread_pool.h"
+
+namespace ctl {
+namespace {
+
+thread_local AlignedBuffer scores_buffer;
+
+// p_j = exp(s_j − max s) / Σ exp(s − max s) over j < len; the rest of the row (masked) is 0.
+void softmax_row(float* s, size_t len, size_t row_len) {
+  float m = -std::numeric_limits<float>::infinity();
+  bool nan = false;
+  for (size_t j = 0; j < len; j++) {
+    m = std::max(m, s[j]);
+    nan = nan || std::isnan(s[j]);
+  }
+  if (nan) {
+    std::fill(s, s + row_len, std::numeric_limits<float>::quiet_NaN());
+    return;
+  }
+  float sum = 0.f;
+  for (size_t j = 0; j < len; j++) {
+    s[j] = std::exp(s[j] - m);
+    sum += s[j];
+  }
+  float inv = 1.f / sum;
+  for (size_t j = 0; j < len; j++) s[j] *= inv;
+  std::fill(s + len, s + row_len, 0.f);
+}
+
+}  // namespace
+
+void attention(size_t n, size_t t, size_t d, size_t heads, bool causal, const float* qkv, float* y) {
+  size_t dh = d / heads, ld = 3 * d;
+  float scale = 1.f / std::sqrt(float(dh));
+  parallel_for(n * heads, 1, [&](size_t b, size_t e) {
+    float* s = scores_buffer.get(t * t);
+    for (size_t task = b; task < e; task++) {
+      size_t smp = task / heads, h = task % heads;
+      const float* q = qkv + smp * t * ld + h * dh;
+      const float* k = q + d;
+      const float* v = q + 2 * d;
+      gemm(GemmArgs{t, t, dh, q, ld, k, ld, true, s, t, false});
+      for (size_t i = 0; i < t; i++) {
+        float* row = s + i * t;
+        size_t len = causal ? i + 1 : t;
+        for (size_t j = 0; j < len; j++) row[j] *= scale;
+        softmax_row(row, len, t);
+      }
+      gemm(GemmArgs{t, dh, t, s, t, v, ld, false, y + smp * t * d + h * dh, d, false});
+    }
+  });
+}
+
+}  // namespace ctl
