@@ -72,7 +72,8 @@ export interface Backend {
   dispose(): Promise<void>;
 
   // ---- ops (inputs are never modified; each returns a new tensor) ----
-  /** C[M,N] = A[M,K] · B[K,N] (transB: B given as [N,K]). Leading batch dims of A are flattened. */
+  /** C[M,N] = A[M,K] · B[K,N] (transB: B given as [N,K]). Leading batch dims of A are flattened
+   *  into M for the product and kept in the result: A[..., K] → C[..., N]. */
   matmul(a: DeviceTensor, b: DeviceTensor, transB: boolean): Promise<DeviceTensor>;
   /** y[..., out] = x[..., in] · Wᵀ + b, W as [out,in] ('outIn', torch Linear) or [in,out] ('inOut', HF Conv1D). */
   linear(x: DeviceTensor, w: DeviceTensor, b: DeviceTensor | null, layout: 'outIn' | 'inOut'): Promise<DeviceTensor>;

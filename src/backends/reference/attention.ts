@@ -1,0 +1,49 @@
+// Multi-head scaled-dot-product attention over a packed qkv tensor; float64 scores and sums.
+import { shapeStr } from '../../tensor.js';
+import type { DeviceTensor } from '../backend.js';
+import { expectInt, expectRank, f32, wrap, type RefTensor } from './tensor_store.js';
+
+// out[n,i,h·E+e] = Σ_j softmax_j(q_h,i · k_h,j / √E) · v_h,j[e]   (E = D/H; causal: only j ≤ i)
+export function attention(qkvT: DeviceTensor, heads: number, causal: boolean): RefTensor {
+  const qkv = f32('attention', 'qkv', qkvT);
+  expectRank('attention', 'qkv', qkv.shape, 3, '[N, T, 3D]');
+  expectInt('attention', 'heads', heads, 1);
+  const [n, t, d3] = qkv.shape;
+  if (d3 % 3 !== 0) throw new Error(`attention: qkv last dim ${d3} of ${shapeStr(qkv.shape)} must be 3·D ([q | k | v])`);
+  const d = d3 / 3;
+  if (d % heads !== 0) throw new Error(`attention: model dim D = ${d} is not divisible by heads = ${heads}`);
+  const e = d / heads;
+  const scale = 1 / Math.sqrt(e);
+  const out = new Float32Array(n * t * d);
+  const p = new Float64Array(t);
+  const acc = new Float64Array(e);
+  for (let b = 0; b < n; b++) {
+    const row = (tok: number): number => (b * t + tok) * d3;
+    for (let h = 0; h < heads; h++) {
+      const qo = h * e;
+      const ko = d + h * e;
+      const vo = 2 * d + h * e;
+      for (let i = 0; i < t; i++) {
+        const last = causal ? i : t - 1;
+        let max = -Infinity;
+        for (let j = 0; j <= last; j++) {
+          let s = 0;
+          for (let c = 0; c < e; c++) s += qkv.data[row(i) + qo + c] * qkv.data[row(j) + ko + c];
+          p[j] = s * scale;
+          max = Math.max(max, p[j]);
+        }
+        let sum = 0;
+        for (let j = 0; j <= last; j++) {
+          p[j] = Math.exp(p[j] - max);
+          sum += p[j];
+        }
+        acc.fill(0);
+        for (let j = 0; j <= last; j++) {
+          for (let c = 0; c < e; c++) acc[c] += p[j] * qkv.data[row(j) + vo + c];
+        }
+        for (let c = 0; c < e; c++) out[(b * t + i) * d + qo + c] = acc[c] / sum;
+      }
+    }
+  }
+  return wrap(out, [n, t, d]);
+}

@@ -1,0 +1,56 @@
+// ctlkit inspect <checkpoint>: metadata and every tensor's name, dtype and shape.
+import type { Command } from 'commander';
+import { openCheckpoint } from '../io/checkpoint.js';
+import type { Checkpoint, TensorInfo } from '../io/types.js';
+import { numel, shapeStr } from '../tensor.js';
+import { formatTable, writeJsonAtomic } from './util.js';
+
+export interface CheckpointSummary {
+  path: string;
+  metadata: Record<string, string>;
+  numTensors: number;
+  numParams: number;
+  tensors: TensorInfo[];
+}
+
+export function summarize(ckpt: Checkpoint): CheckpointSummary {
+  const tensors = [...ckpt.tensors.values()];
+  return {
+    path: ckpt.path,
+    metadata: { ...ckpt.metadata },
+    numTensors: tensors.length,
+    numParams: tensors.reduce((s, t) => s + numel(t.shape), 0),
+    tensors,
+  };
+}
+
+export function formatSummary(s: CheckpointSummary): string {
+  const meta = Object.entries(s.metadata).map(([k, v]) => `${k}=${v}`).join(', ');
+  const rows = s.tensors.map((t) => [t.name, t.dtype, shapeStr(t.shape), String(numel(t.shape))]);
+  return [
+    s.path,
+    `metadata: ${meta || '(none)'}`,
+    `${s.numTensors} tensors, ${s.numParams} parameters`,
+    '',
+    formatTable(['name', 'dtype', 'shape', 'numel'], rows, [3]),
+  ].join('\n');
+}
+
+export function register(program: Command): void {
+  program
+    .command('inspect')
+    .description("list a checkpoint's metadata and tensors (name, dtype, shape)")
+    .argument('<checkpoint>', 'a .safetensors file, a *.safetensors.index.json, or a folder holding model.safetensors')
+    .option('--json [file]', 'print JSON instead of the table, or write it to <file>')
+    .addHelpText('after', '\nExamples:\n  ctlkit inspect runs/ft_a/model.safetensors\n  ctlkit inspect runs/ft_a --json summary.json')
+    .action(async (checkpoint: string, opts: { json?: string | true }) => {
+      const ckpt = await openCheckpoint(checkpoint);
+      try {
+        const summary = summarize(ckpt);
+        if (typeof opts.json === 'string') await writeJsonAtomic(opts.json, summary);
+        else console.log(opts.json ? JSON.stringify(summary, null, 2) : formatSummary(summary));
+      } finally {
+        await ckpt.close();
+      }
+    });
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// The ctlkit command line. Each command lives in its own file and registers itself here.
+// Errors print one line, `ctlkit: <message>`, and exit 1; `--verbose` adds the stack.
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { register as registerInspect } from './inspect.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const program = new Command()
+  .name('ctlkit')
+  .description('Cross-Task Linearity measurement and fast weight merging')
+  .version(pkg.version)
+  .option('--verbose', 'print the full stack trace on errors')
+  .exitOverride()
+  .configureOutput({ outputError: (str, write) => write(`ctlkit: ${str.replace(/^error: /, '')}`) });
+
+registerInspect(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    process.exitCode = e.exitCode; // commander has already printed its message or the help
+  } else {
+    const err = e instanceof Error ? e : new Error(String(e));
+    const verbose = Boolean(program.opts().verbose) || process.argv.includes('--verbose');
+    process.stderr.write(`ctlkit: ${err.message}\n${verbose && err.stack ? `${err.stack}\n` : ''}`);
+    process.exitCode = 1;
+  }
+}

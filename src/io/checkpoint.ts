@@ -1,0 +1,177 @@
+// Opens a checkpoint lazily: a .safetensors file, a sharded `*.safetensors.index.json`, or a folder
+// holding model.safetensors / model.safetensors.index.json. Opening reads and validates headers
+// only; `read(name)` reads that one tensor with a positioned read.
+import fs from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import type { Tensor } from '../tensor.js';
+import type { Checkpoint, TensorInfo } from './types.js';
+import { readHeader, readTensor, MAX_HEADER_BYTES, type StHeader } from './safetensors.js';
+import { findDuplicateKey } from './json_strict.js';
+
+interface Shard {
+  fh: FileHandle;
+  header: StHeader;
+}
+
+const SINGLE = 'model.safetensors';
+const INDEX = 'model.safetensors.index.json';
+
+export async function openCheckpoint(userPath: string): Promise<Checkpoint> {
+  const stat = await fs.stat(userPath).catch((e: NodeJS.ErrnoException) => {
+    throw new Error(`${userPath}: cannot open checkpoint (${e.code === 'ENOENT' ? 'no such file or folder' : e.message})`);
+  });
+  let file = userPath;
+  if (stat.isDirectory()) {
+    const found = await firstExisting([path.join(userPath, SINGLE), path.join(userPath, INDEX)]);
+    if (!found) throw new Error(`${userPath}: folder holds neither ${SINGLE} nor ${INDEX}`);
+    file = found;
+  }
+  if (!file.endsWith('.index.json')) return makeCheckpoint(userPath, [await openShard(file)], {});
+  const index = await readIndex(file);
+  const metadata = indexMetadata(file, index);
+  return makeCheckpoint(userPath, await openSharded(file, index), metadata);
+}
+
+async function firstExisting(candidates: string[]): Promise<string | undefined> {
+  for (const c of candidates) {
+    if (await fs.stat(c).then((s) => s.isFile(), () => false)) return c;
+  }
+  return undefined;
+}
+
+async function openShard(file: string): Promise<Shard> {
+  const fh = await fs.open(file, 'r').catch((e: NodeJS.ErrnoException) => {
+    throw new Error(`${file}: cannot open (${e.code === 'ENOENT' ? 'no such file' : e.message})`);
+  });
+  try {
+    return { fh, header: await readHeader(fh, file) };
+  } catch (e) {
+    await fh.close();
+    throw e;
+  }
+}
+
+async function readIndex(indexFile: string): Promise<Record<string, unknown>> {
+  const { size } = await fs.stat(indexFile);
+  if (size > MAX_HEADER_BYTES) throw new Error(`${indexFile}: index is ${size} bytes, over the ${MAX_HEADER_BYTES}-byte limit`);
+  const text = await fs.readFile(indexFile, 'utf8');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${indexFile}: not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`${indexFile}: index must be a JSON object`);
+  const dup = findDuplicateKey(text);
+  if (dup) throw new Error(`${indexFile}: key "${dup.key}" appears twice${dup.path.length ? ` in "${dup.path.join('.')}"` : ''}`);
+  return json as Record<string, unknown>;
+}
+
+/** The index's `metadata` (e.g. total_size) as strings. */
+function indexMetadata(indexFile: string, index: Record<string, unknown>): Record<string, string> {
+  const meta = index.metadata;
+  if (meta === undefined || meta === null) return {};
+  if (typeof meta !== 'object' || Array.isArray(meta)) throw new Error(`${indexFile}: "metadata" must be an object`);
+  return Object.fromEntries(Object.entries(meta).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+}
+
+async function openSharded(indexFile: string, index: Record<string, unknown>): Promise<Shard[]> {
+  const map = index.weight_map;
+  if (typeof map !== 'object' || map === null || Array.isArray(map)) {
+    throw new Error(`${indexFile}: "weight_map" must be an object mapping tensor names to shard files`);
+  }
+  const dir = path.dirname(path.resolve(indexFile));
+  const wanted = new Map<string, Set<string>>(); // shard path → tensor names the index puts there
+  for (const [name, shardName] of Object.entries(map as Record<string, unknown>)) {
+    if (typeof shardName !== 'string' || shardName === '') throw new Error(`${indexFile}: weight_map["${name}"] must be a shard file name`);
+    const full = path.resolve(dir, shardName);
+    const rel = path.relative(dir, full);
+    if (path.isAbsolute(shardName) || rel === '' || rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) {
+      throw new Error(`${indexFile}: weight_map["${name}"] = "${shardName}" escapes the checkpoint folder`);
+    }
+    if (!wanted.has(full)) wanted.set(full, new Set());
+    wanted.get(full)!.add(name);
+  }
+  const shards: Shard[] = [];
+  try {
+    for (const [file, names] of [...wanted].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const shard = await openShard(file).catch((e: Error) => {
+        throw new Error(`${indexFile}: shard ${path.relative(dir, file)}: ${e.message}`);
+      });
+      shards.push(shard);
+      for (const name of names) {
+        if (!shard.header.entries.has(name)) throw new Error(`${indexFile}: tensor "${name}" is mapped to ${path.relative(dir, file)}, which does not hold it`);
+      }
+      for (const name of shard.header.entries.keys()) {
+        if (!names.has(name)) {
+          const owner = (map as Record<string, string>)[name];
+          const why = owner === undefined ? 'the index does not list it' : `the index maps it to ${owner} (listed twice across shards)`;
+          throw new Error(`${indexFile}: shard ${path.relative(dir, file)} holds tensor "${name}" but ${why}`);
+        }
+      }
+    }
+  } catch (e) {
+    await Promise.all(shards.map((s) => s.fh.close()));
+    throw e;
+  }
+  return shards;
+}
+
+function makeCheckpoint(userPath: string, shards: Shard[], extraMeta: Record<string, string>): Checkpoint {
+  const owner = new Map<string, Shard>();
+  const infos: TensorInfo[] = [];
+  const metadata: Record<string, string> = {};
+  for (const shard of shards) {
+    Object.assign(metadata, shard.header.metadata);
+    for (const e of shard.header.entries.values()) {
+      owner.set(e.name, shard);
+      infos.push({ name: e.name, dtype: e.dtype, shape: e.shape });
+    }
+  }
+  Object.assign(metadata, extraMeta);
+  infos.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  let closed = false;
+  return {
+    path: userPath,
+    tensors: new Map(infos.map((i) => [i.name, i])),
+    metadata,
+    async read(name: string): Promise<Tensor> {
+      const shard = owner.get(name);
+      if (!shard) throw new Error(`${userPath}: no tensor named "${name}"${suggest(name, [...owner.keys()])}`);
+      if (closed) throw new Error(`${userPath}: checkpoint is closed (reading "${name}")`);
+      return readTensor(shard.fh, shard.header, shard.header.entries.get(name)!);
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      await Promise.all(shards.map((s) => s.fh.close()));
+    },
+  };
+}
+
+/** " (did you mean …?)" for names within a small edit distance, else "". */
+function suggest(name: string, names: string[]): string {
+  const limit = Math.max(2, Math.floor(name.length / 4));
+  const close = names
+    .map((n) => ({ n, d: editDistance(name, n, limit) }))
+    .filter((c) => c.d <= limit)
+    .sort((a, b) => a.d - b.d)
+    .slice(0, 3)
+    .map((c) => `"${c.n}"`);
+  return close.length ? ` (did you mean ${close.join(', ')}?)` : '';
+}
+
+/** Levenshtein distance, cut off at limit + 1. */
+function editDistance(a: string, b: string, limit: number): number {
+  if (Math.abs(a.length - b.length) > limit) return limit + 1;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length];
+}
