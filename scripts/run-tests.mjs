@@ -4,7 +4,9 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 
 const uvu = path.join('node_modules', 'uvu', 'bin.js');
-const pattern = process.argv[2] ?? '\\.test\\.js$';
+// Only compiled test files run; an optional argument narrows them by name (a regex).
+const filter = process.argv[2];
+const pattern = filter ? `^(?=.*(?:${filter})).*\\.test\\.js$` : '\\.test\\.js$';
 const child = spawn(process.execPath, [uvu, 'dist/test', pattern], { stdio: ['ignore', 'pipe', 'inherit'] });
 
 let out = '';

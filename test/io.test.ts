@@ -2,6 +2,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { openCheckpoint } from '../src/io/checkpoint.js';
+import { findDuplicateKey } from '../src/io/json_strict.js';
 import { tempDir, stBytes, writeFile, f32Bytes } from './harness/crafted.js';
 import { rejection } from './harness/errors.js';
 
@@ -61,6 +62,7 @@ rules('header not JSON, or not an object', async () => {
   await expectError(craft('{"a": '), /not valid JSON/);
   await expectError(craft('[]'), /must be a JSON object/);
   await expectError(craft('null'), /must be a JSON object/);
+  await expectError(craft('\ufeff{}'), /not valid JSON/); // a byte-order mark is not JSON
 });
 
 rules('unknown dtype names the tensor and the dtype', () =>
@@ -109,6 +111,12 @@ rules('duplicate keys are rejected at every level, after unescaping', async () =
   await expectError(craft(`{"w":${w},"\\u0077":${w}}`, new Uint8Array(4)), /duplicate key "w"/);
   await expectError(craft('{"w":{"dtype":"F32","dtype":"F16","shape":[1],"data_offsets":[0,4]}}', new Uint8Array(4)), /duplicate key "dtype" in "w"/);
   await expectError(craft('{"__metadata__":{"k":"1","k":"2"}}'), /duplicate key "k" in "__metadata__"/);
+});
+
+rules('duplicate-key scan: strings with quotes and braces, objects inside arrays', () => {
+  assert.is(findDuplicateKey('{"a":"}\\"{,","b":[{"a":1},{"a":2}],"c":{"x":true,"y":null}, "d": -1.5e3}'), undefined);
+  assert.equal(findDuplicateKey(' { "b" : [ {"a":1, "a":2} ] } '), { path: ['b'], key: 'a' });
+  assert.equal(findDuplicateKey('{"x":{"y":{"z":1,"z":2}}}'), { path: ['x', 'y'], key: 'z' });
 });
 
 rules('tensor entries must be objects without unknown fields', async () => {

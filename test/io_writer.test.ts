@@ -8,6 +8,7 @@ import { openCheckpoint } from '../src/io/checkpoint.js';
 import { SafetensorsWriter, writeSafetensors } from '../src/io/writer.js';
 import type { Tensor } from '../src/tensor.js';
 import { tempDir, tempLeftovers } from './harness/crafted.js';
+import { fixture } from './harness/paths.js';
 import { rejection } from './harness/errors.js';
 
 const dir = tempDir();
@@ -180,3 +181,26 @@ atomic('streaming writer rejects undeclared, repeated, mismatched and missing te
 layout.run();
 trip.run();
 atomic.run();
+
+const torchGolden = suite('half conversions against PyTorch');
+
+torchGolden('reader and writer match torch .half() / .bfloat16() bit for bit', async () => {
+  const c = await openCheckpoint(fixture('io', 'half_golden.safetensors'));
+  const read = async (n: string): Promise<Float32Array> => (await c.read(n)).data as Float32Array;
+  const x = await read('f32');
+  const same = (a: Float32Array, b: Float32Array, what: string): void => {
+    for (let i = 0; i < a.length; i++) assert.ok(Object.is(a[i], b[i]), `${what} #${i}: ${a[i]} vs torch ${b[i]} (x = ${x[i]})`);
+  };
+  same(await read('f16'), await read('f16_as_f32'), 'F16 → float32');
+  same(await read('bf16'), await read('bf16_as_f32'), 'BF16 → float32');
+  for (const [dtype, name] of [['F16', 'f16'], ['BF16', 'bf16']] as const) {
+    const file = path.join(dir, `golden_${name}.safetensors`);
+    await writeSafetensors(file, { [name]: { dtype: 'float32', shape: [x.length], data: x } }, { dtype });
+    const ours = rawU16(file, name);
+    const theirs = rawU16(fixture('io', 'half_golden.safetensors'), name);
+    ours.forEach((b, i) => assert.is(b, theirs[i], `${dtype} of ${x[i]}: 0x${b.toString(16)} vs torch 0x${theirs[i].toString(16)}`));
+  }
+  await c.close();
+});
+
+torchGolden.run();

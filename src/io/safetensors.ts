@@ -149,7 +149,7 @@ export async function readHeader(fh: FileHandle, file: string): Promise<StHeader
   const headerBytes = await readExactly(fh, file, 8, headerLen);
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(headerBytes);
   } catch {
     throw new Error(`${file}: safetensors header is not valid UTF-8`);
   }
