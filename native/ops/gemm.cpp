@@ -16,6 +16,7 @@ namespace ctl {
 namespace {
 
 constexpr size_t MR = 6, NR = 16;
+// A block MC×KC (≤ 144 KiB) stays in L2, a B micro-panel KC×NR (16 KiB) in L1, packed B KC×NC in L3.
 constexpr size_t MC_MAX = 144, KC = 256, NC = 3072;
 
 using Kernel = void (*)(size_t kc, const float* ap, const float* bp, float* c, size_t ldc, bool acc);
@@ -39,7 +40,13 @@ __attribute__((target("avx2,fma"))) void kernel_avx2(size_t kc, const float* ap,
                                                       size_t ldc, bool acc) {
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+  for (size_t i = 0; i < MR; i++) {  // the C tile arrives while the loop runs
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + NR - 1), _MM_HINT_T0);
+  }
+#pragma GCC unroll 4
   for (size_t p = 0; p < kc; p++) {
+    _mm_prefetch(reinterpret_cast<const char*>(bp + 8 * NR), _MM_HINT_T0);
     __m256 b0 = _mm256_load_ps(bp), b1 = _mm256_load_ps(bp + 8);
     __m256 a = _mm256_broadcast_ss(ap);
     c00 = _mm256_fmadd_ps(a, b0, c00);
