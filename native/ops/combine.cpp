@@ -31,7 +31,7 @@ void combine_block_generic(size_t b, size_t e, size_t m, const float* const* bas
 }
 
 #if defined(__x86_64__) || defined(__i386__)
-// out_k[b:e] = Σ_j C[k,j] · basis_j[b:e]: 8 elements as two float64×4 accumulators; streaming stores when aligned
+// out_k[b:e] = Σ_j C[k,j] · basis_j[b:e]: 8 elements as two float64×4 accumulators; streaming stores when 16-byte aligned
 __attribute__((target("avx2,fma"))) void combine_block_avx2(size_t b, size_t e, size_t m, const float* const* basis,
                                                              size_t k, const double* coeffs, float* const* outs,
                                                              bool stream) {
@@ -47,11 +47,12 @@ __attribute__((target("avx2,fma"))) void combine_block_avx2(size_t b, size_t e, 
         lo = _mm256_add_pd(lo, _mm256_mul_pd(cj, _mm256_cvtps_pd(_mm256_castps256_ps128(w))));
         hi = _mm256_add_pd(hi, _mm256_mul_pd(cj, _mm256_cvtps_pd(_mm256_extractf128_ps(w, 1))));
       }
-      __m256 res = _mm256_set_m128(_mm256_cvtpd_ps(hi), _mm256_cvtpd_ps(lo));
-      if (stream)
-        _mm256_stream_ps(o + i, res);
-      else
-        _mm256_storeu_ps(o + i, res);
+      if (stream) {
+        _mm_stream_ps(o + i, _mm256_cvtpd_ps(lo));
+        _mm_stream_ps(o + i + 4, _mm256_cvtpd_ps(hi));
+      } else {
+        _mm256_storeu_ps(o + i, _mm256_set_m128(_mm256_cvtpd_ps(hi), _mm256_cvtpd_ps(lo)));
+      }
     }
   }
   if (v_end < e) combine_block_generic(v_end, e, m, basis, k, coeffs, outs);
@@ -63,7 +64,7 @@ __attribute__((target("avx2,fma"))) void combine_block_avx2(size_t b, size_t e, 
 void combine(size_t len, size_t m, const float* const* basis, size_t k, const double* coeffs, float* const* outs) {
   bool simd = use_avx2_fma();
   bool aligned = true;
-  for (size_t r = 0; r < k; r++) aligned = aligned && reinterpret_cast<uintptr_t>(outs[r]) % 32 == 0;
+  for (size_t r = 0; r < k; r++) aligned = aligned && reinterpret_cast<uintptr_t>(outs[r]) % 16 == 0;
   // streaming stores skip the read-for-ownership of outputs that will not be read back soon
   bool stream = aligned && len * k * sizeof(float) > (size_t(8) << 20);
   size_t blocks = (len + kBlock - 1) / kBlock;

@@ -1,4 +1,4 @@
-// Convolution as GEMM per sample and group: W_g[og, cg·kh·kw] · col[cg·kh·kw, oh·ow].
+// Convolution as GEMM per group over a batch of samples: W_g[og, cg·kh·kw] · col[cg·kh·kw, samples·oh·ow].
 #include "ops/conv2d.h"
 
 #include <algorithm>
@@ -11,16 +11,20 @@
 namespace ctl {
 namespace {
 
-thread_local AlignedBuffer col_buffer;
+thread_local AlignedBuffer col_buffer, out_buffer;
 
-// col[(ci·kh + i)·kw + j, oy·ow + ox] = x[ci, oy·sh − ph + i·dh, ox·sw − pw + j·dw] (0 outside)
-void im2col(const Conv2dArgs& a, const float* x, size_t cg, float* col) {
-  size_t p = a.oh * a.ow;
+// Output columns per GEMM: samples are batched until about this many (late layers have few pixels),
+constexpr size_t kTargetColumns = 1024;
+// as long as the column buffer stays under this many floats (16 MiB).
+constexpr size_t kMaxColumnFloats = size_t(4) << 20;
+
+// col[(ci·kh + i)·kw + j, oy·ow + ox] = x[ci, oy·sh − ph + i·dh, ox·sw − pw + j·dw] (0 outside); rows ld apart
+void im2col(const Conv2dArgs& a, const float* x, size_t cg, float* col, size_t ld) {
   for (size_t ci = 0; ci < cg; ci++) {
     const float* plane = x + ci * a.h * a.w;
     for (size_t i = 0; i < a.kh; i++) {
       for (size_t j = 0; j < a.kw; j++) {
-        float* row = col + ((ci * a.kh + i) * a.kw + j) * p;
+        float* row = col + ((ci * a.kh + i) * a.kw + j) * ld;
         for (size_t oy = 0; oy < a.oh; oy++) {
           float* dst = row + oy * a.ow;
           long iy = long(oy * a.sh) - long(a.ph) + long(i * a.dh);
@@ -48,23 +52,38 @@ void im2col(const Conv2dArgs& a, const float* x, size_t cg, float* col) {
   }
 }
 
-// One sample, all groups.
-void conv_sample(const Conv2dArgs& a, size_t s) {
-  size_t cg = a.c / a.groups, og = a.o / a.groups, k = cg * a.kh * a.kw, p = a.oh * a.ow;
-  bool direct = a.kh == 1 && a.kw == 1 && a.sh == 1 && a.sw == 1 && a.ph == 0 && a.pw == 0;
-  float* y = a.y + s * a.o * p;
-  if (a.bias != nullptr)
-    for (size_t oc = 0; oc < a.o; oc++) std::fill(y + oc * p, y + (oc + 1) * p, a.bias[oc]);
-  for (size_t g = 0; g < a.groups; g++) {
-    const float* x = a.x + (s * a.c + g * cg) * a.h * a.w;
-    const float* col = x;
-    if (!direct) {
-      float* buf = col_buffer.get(k * p);
-      im2col(a, x, cg, buf);
-      col = buf;
-    }
-    gemm(GemmArgs{og, p, k, a.weight + g * og * k, k, col, p, false, y + g * og * p, p, a.bias != nullptr});
+// Samples [s0, s0 + cnt), group g: col[K, cnt·P] from im2col, out[og, cnt·P] = W_g · col, then out
+// scattered into y (NCHW) with the bias. One sample of a 1×1/stride-1 conv reads x and writes y directly.
+void conv_group_batch(const Conv2dArgs& a, size_t s0, size_t cnt, size_t g) {
+  size_t cg = a.c / a.groups, og = a.o / a.groups, k = cg * a.kh * a.kw, p = a.oh * a.ow, cols = cnt * p;
+  bool direct = cnt == 1 && a.kh == 1 && a.kw == 1 && a.sh == 1 && a.sw == 1 && a.ph == 0 && a.pw == 0;
+  const float* wg = a.weight + g * og * k;
+  const float* col = a.x + (s0 * a.c + g * cg) * a.h * a.w;
+  if (!direct) {
+    float* buf = col_buffer.get(k * cols);
+    parallel_for(cnt, 1, [&](size_t b, size_t e) {
+      for (size_t i = b; i < e; i++) im2col(a, a.x + ((s0 + i) * a.c + g * cg) * a.h * a.w, cg, buf + i * p, cols);
+    });
+    col = buf;
   }
+  if (cnt == 1) {
+    float* y = a.y + (s0 * a.o + g * og) * p;
+    if (a.bias != nullptr)
+      for (size_t oc = 0; oc < og; oc++) std::fill(y + oc * p, y + (oc + 1) * p, a.bias[g * og + oc]);
+    gemm(GemmArgs{og, p, k, wg, k, col, cols, false, y, p, a.bias != nullptr});
+    return;
+  }
+  float* out = out_buffer.get(og * cols);
+  gemm(GemmArgs{og, cols, k, wg, k, col, cols, false, out, cols, false});
+  parallel_for(cnt * og, 16, [&](size_t b, size_t e) {
+    for (size_t t = b; t < e; t++) {
+      size_t i = t / og, oc = t % og;
+      const float* src = out + oc * cols + i * p;
+      float* dst = a.y + ((s0 + i) * a.o + g * og + oc) * p;
+      float bias = a.bias != nullptr ? a.bias[g * og + oc] : 0.f;
+      for (size_t q = 0; q < p; q++) dst[q] = src[q] + bias;
+    }
+  });
 }
 
 }  // namespace
@@ -76,14 +95,12 @@ size_t conv_out_size(size_t in, size_t k, size_t s, size_t p, size_t d) {
 }
 
 void conv2d(const Conv2dArgs& a) {
-  if (a.n >= num_threads()) {
-    // one sample per task, each with a single-threaded GEMM
-    parallel_for(a.n, 1, [&](size_t b, size_t e) {
-      for (size_t s = b; s < e; s++) conv_sample(a, s);
-    });
-  } else {
-    for (size_t s = 0; s < a.n; s++) conv_sample(a, s);
-  }
+  size_t k = (a.c / a.groups) * a.kh * a.kw, p = a.oh * a.ow;
+  if (p == 0 || a.o == 0) return;
+  size_t nb = std::max<size_t>(1, (kTargetColumns + p - 1) / p);
+  nb = std::min({nb, a.n, std::max<size_t>(1, kMaxColumnFloats / std::max<size_t>(k * p, 1))});
+  for (size_t s0 = 0; s0 < a.n; s0 += nb)
+    for (size_t g = 0; g < a.groups; g++) conv_group_batch(a, s0, std::min(nb, a.n - s0), g);
 }
 
 }  // namespace ctl

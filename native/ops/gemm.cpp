@@ -95,11 +95,12 @@ void pack_b(const GemmArgs& g, size_t pc, size_t kc, size_t j0, size_t panel_beg
     float* dst = bp + q * kc * NR;
     size_t col = j0 + q * NR;
     size_t w = std::min(NR, g.n - col);
-    if (!g.trans_b) {
+    if (!g.trans_b && w == NR) {
+      for (size_t p = 0; p < kc; p++) std::memcpy(dst + p * NR, g.b + (pc + p) * g.ldb + col, NR * sizeof(float));
+    } else if (!g.trans_b) {
       for (size_t p = 0; p < kc; p++) {
         const float* src = g.b + (pc + p) * g.ldb + col;
-        std::memcpy(dst + p * NR, src, w * sizeof(float));
-        for (size_t j = w; j < NR; j++) dst[p * NR + j] = 0.f;
+        for (size_t j = 0; j < NR; j++) dst[p * NR + j] = j < w ? src[j] : 0.f;
       }
     } else {
       for (size_t j = 0; j < NR; j++) {
