@@ -1,6 +1,7 @@
-// version(), numThreads(), cpuFeatures(), setSimd(enabled).
+// version(), numThreads(), cpuFeatures(), setSimd(enabled), fmaPeak(out, iterations).
 #include "bind/register.h"
 #include "napi_util.h"
+#include "ops/peak.h"
 #include "runtime/cpu.h"
 #include "runtime/thread_pool.h"
 
@@ -26,6 +27,15 @@ Napi::Value set_simd(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// fmaPeak(out: Float64Array(2), iterations) → Promise<void>: out = [one thread, all threads] GFLOP/s
+Napi::Value fma_peak_js(const Napi::CallbackInfo& info) {
+  Args args(info, "fmaPeak", 2);
+  auto out = args.array<double>(0, "out", 2);
+  size_t iterations = args.size(1, "iterations", 1);
+  double* o = out.data;
+  return run_job(args, double(iterations) * 160.0, [=] { fma_peak(iterations, o, o + 1); }, {out.object});
+}
+
 }  // namespace
 
 void register_runtime(Napi::Env env, Napi::Object exports) {
@@ -33,6 +43,7 @@ void register_runtime(Napi::Env env, Napi::Object exports) {
   exports.Set("numThreads", Napi::Function::New(env, num_threads_js, "numThreads"));
   exports.Set("cpuFeatures", Napi::Function::New(env, cpu_features, "cpuFeatures"));
   exports.Set("setSimd", Napi::Function::New(env, set_simd, "setSimd"));
+  exports.Set("fmaPeak", Napi::Function::New(env, fma_peak_js, "fmaPeak"));
 }
 
 }  // namespace ctl
