@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "runtime/thread_pool.h"
+
 namespace ctl {
 
 // A TypedArray argument as plain memory, plus the JS object to keep alive while a job runs.
@@ -185,13 +187,15 @@ class PromiseJob : public Napi::AsyncWorker {
   std::vector<Napi::ObjectReference> refs_;
 };
 
-// Runs `task` now (small work) or queues it (large work); either way returns a promise.
+// Runs `task` now (small work: inline on the main thread, never waiting for the pool) or queues
+// it (large work); either way returns a promise.
 inline Napi::Value run_job(const Args& args, double work, std::function<void()> task,
                            const std::vector<Napi::Object>& keep) {
   Napi::Env env = args.env();
   if (work < kAsyncWorkThreshold) {
     auto d = Napi::Promise::Deferred::New(env);
     try {
+      InlineScope serial;
       task();
       d.Resolve(env.Undefined());
     } catch (const std::exception& e) {

@@ -46,15 +46,8 @@ class Pool {
     grain = std::max<size_t>(grain, 1);
     size_t chunks = (n + grain - 1) / grain;
     if (chunks == 1 || size_ == 1 || in_pool_task) {
-      bool outer = in_pool_task;
-      in_pool_task = true;
-      try {
-        fn(0, n);
-      } catch (...) {
-        in_pool_task = outer;
-        throw;
-      }
-      in_pool_task = outer;
+      InlineScope serial;  // nested calls inside fn stay inline too
+      fn(0, n);
       return;
     }
     std::lock_guard<std::mutex> turn(job_mu_);  // one job at a time
@@ -130,6 +123,9 @@ Pool& pool() {
 }  // namespace
 
 size_t num_threads() { return pool().size(); }
+
+InlineScope::InlineScope() : outer_(in_pool_task) { in_pool_task = true; }
+InlineScope::~InlineScope() { in_pool_task = outer_; }
 
 void parallel_for(size_t n, size_t grain, const std::function<void(size_t, size_t)>& fn) {
   pool().run(n, grain, fn);

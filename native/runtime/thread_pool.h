@@ -15,4 +15,17 @@ size_t num_threads();
 // exception a chunk throws is rethrown here after the other chunks finish.
 void parallel_for(size_t n, size_t grain, const std::function<void(size_t, size_t)>& fn);
 
+// While one is alive, parallel_for on this thread runs inline: small calls on the JS main thread
+// use it so they never wait for the pool while a large job holds it.
+class InlineScope {
+ public:
+  InlineScope();
+  ~InlineScope();
+  InlineScope(const InlineScope&) = delete;
+  InlineScope& operator=(const InlineScope&) = delete;
+
+ private:
+  bool outer_;
+};
+
 }  // namespace ctl
