@@ -144,12 +144,20 @@ test('a C++ exception rejects the promise with its message (sync and async paths
   assert.match(await rejection(nm.embedding(small, table, new Float32Array(2 * dim), vocab, dim)), /id -1 at position 1/);
 });
 
-test('a big GEMM leaves the event loop free (a timer fires before it settles)', async () => {
+test('a big GEMM leaves the event loop free (a timer fires, a small op completes, before it settles)', async () => {
   const s = 768;
   const a = new Float32Array(s * s).fill(1), c = new Float32Array(s * s);
   let fired = false;
   const timer = setTimeout(() => (fired = true), 0);
-  await nm.gemm(a, a, null, c, s, s, s, false);
+  let gemmDone = false;
+  const big = nm.gemm(a, a, null, c, s, s, s, false).then(() => (gemmDone = true));
+  // a small call meanwhile runs inline on this thread instead of waiting for the busy pool
+  const y = new Float32Array(1000);
+  await nm.relu(Float32Array.from({ length: 1000 }, (_, i) => i - 500), y);
+  assert.not.ok(gemmDone, 'the small relu waited for the big GEMM');
+  assert.is(y[0], 0);
+  assert.is(y[999], 499);
+  await big;
   clearTimeout(timer);
   assert.ok(fired, 'the timer did not fire while the GEMM ran');
   assert.is(c[12345], s);
