@@ -146,6 +146,22 @@ class Args {
   const char* fn_;
 };
 
+// Adds `fn` to exports as `name`; a std::exception it throws (not only Napi::Error) becomes a JS
+// error with its message instead of terminating the process.
+inline void export_function(Napi::Env env, Napi::Object exports, const char* name,
+                            Napi::Value (*fn)(const Napi::CallbackInfo&)) {
+  auto guarded = [fn](const Napi::CallbackInfo& info) -> Napi::Value {
+    try {
+      return fn(info);
+    } catch (const Napi::Error&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw Napi::Error::New(info.Env(), e.what());
+    }
+  };
+  exports.Set(name, Napi::Function::New(env, guarded, name));
+}
+
 // Product of sizes, with an error naming the function when it overflows 2^48 elements.
 inline size_t checked_product(const char* fn, std::initializer_list<size_t> dims) {
   size_t p = 1;

@@ -129,6 +129,8 @@ test('bad arguments: errors name the function and the argument, nothing is writt
   assert.throws(() => nm.combine([a, new Float32Array(5)], new Float64Array(2), [view]), /combine: argument 'basis' \[1\] has 5 elements/);
   assert.throws(() => nm.combine([a], new Float64Array(2), [new Float32Array(6)]), /combine: argument 'coeffs' has 2 elements, expected 1/);
   assert.throws(() => nm.attention(new Float32Array(18), new Float32Array(6), 1, 1, 6, 4, false), /attention: argument 'heads' must divide d = 6/);
+  // a std::exception on the main thread (size overflow) is a JS error, not a crash
+  assert.throws(() => nm.attention(new Float32Array(3), new Float32Array(1), 2 ** 40, 2 ** 40, 1, 1, false), /attention: tensor size overflows/);
   assertGuards(buf, 'after rejected calls');
   assert.ok(view.every((v) => v === GUARD), 'output untouched');
 });

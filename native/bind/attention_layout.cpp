@@ -78,14 +78,14 @@ Napi::Value select_token_js(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void register_attention(Napi::Env env, Napi::Object exports) {
-  exports.Set("attention", Napi::Function::New(env, attention_js, "attention"));
+  export_function(env, exports, "attention", attention_js);
 }
 
 void register_layout(Napi::Env env, Napi::Object exports) {
-  exports.Set("embedding", Napi::Function::New(env, embedding_js, "embedding"));
-  exports.Set("transpose12", Napi::Function::New(env, transpose12_js, "transpose12"));
-  exports.Set("prependToken", Napi::Function::New(env, prepend_token_js, "prependToken"));
-  exports.Set("selectToken", Napi::Function::New(env, select_token_js, "selectToken"));
+  export_function(env, exports, "embedding", embedding_js);
+  export_function(env, exports, "transpose12", transpose12_js);
+  export_function(env, exports, "prependToken", prepend_token_js);
+  export_function(env, exports, "selectToken", select_token_js);
 }
 
 }  // namespace ctl

@@ -71,11 +71,11 @@ Napi::Value feature_stats_js(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void register_combine(Napi::Env env, Napi::Object exports) {
-  exports.Set("combine", Napi::Function::New(env, combine_js, "combine"));
+  export_function(env, exports, "combine", combine_js);
 }
 
 void register_metrics(Napi::Env env, Napi::Object exports) {
-  exports.Set("featureStats", Napi::Function::New(env, feature_stats_js, "featureStats"));
+  export_function(env, exports, "featureStats", feature_stats_js);
 }
 
 }  // namespace ctl

@@ -86,13 +86,13 @@ Napi::Value adaptive_avg_pool2d_js(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void register_conv2d(Napi::Env env, Napi::Object exports) {
-  exports.Set("conv2d", Napi::Function::New(env, conv2d_js, "conv2d"));
+  export_function(env, exports, "conv2d", conv2d_js);
 }
 
 void register_pool(Napi::Env env, Napi::Object exports) {
-  exports.Set("maxPool2d", Napi::Function::New(env, max_pool2d_js, "maxPool2d"));
-  exports.Set("avgPool2d", Napi::Function::New(env, avg_pool2d_js, "avgPool2d"));
-  exports.Set("adaptiveAvgPool2d", Napi::Function::New(env, adaptive_avg_pool2d_js, "adaptiveAvgPool2d"));
+  export_function(env, exports, "maxPool2d", max_pool2d_js);
+  export_function(env, exports, "avgPool2d", avg_pool2d_js);
+  export_function(env, exports, "adaptiveAvgPool2d", adaptive_avg_pool2d_js);
 }
 
 }  // namespace ctl

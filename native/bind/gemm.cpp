@@ -30,6 +30,6 @@ Napi::Value gemm_js(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-void register_gemm(Napi::Env env, Napi::Object exports) { exports.Set("gemm", Napi::Function::New(env, gemm_js, "gemm")); }
+void register_gemm(Napi::Env env, Napi::Object exports) { export_function(env, exports, "gemm", gemm_js); }
 
 }  // namespace ctl

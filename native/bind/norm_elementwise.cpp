@@ -78,14 +78,14 @@ Napi::Value add_js(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void register_norm(Napi::Env env, Napi::Object exports) {
-  exports.Set("layerNorm", Napi::Function::New(env, layer_norm_js, "layerNorm"));
-  exports.Set("batchNorm", Napi::Function::New(env, batch_norm_js, "batchNorm"));
+  export_function(env, exports, "layerNorm", layer_norm_js);
+  export_function(env, exports, "batchNorm", batch_norm_js);
 }
 
 void register_elementwise(Napi::Env env, Napi::Object exports) {
-  exports.Set("relu", Napi::Function::New(env, relu_js, "relu"));
-  exports.Set("gelu", Napi::Function::New(env, gelu_js, "gelu"));
-  exports.Set("add", Napi::Function::New(env, add_js, "add"));
+  export_function(env, exports, "relu", relu_js);
+  export_function(env, exports, "gelu", gelu_js);
+  export_function(env, exports, "add", add_js);
 }
 
 }  // namespace ctl

@@ -39,11 +39,11 @@ Napi::Value fma_peak_js(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void register_runtime(Napi::Env env, Napi::Object exports) {
-  exports.Set("version", Napi::Function::New(env, version, "version"));
-  exports.Set("numThreads", Napi::Function::New(env, num_threads_js, "numThreads"));
-  exports.Set("cpuFeatures", Napi::Function::New(env, cpu_features, "cpuFeatures"));
-  exports.Set("setSimd", Napi::Function::New(env, set_simd, "setSimd"));
-  exports.Set("fmaPeak", Napi::Function::New(env, fma_peak_js, "fmaPeak"));
+  export_function(env, exports, "version", version);
+  export_function(env, exports, "numThreads", num_threads_js);
+  export_function(env, exports, "cpuFeatures", cpu_features);
+  export_function(env, exports, "setSimd", set_simd);
+  export_function(env, exports, "fmaPeak", fma_peak_js);
 }
 
 }  // namespace ctl
