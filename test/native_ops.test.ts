@@ -5,6 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadNative } from '../src/backends/native/bindings.js';
+import { createNativeBackend } from '../src/backends/native/index.js';
 import { rejection } from './harness/errors.js';
 
 const nm = loadNative();
@@ -163,6 +164,21 @@ test('a big GEMM leaves the event loop free (a timer fires, a small op completes
   clearTimeout(timer);
   assert.ok(fired, 'the timer did not fire while the GEMM ran');
   assert.is(c[12345], s);
+});
+
+test('backend: released storage is reused for outputs without stale values; K = 0 matmul gives zeros', async () => {
+  const be = await createNativeBackend();
+  const x = be.upload(Float32Array.from([-1, 2, -3, 4]), [2, 2]);
+  const first = await be.relu(x);
+  assert.equal(Array.from(await be.read(first)), [0, 2, 0, 4]);
+  be.release(first); // its storage now backs the next output of 4 elements
+  const second = await be.add(x, be.upload(Float32Array.from([10, 20]), [2]));
+  assert.equal(Array.from(await be.read(second)), [9, 22, 7, 24]);
+  be.release(second);
+  const empty = await be.matmul(be.upload(new Float32Array(0), [2, 2, 0]), be.upload(new Float32Array(0), [0, 1]), false);
+  assert.equal([...empty.shape], [2, 2, 1]);
+  assert.equal(Array.from(await be.read(empty)), [0, 0, 0, 0]);
+  await be.dispose();
 });
 
 test('runtime: thread count and CPU features are reported', () => {

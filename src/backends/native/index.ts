@@ -40,8 +40,31 @@ function expectShape(op: string, arg: string, got: readonly number[], want: read
   }
 }
 
-function out(shape: readonly number[]): NativeTensor {
-  return new NativeTensor([...shape], 'float32', new Float32Array(numel(shape)));
+/** Released float32 storage by length, reused for outputs (every native op writes all of its
+ *  output, so stale contents never show). Holds at most `maxBytes`. */
+class BufferPool {
+  private readonly free = new Map<number, Float32Array[]>();
+  private bytes = 0;
+  constructor(private readonly maxBytes: number) {}
+
+  take(length: number): Float32Array {
+    const a = this.free.get(length)?.pop();
+    if (a === undefined) return new Float32Array(length);
+    this.bytes -= a.byteLength;
+    return a;
+  }
+  give(a: Float32Array): void {
+    if (a.length === 0 || this.bytes + a.byteLength > this.maxBytes) return;
+    const list = this.free.get(a.length) ?? [];
+    if (list.includes(a)) return; // released twice: keep one entry
+    list.push(a);
+    this.free.set(a.length, list);
+    this.bytes += a.byteLength;
+  }
+  clear(): void {
+    this.free.clear();
+    this.bytes = 0;
+  }
 }
 
 /** Output size of one spatial dim (torch floor mode); an error naming the op when it is < 1. */
@@ -53,7 +76,13 @@ function windowOut(op: string, size: number, k: number, s: number, p: number, d:
 
 class NativeBackend implements Backend {
   readonly name = 'native' as const;
+  private readonly buffers = new BufferPool(512 * 2 ** 20);
   constructor(private readonly m: NativeModule) {}
+
+  /** A new output tensor; its storage may come from the pool. */
+  private out(shape: readonly number[]): NativeTensor {
+    return new NativeTensor([...shape], 'float32', this.buffers.take(numel(shape)));
+  }
 
   supports(op: OpName): boolean {
     return SUPPORTED.has(op);
@@ -77,10 +106,13 @@ class NativeBackend implements Backend {
     return new NativeTensor([...shape], n.dtype, n.data);
   }
   release(t: DeviceTensor): void {
-    tensorOf(t, 'release', 't'); // host memory: the garbage collector frees it
+    const n = tensorOf(t, 'release', 't');
+    if (n.data instanceof Float32Array) this.buffers.give(n.data);
   }
   async flush(): Promise<void> {}
-  async dispose(): Promise<void> {}
+  async dispose(): Promise<void> {
+    this.buffers.clear();
+  }
 
   async matmul(a: DeviceTensor, b: DeviceTensor, transB: boolean): Promise<DeviceTensor> {
     const ad = f32(a, 'matmul', 'a'), bd = f32(b, 'matmul', 'b', 2);
@@ -88,8 +120,8 @@ class NativeBackend implements Backend {
     const k = a.shape[a.shape.length - 1];
     const [bk, n] = transB ? [b.shape[1], b.shape[0]] : [b.shape[0], b.shape[1]];
     if (bk !== k) throw new Error(`native matmul: 'b' ${shapeStr(b.shape)} does not match 'a' ${shapeStr(a.shape)} (K = ${k}${transB ? ', transB' : ''})`);
-    const y = out([...a.shape.slice(0, -1), n]);
-    await this.m.gemm(ad, bd, null, y.data as Float32Array, k === 0 ? 0 : ad.length / k, n, k, transB);
+    const y = this.out([...a.shape.slice(0, -1), n]);
+    await this.m.gemm(ad, bd, null, y.data as Float32Array, numel(a.shape.slice(0, -1)), n, k, transB);
     return y;
   }
 
@@ -100,8 +132,8 @@ class NativeBackend implements Backend {
     if (wIn !== inDim) throw new Error(`native linear: 'w' ${shapeStr(w.shape)} (${layout}) does not take inputs of size ${inDim}`);
     const bd = b === null ? null : f32(b, 'linear', 'b');
     if (b !== null) expectShape('linear', 'b', b.shape, [outDim]);
-    const y = out([...x.shape.slice(0, -1), outDim]);
-    await this.m.gemm(xd, wd, bd, y.data as Float32Array, inDim === 0 ? 0 : xd.length / inDim, outDim, inDim, layout === 'outIn');
+    const y = this.out([...x.shape.slice(0, -1), outDim]);
+    await this.m.gemm(xd, wd, bd, y.data as Float32Array, numel(x.shape.slice(0, -1)), outDim, inDim, layout === 'outIn');
     return y;
   }
 
@@ -115,7 +147,7 @@ class NativeBackend implements Backend {
     }
     const oh = windowOut('conv2d', h, w.shape[2], o.stride[0], o.padding[0], o.dilation[0]);
     const ow = windowOut('conv2d', wi, w.shape[3], o.stride[1], o.padding[1], o.dilation[1]);
-    const y = out([n, w.shape[0], oh, ow]);
+    const y = this.out([n, w.shape[0], oh, ow]);
     await this.m.conv2d(xd, wd, bd, y.data as Float32Array, [...x.shape], [...w.shape], o.stride, o.padding, o.dilation, o.groups);
     return y;
   }
@@ -126,7 +158,7 @@ class NativeBackend implements Backend {
     const c = x.shape[1];
     const params = { mean, variance, weight, bias };
     for (const [name, t] of Object.entries(params)) expectShape('batchNorm', name, t.shape, [c]);
-    const y = out(x.shape);
+    const y = this.out(x.shape);
     await this.m.batchNorm(
       xd, f32(mean, 'batchNorm', 'mean'), f32(variance, 'batchNorm', 'variance'), f32(weight, 'batchNorm', 'weight'),
       f32(bias, 'batchNorm', 'bias'), y.data as Float32Array, x.shape[0], c, numel(x.shape.slice(2)), eps,
@@ -139,19 +171,19 @@ class NativeBackend implements Backend {
     const cols = x.shape[x.shape.length - 1];
     expectShape('layerNorm', 'weight', weight.shape, [cols]);
     expectShape('layerNorm', 'bias', bias.shape, [cols]);
-    const y = out(x.shape);
+    const y = this.out(x.shape);
     await this.m.layerNorm(xd, f32(weight, 'layerNorm', 'weight'), f32(bias, 'layerNorm', 'bias'), y.data as Float32Array, cols === 0 ? 0 : xd.length / cols, cols, eps);
     return y;
   }
 
   async relu(x: DeviceTensor): Promise<DeviceTensor> {
-    const y = out(x.shape);
+    const y = this.out(x.shape);
     await this.m.relu(f32(x, 'relu', 'x'), y.data as Float32Array);
     return y;
   }
 
   async gelu(x: DeviceTensor, approximate: 'erf' | 'tanh'): Promise<DeviceTensor> {
-    const y = out(x.shape);
+    const y = this.out(x.shape);
     await this.m.gelu(f32(x, 'gelu', 'x'), y.data as Float32Array, approximate === 'tanh');
     return y;
   }
@@ -161,7 +193,7 @@ class NativeBackend implements Backend {
     if (b.shape.length > a.shape.length || suffix.some((d, i) => d !== b.shape[i])) {
       throw new Error(`native add: 'b' ${shapeStr(b.shape)} is not a suffix of 'a' ${shapeStr(a.shape)}`);
     }
-    const y = out(a.shape);
+    const y = this.out(a.shape);
     await this.m.add(f32(a, 'add', 'a'), f32(b, 'add', 'b'), y.data as Float32Array);
     return y;
   }
@@ -176,14 +208,14 @@ class NativeBackend implements Backend {
     const xd = f32(x, op, 'x', 4);
     const oh = windowOut(op, x.shape[2], o.kernel[0], o.stride[0], o.padding[0], 1);
     const ow = windowOut(op, x.shape[3], o.kernel[1], o.stride[1], o.padding[1], 1);
-    const y = out([x.shape[0], x.shape[1], oh, ow]);
+    const y = this.out([x.shape[0], x.shape[1], oh, ow]);
     await this.m[op](xd, y.data as Float32Array, [...x.shape], o.kernel, o.stride, o.padding);
     return y;
   }
 
   async adaptiveAvgPool2d(x: DeviceTensor, outH: number, outW: number): Promise<DeviceTensor> {
     const xd = f32(x, 'adaptiveAvgPool2d', 'x', 4);
-    const y = out([x.shape[0], x.shape[1], outH, outW]);
+    const y = this.out([x.shape[0], x.shape[1], outH, outW]);
     await this.m.adaptiveAvgPool2d(xd, y.data as Float32Array, [...x.shape], outH, outW);
     return y;
   }
@@ -192,7 +224,7 @@ class NativeBackend implements Backend {
     const qd = f32(qkv, 'attention', 'qkv', 3);
     const [n, t, d3] = qkv.shape;
     if (d3 % 3 !== 0) throw new Error(`native attention: 'qkv' last dim ${d3} is not 3·D`);
-    const y = out([n, t, d3 / 3]);
+    const y = this.out([n, t, d3 / 3]);
     await this.m.attention(qd, y.data as Float32Array, n, t, d3 / 3, heads, causal);
     return y;
   }
@@ -201,7 +233,7 @@ class NativeBackend implements Backend {
     const it = tensorOf(ids, 'embedding', 'ids');
     if (!(it.data instanceof Int32Array)) throw new Error(`native embedding: 'ids' must be int32, got ${it.dtype}`);
     const td = f32(table, 'embedding', 'table', 2);
-    const y = out([...ids.shape, table.shape[1]]);
+    const y = this.out([...ids.shape, table.shape[1]]);
     await this.m.embedding(it.data, td, y.data as Float32Array, table.shape[0], table.shape[1]);
     return y;
   }
@@ -209,7 +241,7 @@ class NativeBackend implements Backend {
   async transpose12(x: DeviceTensor): Promise<DeviceTensor> {
     const xd = f32(x, 'transpose12', 'x', 3);
     const [a, b, c] = x.shape;
-    const y = out([a, c, b]);
+    const y = this.out([a, c, b]);
     await this.m.transpose12(xd, y.data as Float32Array, a, b, c);
     return y;
   }
@@ -219,7 +251,7 @@ class NativeBackend implements Backend {
     const [n, t, d] = x.shape;
     const td = f32(token, 'prependToken', 'token');
     if (td.length !== d) throw new Error(`native prependToken: 'token' ${shapeStr(token.shape)} must have ${d} elements`);
-    const y = out([n, t + 1, d]);
+    const y = this.out([n, t + 1, d]);
     await this.m.prependToken(xd, td, y.data as Float32Array, n, t, d);
     return y;
   }
@@ -227,7 +259,7 @@ class NativeBackend implements Backend {
   async selectToken(x: DeviceTensor, index: number): Promise<DeviceTensor> {
     const xd = f32(x, 'selectToken', 'x', 3);
     const [n, t, d] = x.shape;
-    const y = out([n, d]);
+    const y = this.out([n, d]);
     await this.m.selectToken(xd, y.data as Float32Array, n, t, d, index);
     return y;
   }
@@ -239,7 +271,7 @@ class NativeBackend implements Backend {
     if (coeffs.length !== k * basis.length) {
       throw new Error(`native combine: 'coeffs' has ${coeffs.length} entries, expected k·M = ${k}·${basis.length}`);
     }
-    const outs = Array.from({ length: k }, () => out(basis[0].shape));
+    const outs = Array.from({ length: k }, () => this.out(basis[0].shape));
     await this.m.combine(data, coeffs, outs.map((t) => t.data as Float32Array));
     return outs;
   }
