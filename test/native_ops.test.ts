@@ -2,9 +2,10 @@
 // and argument, C++ exceptions as rejected promises, the event loop kept free during big work,
 // and the AVX2/FMA kernels agreeing with the portable fallback. (Op-by-op numerics against the
 // reference backend live in the backend-ops suite.)
+import { spawnSync } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { loadNative } from '../src/backends/native/bindings.js';
+import { addonPath, loadNative } from '../src/backends/native/bindings.js';
 import { createNativeBackend } from '../src/backends/native/index.js';
 import { rejection } from './harness/errors.js';
 
@@ -181,8 +182,15 @@ test('backend: released storage is reused for outputs without stale values; K = 
   await be.dispose();
 });
 
-test('runtime: thread count and CPU features are reported', () => {
+test('runtime: thread count (CTLKIT_NUM_THREADS overrides it) and CPU features are reported', () => {
   assert.ok(nm.numThreads() >= 1);
+  const threads = (env: string): string =>
+    spawnSync(process.execPath, ['-e', `process.stdout.write(String(require(${JSON.stringify(addonPath)}).numThreads()))`], {
+      env: { ...process.env, CTLKIT_NUM_THREADS: env },
+      encoding: 'utf8',
+    }).stdout.trim();
+  assert.is(threads('3'), '3');
+  assert.is(threads('zero'), String(nm.numThreads()), 'an invalid value falls back to the core count');
   const f = nm.cpuFeatures();
   assert.type(f.avx2Fma, 'boolean');
   assert.is(f.simd, f.avx2Fma);
