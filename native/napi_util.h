@@ -182,7 +182,8 @@ class PromiseJob : public Napi::AsyncWorker {
  public:
   PromiseJob(Napi::Env env, const char* fn, std::function<void()> task, const std::vector<Napi::Object>& keep)
       : Napi::AsyncWorker(env, fn), deferred_(Napi::Promise::Deferred::New(env)), task_(std::move(task)) {
-    for (const Napi::Object& o : keep) refs_.push_back(Napi::Persistent(o));
+    for (const Napi::Object& o : keep)
+      if (!o.IsEmpty()) refs_.push_back(Napi::Persistent(o));  // empty: an absent optional argument
   }
   Napi::Promise promise() const { return deferred_.Promise(); }
 

@@ -33,7 +33,7 @@ Napi::Value conv2d_js(const Napi::CallbackInfo& info) {
   auto out = args.array<float>(3, "out", checked_product("conv2d", {c.n, c.o, c.oh, c.ow}));
   c.x = x.data, c.weight = w.data, c.bias = bias.data, c.y = out.data;
   double work = double(out.length) * double(ws[1] * c.kh * c.kw);
-  return run_job(args, work, [c] { conv2d(c); }, {x.object, w.object, out.object, bias.data ? bias.object : x.object});
+  return run_job(args, work, [c] { conv2d(c); }, {x.object, w.object, out.object, bias.object});
 }
 
 // Pool arguments shared by max and average pooling: (x, out, xShape[4], kernel[2], stride[2], padding[2]).

@@ -25,7 +25,7 @@ Napi::Value gemm_js(const Napi::CallbackInfo& info) {
           for (size_t i = 0; i < g.m; i++) std::copy(bias_p, bias_p + g.n, g.c + i * g.ldc);
         gemm(g);
       },
-      {a.object, b.object, out.object, bias.data ? bias.object : a.object});
+      {a.object, b.object, out.object, bias.object});
 }
 
 }  // namespace
