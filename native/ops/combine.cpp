@@ -62,11 +62,11 @@ __attribute__((target("avx2,fma"))) void combine_block_avx2(size_t b, size_t e, 
 }  // namespace
 
 void combine(size_t len, size_t m, const float* const* basis, size_t k, const double* coeffs, float* const* outs) {
-  bool simd = use_avx2_fma();
+  [[maybe_unused]] bool simd = use_avx2_fma();
   bool aligned = true;
   for (size_t r = 0; r < k; r++) aligned = aligned && reinterpret_cast<uintptr_t>(outs[r]) % 16 == 0;
   // streaming stores skip the read-for-ownership of outputs that will not be read back soon
-  bool stream = aligned && len * k * sizeof(float) > (size_t(8) << 20);
+  [[maybe_unused]] bool stream = aligned && len * k * sizeof(float) > (size_t(8) << 20);
   size_t blocks = (len + kBlock - 1) / kBlock;
   parallel_for(blocks, 16, [&](size_t bb, size_t be) {
     for (size_t blk = bb; blk < be; blk++) {

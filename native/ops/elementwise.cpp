@@ -59,7 +59,7 @@ void relu(size_t n, const float* x, float* y) {
 }
 
 void gelu(size_t n, const float* x, bool tanh_approx, float* y) {
-  bool simd = use_avx2_fma();
+  [[maybe_unused]] bool simd = use_avx2_fma();
   parallel_for(n, kGrain / 4, [&](size_t b, size_t e) {
 #if defined(__x86_64__) || defined(__i386__)
     if (simd) {

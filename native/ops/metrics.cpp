@@ -69,7 +69,7 @@ void feature_stats(size_t n, size_t per_sample, const float* f, size_t m, const 
                    double* dot, double* ff, double* gg) {
   size_t chunks = std::max<size_t>(1, (per_sample + kChunk - 1) / kChunk);
   std::vector<Sums> part(n * chunks);
-  bool simd = use_avx2_fma();
+  [[maybe_unused]] bool simd = use_avx2_fma();
   parallel_for(n * chunks, std::max<size_t>(1, 4 / chunks), [&](size_t tb, size_t te) {
     for (size_t t = tb; t < te; t++) {
       size_t s = t / chunks, b = s * per_sample + (t % chunks) * kChunk;
