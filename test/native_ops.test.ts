@@ -182,6 +182,15 @@ test('backend: released storage is reused for outputs without stale values; K = 
   await be.dispose();
 });
 
+test('a missing addon is an error naming the path, the loader message and the build command', () => {
+  assert.throws(
+    () => loadNative('/nonexistent/ctlkit.node'),
+    (e: Error) =>
+      /could not be loaded from \/nonexistent\/ctlkit\.node: .*Cannot find module/.test(e.message) &&
+      /npm install.*node scripts\/build-native\.mjs/.test(e.message),
+  );
+});
+
 test('runtime: thread count (CTLKIT_NUM_THREADS overrides it) and CPU features are reported', () => {
   assert.ok(nm.numThreads() >= 1);
   const threads = (env: string): string =>

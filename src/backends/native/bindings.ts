@@ -54,17 +54,20 @@ export const addonPath = path.resolve(
 
 let cached: NativeModule | undefined;
 
-/** Loads the addon once; throws an error saying which path failed, why, and how to build it. */
-export function loadNative(): NativeModule {
-  if (cached) return cached;
+/** Loads the addon once (from `file`, default addonPath); throws an error saying which path
+ *  failed, why, and how to build it. */
+export function loadNative(file: string = addonPath): NativeModule {
+  if (file === addonPath && cached) return cached;
   const require = createRequire(import.meta.url);
+  let m: NativeModule;
   try {
-    cached = require(addonPath) as NativeModule;
+    m = require(file) as NativeModule;
   } catch (e) {
     throw new Error(
-      `native addon could not be loaded from ${addonPath}: ${(e as Error).message}. ` +
+      `native addon could not be loaded from ${file}: ${(e as Error).message}. ` +
         'Build it with `npm install` or `node scripts/build-native.mjs`.',
     );
   }
-  return cached;
+  if (file === addonPath) cached = m;
+  return m;
 }
