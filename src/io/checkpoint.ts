@@ -6,7 +6,7 @@ import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Tensor } from '../tensor.js';
 import type { Checkpoint, TensorInfo } from './types.js';
-import { readHeader, readTensor, MAX_HEADER_BYTES, type StHeader } from './safetensors.js';
+import { byName, readHeader, readTensor, MAX_HEADER_BYTES, type StHeader } from './safetensors.js';
 import { findDuplicateKey } from './json_strict.js';
 
 interface Shard {
@@ -130,7 +130,7 @@ function makeCheckpoint(userPath: string, shards: Shard[], extraMeta: Record<str
     }
   }
   Object.assign(metadata, extraMeta);
-  infos.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  infos.sort(byName);
   let closed = false;
   return {
     path: userPath,

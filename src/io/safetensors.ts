@@ -2,7 +2,7 @@
 // Validation follows the reference Rust crate: every rule is checked from the header alone, before
 // any tensor data is read, and each error names the file and the tensor or field at fault.
 import type { FileHandle } from 'node:fs/promises';
-import type { Tensor } from '../tensor.js';
+import { shapeStr, type Tensor } from '../tensor.js';
 import type { StDType, TensorInfo } from './types.js';
 import { findDuplicateKey } from './json_strict.js';
 import { bf16ToFloat32, f16ToFloat32 } from './half.js';
@@ -43,6 +43,9 @@ export function checkedProduct(dims: readonly number[]): number | undefined {
   }
   return n;
 }
+
+/** Orders tensors (or header entries) by name, the order ctlkit lists and writes them in. */
+export const byName = (a: { name: string }, b: { name: string }): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
@@ -92,7 +95,7 @@ export function validateHeader(file: string, text: string, dataStart: number, da
     const what = expected < dataBytes ? `${dataBytes - expected} trailing bytes after the last tensor` : `file truncated: tensors need ${expected} data bytes`;
     throw new Error(`${file}: data section has ${dataBytes} bytes but the header describes ${expected} (${what})`);
   }
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  entries.sort(byName);
   return { file, dataStart, entries: new Map(entries.map((e) => [e.name, e])), metadata };
 }
 
@@ -117,9 +120,9 @@ function parseEntry(file: string, name: string, raw: unknown): StEntry {
   if (end < begin) throw new Error(`${at}: data_offsets [${begin}, ${end}] end before begin`);
   const n = checkedProduct(shape);
   const bytes = n === undefined ? undefined : checkedProduct([n, DTYPE_SIZE[dtype]]);
-  if (bytes === undefined) throw new Error(`${at}: shape [${shape.join(', ')}] has too many elements (overflow)`);
+  if (bytes === undefined) throw new Error(`${at}: shape ${shapeStr(shape)} has too many elements (overflow)`);
   if (end - begin !== bytes) {
-    throw new Error(`${at}: data_offsets [${begin}, ${end}] span ${end - begin} bytes, but ${dtype} [${shape.join(', ')}] needs ${bytes}`);
+    throw new Error(`${at}: data_offsets [${begin}, ${end}] span ${end - begin} bytes, but ${dtype} ${shapeStr(shape)} needs ${bytes}`);
   }
   return { name, dtype, shape: [...shape], begin, end };
 }

@@ -2,7 +2,7 @@
 // name, must be a float tensor of the expected rank, and its dims are checked against the dims the
 // surrounding layers imply. Errors name the file, the tensor and what was expected.
 import type { TensorInfo } from '../io/types.js';
-import { shapeStr } from '../tensor.js';
+import { sameShape, shapeStr } from '../tensor.js';
 import { fill } from './naming/template.js';
 import { TORCH_PARAMS } from './naming/types.js';
 
@@ -42,7 +42,7 @@ export class ParamTable {
   /** A tensor that must have exactly `shape`. */
   exact(name: string, shape: readonly number[], role: string): void {
     const got = this.shape(name, shape.length, role);
-    if (!got.every((d, i) => d === shape[i])) {
+    if (!sameShape(got, shape)) {
       throw this.error(`${name} has shape ${shapeStr(got)}, expected ${shapeStr(shape)} (${role})`);
     }
   }
