@@ -49,6 +49,11 @@ rules('header length read as u64 BigInt, over 100 MB rejected', async () => {
   await expectError(craft({}, undefined, 100_000_001n), /exceeds the 100000000-byte limit/);
 });
 
+rules('a file that is not safetensors at all says so', async () => {
+  await expectError(writeFile(dir, 'readme.safetensors', '# A markdown file, not a checkpoint\n'), /exceeds the 100000000-byte limit \(not a safetensors file\?\)/);
+  await expectError(craft('{}', undefined, 50n), /runs past the end of the \d+-byte file \(truncated, or not a safetensors file\?\)/);
+});
+
 rules('header length past the end of the file', () => expectError(craft('{}', undefined, 50n), /runs past the end/));
 
 rules('header not valid UTF-8', () => {

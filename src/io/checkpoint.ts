@@ -8,6 +8,7 @@ import type { Tensor } from '../tensor.js';
 import type { Checkpoint, TensorInfo } from './types.js';
 import { byName, readHeader, readTensor, MAX_HEADER_BYTES, type StHeader } from './safetensors.js';
 import { findDuplicateKey } from './json_strict.js';
+import { fsReason } from './fs_errors.js';
 
 interface Shard {
   fh: FileHandle;
@@ -18,8 +19,8 @@ const SINGLE = 'model.safetensors';
 const INDEX = 'model.safetensors.index.json';
 
 export async function openCheckpoint(userPath: string): Promise<Checkpoint> {
-  const stat = await fs.stat(userPath).catch((e: NodeJS.ErrnoException) => {
-    throw new Error(`${userPath}: cannot open checkpoint (${e.code === 'ENOENT' ? 'no such file or folder' : e.message})`);
+  const stat = await fs.stat(userPath).catch((e: unknown) => {
+    throw new Error(`${userPath}: cannot open checkpoint (${fsReason(e)})`);
   });
   let file = userPath;
   if (stat.isDirectory()) {
@@ -41,8 +42,8 @@ async function firstExisting(candidates: string[]): Promise<string | undefined> 
 }
 
 async function openShard(file: string): Promise<Shard> {
-  const fh = await fs.open(file, 'r').catch((e: NodeJS.ErrnoException) => {
-    throw new Error(`${file}: cannot open (${e.code === 'ENOENT' ? 'no such file' : e.message})`);
+  const fh = await fs.open(file, 'r').catch((e: unknown) => {
+    throw new Error(`${file}: cannot open (${fsReason(e)})`);
   });
   try {
     return { fh, header: await readHeader(fh, file) };

@@ -3,6 +3,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Architecture, ModelConfig } from '../models/family.js';
+import { fsReason } from './fs_errors.js';
 
 const ARCHITECTURES: readonly Architecture[] = ['mlp', 'resnet', 'vit', 'gpt2'];
 const STEMS = ['imagenet', 'cifar'] as const;
@@ -19,7 +20,7 @@ export async function loadModelConfig(checkpointPath: string, configPath?: strin
     text = await fs.readFile(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT' && configPath === undefined) return {};
-    throw new Error(`${file}: cannot read model config (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new Error(`${file}: cannot read model config (${fsReason(e)})`);
   }
   let json: unknown;
   try {

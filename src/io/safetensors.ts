@@ -146,9 +146,9 @@ export async function readHeader(fh: FileHandle, file: string): Promise<StHeader
   if (size < 8) throw new Error(`${file}: not a safetensors file (${size} bytes, the 8-byte header length is missing)`);
   const lenBytes = await readExactly(fh, file, 0, 8);
   const n = new DataView(lenBytes.buffer).getBigUint64(0, true);
-  if (n > BigInt(MAX_HEADER_BYTES)) throw new Error(`${file}: header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
+  if (n > BigInt(MAX_HEADER_BYTES)) throw new Error(`${file}: header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit (not a safetensors file?)`);
   const headerLen = Number(n);
-  if (8 + headerLen > size) throw new Error(`${file}: header length ${headerLen} runs past the end of the ${size}-byte file (truncated?)`);
+  if (8 + headerLen > size) throw new Error(`${file}: header length ${headerLen} runs past the end of the ${size}-byte file (truncated, or not a safetensors file?)`);
   const headerBytes = await readExactly(fh, file, 8, headerLen);
   let text: string;
   try {

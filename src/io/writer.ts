@@ -8,6 +8,7 @@ import type { StDType, TensorInfo } from './types.js';
 import { DTYPE_SIZE, byName, checkedProduct, isStDType } from './safetensors.js';
 import { float32ToBf16, float32ToF16 } from './half.js';
 import { tempPathFor } from './atomic.js';
+import { fsReason } from './fs_errors.js';
 
 /** Float dtypes the writer can store float32 tensors as. */
 export type FloatOutDType = 'F32' | 'F16' | 'BF16';
@@ -47,7 +48,9 @@ export class SafetensorsWriter {
   static async create(path: string, infos: readonly TensorInfo[], metadata?: Record<string, string>): Promise<SafetensorsWriter> {
     const { header, slots } = layout(path, infos, metadata ?? {});
     const tmp = tempPathFor(path);
-    const fh = await fs.open(tmp, 'wx');
+    const fh = await fs.open(tmp, 'wx').catch((e: unknown) => {
+      throw new Error(`${path}: cannot create the output file (${fsReason(e)})`);
+    });
     const w = new SafetensorsWriter(path, tmp, fh, slots);
     try {
       await writeAll(fh, header, 0);
