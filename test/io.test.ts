@@ -88,6 +88,20 @@ rules('data_offsets must be two non-negative integers, end ≥ begin', async () 
   await expectError(craft({ w: t('F32', [0], 4, 0) }, new Uint8Array(4)), /tensor "w": data_offsets \[4, 0\] end before begin/);
 });
 
+rules('data_offsets that are not integers, and a byte count that overflows', async () => {
+  await expectError(craft({ w: t('F32', [1], 0, 4.5) }, new Uint8Array(4)), /tensor "w": data_offsets must be \[begin, end\] non-negative integers, got \[0,4.5\]/);
+  await expectError(craft({ w: t('F32', [1], 0, 2 ** 60) }, new Uint8Array(4)), /tensor "w": data_offsets must be/);
+  // numel 2^51 fits in a double exactly; its F64 byte count 2^54 does not.
+  await expectError(craft({ w: t('F64', [2 ** 51], 0, 8) }, new Uint8Array(8)), /tensor "w": shape \[2251799813685248\] has too many elements \(overflow\)/);
+});
+
+rules('"__metadata__": null is the same as no metadata', async () => {
+  const c = await openCheckpoint(craft({ __metadata__: null, a: t('F32', [1], 0, 4) }, f32Bytes([2])));
+  assert.equal(c.metadata, {});
+  assert.equal([...c.tensors.keys()], ['a']);
+  await c.close();
+});
+
 rules('byte length must equal numel × dtype size', () =>
   expectError(craft({ w: t('F16', [3], 0, 8) }, new Uint8Array(8)), /tensor "w": data_offsets \[0, 8\] span 8 bytes, but F16 \[3\] needs 6/));
 
