@@ -4,7 +4,7 @@
 // Input int token ids [N, T], T ≤ positions. Hooks: each block [N, T, D], ln_f, lm_head [N, T, V].
 import type { Model, ModelConfig, Stage } from './family.js';
 import { layerNormParams, linearParams, type ParamTable } from './params.js';
-import { addReleasing, chain, makeStage, opt, residualPair } from './stage.js';
+import { addReleasing, chain, makeStage, optionalParam, residualPair } from './stage.js';
 import { fill, indicesOf, requireContiguous } from './naming/template.js';
 import { TORCH_PARAMS, type Gpt2Naming } from './naming/types.js';
 
@@ -64,15 +64,15 @@ export function buildGpt2(t: ParamTable, config: Partial<ModelConfig>, n: Gpt2Na
           x,
           [
             (v) => be.layerNorm(v, p(ln1.weight), p(ln1.bias), eps),
-            (v) => be.linear(v, p(qkv.weight), opt(p, qkv.bias), 'inOut'),
+            (v) => be.linear(v, p(qkv.weight), optionalParam(p, qkv.bias), 'inOut'),
             (v) => be.attention(v, heads, true),
-            (v) => be.linear(v, p(out.weight), opt(p, out.bias), 'inOut'),
+            (v) => be.linear(v, p(out.weight), optionalParam(p, out.bias), 'inOut'),
           ],
           [
             (v) => be.layerNorm(v, p(ln2.weight), p(ln2.bias), eps),
-            (v) => be.linear(v, p(fcIn.weight), opt(p, fcIn.bias), 'inOut'),
+            (v) => be.linear(v, p(fcIn.weight), optionalParam(p, fcIn.bias), 'inOut'),
             (v) => be.gelu(v, 'tanh'),
-            (v) => be.linear(v, p(fcOut.weight), opt(p, fcOut.bias), 'inOut'),
+            (v) => be.linear(v, p(fcOut.weight), optionalParam(p, fcOut.bias), 'inOut'),
           ],
         ),
       ),

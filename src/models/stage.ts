@@ -65,4 +65,4 @@ export function makeStage(
 }
 
 /** `name` or null → the parameter on the backend, or null. */
-export const opt = (p: ParamLookup, name: string | null): DeviceTensor | null => (name === null ? null : p(name));
+export const optionalParam = (p: ParamLookup, name: string | null): DeviceTensor | null => (name === null ? null : p(name));

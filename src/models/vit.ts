@@ -4,7 +4,7 @@
 // Hooks: conv_proj [N, D, h, w], each encoder layer [N, T, D], encoder.ln [N, T, D], heads.head [N, classes].
 import type { Model, ModelConfig, Stage } from './family.js';
 import { convParams, layerNormParams, linearParams, type ParamTable } from './params.js';
-import { chain, makeStage, opt, residualPair } from './stage.js';
+import { chain, makeStage, optionalParam, residualPair } from './stage.js';
 import { fill, indicesOf, requireContiguous } from './naming/template.js';
 import { TORCH_PARAMS, type VitNaming } from './naming/types.js';
 
@@ -36,7 +36,7 @@ export function buildVit(t: ParamTable, config: Partial<ModelConfig>, n: VitNami
   const imageSize = side * patch;
   const convOptions = { stride: [patch, patch] as [number, number], padding: [0, 0] as [number, number], dilation: [1, 1] as [number, number], groups: 1 };
   const stages: Stage[] = [
-    makeStage(n.patchConv, true, conv.params, (be, x, p) => be.conv2d(x, p(conv.weight), opt(p, conv.bias), convOptions)),
+    makeStage(n.patchConv, true, conv.params, (be, x, p) => be.conv2d(x, p(conv.weight), optionalParam(p, conv.bias), convOptions)),
     makeStage(n.embedOut, false, [n.classToken, n.posEmbedding], (be, x, p) =>
       chain(be, x, [
         // [N, D, h, w] → [N, D, h·w] → [N, h·w, D] → class token first → + pos_embedding[0]
@@ -77,13 +77,13 @@ export function buildVit(t: ParamTable, config: Partial<ModelConfig>, n: VitNami
             (v) => be.layerNorm(v, p(ln1.weight), p(ln1.bias), eps),
             (v) => be.linear(v, p(qkvW), p(qkvB), 'outIn'),
             (v) => be.attention(v, heads, false),
-            (v) => be.linear(v, p(out.weight), opt(p, out.bias), 'outIn'),
+            (v) => be.linear(v, p(out.weight), optionalParam(p, out.bias), 'outIn'),
           ],
           [
             (v) => be.layerNorm(v, p(ln2.weight), p(ln2.bias), eps),
-            (v) => be.linear(v, p(mlpIn.weight), opt(p, mlpIn.bias), 'outIn'),
+            (v) => be.linear(v, p(mlpIn.weight), optionalParam(p, mlpIn.bias), 'outIn'),
             (v) => be.gelu(v, 'erf'),
-            (v) => be.linear(v, p(mlpOut.weight), opt(p, mlpOut.bias), 'outIn'),
+            (v) => be.linear(v, p(mlpOut.weight), optionalParam(p, mlpOut.bias), 'outIn'),
           ],
         ),
       ),
@@ -97,7 +97,7 @@ export function buildVit(t: ParamTable, config: Partial<ModelConfig>, n: VitNami
   stages.push(
     makeStage(n.finalLn, true, ln.params, (be, x, p) => be.layerNorm(x, p(ln.weight), p(ln.bias), eps)),
     makeStage(n.head, true, head.params, (be, x, p) =>
-      chain(be, x, [(v) => be.selectToken(v, 0), (v) => be.linear(v, p(head.weight), opt(p, head.bias), 'outIn')]),
+      chain(be, x, [(v) => be.selectToken(v, 0), (v) => be.linear(v, p(head.weight), optionalParam(p, head.bias), 'outIn')]),
     ),
   );
   return {
