@@ -107,6 +107,9 @@ shards('a shard tensor the index does not list, a malformed index', async () => 
   assert.match(await rejection(openCheckpoint(i3)), /"weight_map" must be an object/);
   const { index: i4 } = await sharded(undefined, '{"weight_map": ');
   assert.match(await rejection(openCheckpoint(i4)), /index\.json: not valid JSON/);
+  const { index: i5 } = await sharded();
+  fs.writeFileSync(i5, Buffer.concat([Buffer.from('{"weight_map": {"a'), Buffer.from([0xff]), Buffer.from('": "x.safetensors"}}')]));
+  assert.match(await rejection(openCheckpoint(i5)), /index\.json: index is not valid UTF-8/);
 });
 
 const lazy = suite('lazy reads');

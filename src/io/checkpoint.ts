@@ -56,7 +56,12 @@ async function openShard(file: string): Promise<Shard> {
 async function readIndex(indexFile: string): Promise<Record<string, unknown>> {
   const { size } = await fs.stat(indexFile);
   if (size > MAX_HEADER_BYTES) throw new Error(`${indexFile}: index is ${size} bytes, over the ${MAX_HEADER_BYTES}-byte limit`);
-  const text = await fs.readFile(indexFile, 'utf8');
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(await fs.readFile(indexFile));
+  } catch {
+    throw new Error(`${indexFile}: index is not valid UTF-8`);
+  }
   let json: unknown;
   try {
     json = JSON.parse(text);

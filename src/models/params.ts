@@ -48,6 +48,7 @@ export class ParamTable {
   }
 }
 
+/** Checkpoint name of parameter `key` of torch module `m`: ('runningVar', 'bn1') → 'bn1.running_var'. */
 const paramName = (key: keyof typeof TORCH_PARAMS, m: string): string => fill(TORCH_PARAMS[key], { m });
 
 export interface ConvInfo {
