@@ -3,6 +3,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { openCheckpoint } from '../src/io/checkpoint.js';
 import { findDuplicateKey } from '../src/io/json_strict.js';
+import { readHeader, readTensor } from '../src/io/safetensors.js';
+import fsp from 'node:fs/promises';
+import { fixture } from './harness/paths.js';
 import { tempDir, stBytes, writeFile, f32Bytes } from './harness/crafted.js';
 import { rejection } from './harness/errors.js';
 
@@ -196,6 +199,37 @@ dtypes('misaligned data offsets decode correctly', async () => {
     assert.equal((await decode('I64', [1], new Uint8Array(new BigInt64Array([-3n]).buffer), pad)).v, [-3n]);
     assert.equal((await decode('I32', [1], new Uint8Array(new Int32Array([-9]).buffer), pad)).v, [-9]);
     assert.equal((await decode('F16', [1], u16(0xc000), pad)).v, [-2]);
+  }
+});
+
+dtypes('large F16/BF16/F64 tensors are converted chunk by chunk with the same result', async () => {
+  // PyTorch's own conversions (torch .half()/.bfloat16() → .float()), odd length, misaligned tensors.
+  const golden = fixture('io', 'half_golden.safetensors');
+  const fh = await fsp.open(golden, 'r');
+  try {
+    const header = await readHeader(fh, golden);
+    for (const [stored, want] of [['f16', 'f16_as_f32'], ['bf16', 'bf16_as_f32']]) {
+      const expected = (await readTensor(fh, header, header.entries.get(want)!)).data as Float32Array;
+      for (const chunk of [2, 6, 1000, 4096]) {
+        const got = await readTensor(fh, header, header.entries.get(stored)!, chunk);
+        assert.equal(got.shape, [expected.length]);
+        assert.ok(Buffer.from((got.data as Float32Array).buffer).equals(Buffer.from(expected.buffer)), `${stored}, ${chunk}-byte chunks`);
+      }
+    }
+  } finally {
+    await fh.close();
+  }
+  const f64 = Float64Array.from({ length: 37 }, (_, i) => (i - 18) / 7);
+  const file = craft({ pad: t('U8', [3], 0, 3), x: t('F64', [37], 3, 3 + 37 * 8) }, Buffer.concat([new Uint8Array(3), new Uint8Array(f64.buffer)]));
+  const fh64 = await fsp.open(file, 'r');
+  try {
+    const header = await readHeader(fh64, file);
+    for (const chunk of [1, 8, 24, 100]) {
+      const got = await readTensor(fh64, header, header.entries.get('x')!, chunk);
+      assert.equal(Array.from(got.data as Float32Array), Array.from(f64, Math.fround), `F64, ${chunk}-byte chunks`);
+    }
+  } finally {
+    await fh64.close();
   }
 });
 

@@ -127,9 +127,9 @@ function parseEntry(file: string, name: string, raw: unknown): StEntry {
   return { name, dtype, shape: [...shape], begin, end };
 }
 
-/** Reads exactly `length` bytes at `position` into a fresh (hence aligned) buffer. */
-export async function readExactly(fh: FileHandle, file: string, position: number, length: number): Promise<Uint8Array> {
-  const buf = new Uint8Array(length);
+/** Fills `buf` with the bytes at `position` (positioned reads; short reads are continued). */
+async function readInto(fh: FileHandle, file: string, position: number, buf: Uint8Array): Promise<Uint8Array> {
+  const length = buf.length;
   let done = 0;
   while (done < length) {
     const chunk = Math.min(length - done, 1 << 30);
@@ -138,6 +138,11 @@ export async function readExactly(fh: FileHandle, file: string, position: number
     done += bytesRead;
   }
   return buf;
+}
+
+/** Reads exactly `length` bytes at `position` into a fresh (hence aligned) buffer. */
+export function readExactly(fh: FileHandle, file: string, position: number, length: number): Promise<Uint8Array> {
+  return readInto(fh, file, position, new Uint8Array(length));
 }
 
 /** Reads and validates the header of an open safetensors file. Reads no tensor data. */
@@ -188,9 +193,29 @@ function ownBuffer(bytes: Uint8Array): ArrayBuffer {
   return (whole ? bytes.buffer : bytes.slice().buffer) as ArrayBuffer;
 }
 
-/** Reads one tensor of an opened file: one positioned read of exactly its bytes. */
-export async function readTensor(fh: FileHandle, header: StHeader, entry: StEntry): Promise<Tensor> {
-  const bytes = await readExactly(fh, header.file, header.dataStart + entry.begin, entry.end - entry.begin);
-  return decodeTensor(entry, bytes);
+/** Source bytes converted per step when a stored F16/BF16/F64 tensor is widened to float32. */
+export const CONVERT_CHUNK_BYTES = 1 << 24;
+
+/** Reads one tensor of an opened file with positioned reads of exactly its bytes. F32 and integer
+ *  tensors are read straight into their result; F16/BF16/F64 ones larger than `chunkBytes` are read
+ *  and converted a chunk at a time, so the peak memory is the float32 result plus one chunk. */
+export async function readTensor(fh: FileHandle, header: StHeader, entry: StEntry, chunkBytes = CONVERT_CHUNK_BYTES): Promise<Tensor> {
+  const position = header.dataStart + entry.begin;
+  const length = entry.end - entry.begin;
+  const size = DTYPE_SIZE[entry.dtype];
+  const widened = entry.dtype === 'F16' || entry.dtype === 'BF16' || entry.dtype === 'F64';
+  if (!widened || length <= chunkBytes) return decodeTensor(entry, await readExactly(fh, header.file, position, length));
+  const n = length / size;
+  const out = new Float32Array(n);
+  const step = Math.max(1, Math.floor(chunkBytes / size));
+  const buf = new Uint8Array(step * size);
+  for (let i = 0; i < n; i += step) {
+    const m = Math.min(step, n - i);
+    await readInto(fh, header.file, position + i * size, buf.subarray(0, m * size));
+    if (entry.dtype === 'F16') f16ToFloat32(new Uint16Array(buf.buffer, 0, m), out, i);
+    else if (entry.dtype === 'BF16') bf16ToFloat32(new Uint16Array(buf.buffer, 0, m), out, i);
+    else out.set(new Float64Array(buf.buffer, 0, m), i);
+  }
+  return { dtype: 'float32', shape: [...entry.shape], data: out };
 }
 
