@@ -2,10 +2,9 @@
 // ctlkit uses are read, with their Hugging Face aliases; every other key is ignored.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Architecture, ModelConfig } from '../models/family.js';
+import { ARCHITECTURES, type Architecture, type ModelConfig } from '../models/family.js';
 import { fsReason } from './fs_errors.js';
 
-const ARCHITECTURES: readonly Architecture[] = ['mlp', 'resnet', 'vit', 'gpt2'];
 const STEMS = ['imagenet', 'cifar'] as const;
 
 /** Reads `configPath`, or config.json in the checkpoint's folder (a missing one gives {}). */
