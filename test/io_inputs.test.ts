@@ -114,6 +114,7 @@ cfg('bad configs are errors naming the file and key', async () => {
   assert.match(await bad('{"stem": "tiny"}'), /unknown stem "tiny" \(expected one of imagenet, cifar\)/);
   assert.match(await bad('{"architecture": '), /bad\.json: model config is not valid JSON/);
   assert.match(await bad('[1]'), /bad\.json: model config must be a JSON object/);
+  assert.match(await bad('{"num_heads": 2, "num_heads": 4}'), /bad\.json: model config has duplicate key "num_heads"/);
   assert.match(await rejection(loadModelConfig('unused', path.join(d, 'absent.json'))), /absent\.json: cannot read model config \(no such file or folder\)/);
 });
 

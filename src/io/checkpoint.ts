@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Tensor } from '../tensor.js';
 import type { Checkpoint, TensorInfo } from './types.js';
 import { byName, readHeader, readTensor, MAX_HEADER_BYTES, type StHeader } from './safetensors.js';
-import { findDuplicateKey } from './json_strict.js';
+import { parseJsonObject } from './json_strict.js';
 import { fsReason } from './fs_errors.js';
 
 interface Shard {
@@ -62,16 +62,7 @@ async function readIndex(indexFile: string): Promise<Record<string, unknown>> {
   } catch {
     throw new Error(`${indexFile}: index is not valid UTF-8`);
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`${indexFile}: not valid JSON (${(e as Error).message})`);
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`${indexFile}: index must be a JSON object`);
-  const dup = findDuplicateKey(text);
-  if (dup) throw new Error(`${indexFile}: key "${dup.key}" appears twice${dup.path.length ? ` in "${dup.path.join('.')}"` : ''}`);
-  return json as Record<string, unknown>;
+  return parseJsonObject(indexFile, text, 'index');
 }
 
 /** The index's `metadata` (e.g. total_size) as strings. */

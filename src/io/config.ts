@@ -4,6 +4,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ARCHITECTURES, type Architecture, type ModelConfig } from '../models/family.js';
 import { fsReason } from './fs_errors.js';
+import { parseJsonObject } from './json_strict.js';
 
 const STEMS = ['imagenet', 'cifar'] as const;
 
@@ -21,14 +22,7 @@ export async function loadModelConfig(checkpointPath: string, configPath?: strin
     if ((e as NodeJS.ErrnoException).code === 'ENOENT' && configPath === undefined) return {};
     throw new Error(`${file}: cannot read model config (${fsReason(e)})`);
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`${file}: model config is not valid JSON (${(e as Error).message})`);
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`${file}: model config must be a JSON object`);
-  return parseModelConfig(file, json as Record<string, unknown>);
+  return parseModelConfig(file, parseJsonObject(file, text, 'model config'));
 }
 
 /** Picks ctlkit's keys out of a parsed config object; `file` names it in errors. */

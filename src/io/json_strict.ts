@@ -1,6 +1,21 @@
-// JSON.parse keeps the last of two equal keys without a word; this scan finds such duplicates.
-// It walks already-valid JSON text (run JSON.parse first) and reports the first object, at any
-// depth, that names a key twice. Keys are compared after unescaping ("a" equals "\u0061").
+// Strict JSON objects for headers, indexes and configs. JSON.parse keeps the last of two equal keys
+// without a word; findDuplicateKey walks already-valid JSON text (run JSON.parse first) and reports
+// the first object, at any depth, that names a key twice. Keys are compared after unescaping.
+
+/** Parses `text` (read from `file`) as a JSON object with no key named twice at any depth; errors
+ *  name the file and `what` it holds ("safetensors header", "index", "model config"). */
+export function parseJsonObject(file: string, text: string, what: string): Record<string, unknown> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${file}: ${what} is not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`${file}: ${what} must be a JSON object`);
+  const dup = findDuplicateKey(text);
+  if (dup) throw new Error(`${file}: ${what} has duplicate key "${dup.key}"${dup.path.length ? ` in "${dup.path.join('.')}"` : ''}`);
+  return json as Record<string, unknown>;
+}
 
 /** Returns `{ path, key }` for the first duplicate key, or undefined. `path` is the object's key path. */
 export function findDuplicateKey(text: string): { path: string[]; key: string } | undefined {

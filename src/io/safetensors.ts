@@ -4,7 +4,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { shapeStr, type Tensor } from '../tensor.js';
 import type { StDType, TensorInfo } from './types.js';
-import { findDuplicateKey } from './json_strict.js';
+import { parseJsonObject } from './json_strict.js';
 import { bf16ToFloat32, f16ToFloat32 } from './half.js';
 
 /** Largest header ctlkit accepts (the Rust crate's limit). */
@@ -49,25 +49,12 @@ export const byName = (a: { name: string }, b: { name: string }): number => (a.n
 
 const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
-/** Validates a parsed header object against a data section of `dataBytes` bytes. */
+/** Parses and validates header text against a data section of `dataBytes` bytes. */
 export function validateHeader(file: string, text: string, dataStart: number, dataBytes: number): StHeader {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`${file}: safetensors header is not valid JSON (${(e as Error).message})`);
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new Error(`${file}: safetensors header must be a JSON object`);
-  }
-  const dup = findDuplicateKey(text);
-  if (dup) {
-    const where = dup.path.length ? ` in "${dup.path.join('.')}"` : '';
-    throw new Error(`${file}: safetensors header has duplicate key "${dup.key}"${where}`);
-  }
+  const json = parseJsonObject(file, text, 'safetensors header');
   const metadata: Record<string, string> = {};
   const entries: StEntry[] = [];
-  for (const [name, raw] of Object.entries(json as Record<string, unknown>)) {
+  for (const [name, raw] of Object.entries(json)) {
     if (name === '__metadata__') {
       if (raw === null) continue;
       if (typeof raw !== 'object' || Array.isArray(raw)) {
