@@ -139,6 +139,9 @@ rules('duplicate-key scan: strings with quotes and braces, objects inside arrays
   assert.is(findDuplicateKey('{"a":"}\\"{,","b":[{"a":1},{"a":2}],"c":{"x":true,"y":null}, "d": -1.5e3}'), undefined);
   assert.equal(findDuplicateKey(' { "b" : [ {"a":1, "a":2} ] } '), { path: ['b'], key: 'a' });
   assert.equal(findDuplicateKey('{"x":{"y":{"z":1,"z":2}}}'), { path: ['x', 'y'], key: 'z' });
+  // Escapes: a key ending in an escaped backslash, and the same key spelled with \u005c.
+  assert.equal(findDuplicateKey('{"a\\\\":1,"b":{"a\\u005c":[true,false,null],"a\\\\":0}}'), { path: ['b'], key: 'a\\' });
+  assert.is(findDuplicateKey('{"a\\\\":1,"a":2,"a\\"":3}'), undefined);
 });
 
 rules('tensor entries must be objects without unknown fields', async () => {
