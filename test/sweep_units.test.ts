@@ -132,6 +132,9 @@ test('cross-entropy and accuracy: hand values, ties to the lowest index, label r
   assert.throws(() => checkLabelShape([4, 3, 10], [4], 'labels'), /labels have shape \[4\], expected \[4, 3\]/);
   assert.is(checkLabelShape([4, 3, 10], [4, 3], 'labels'), 10);
   assert.equal(Array.from(meanLogits([[1, 2], [3, 6]])), [2, 4]);
+  // a NaN that is not the maximum must not slip through as a NaN loss
+  assert.throws(() => crossEntropyAccuracy([1, NaN], [0], 2, 'row 2 logits'), /row 2 logits: NaN or Inf in the logits \(position 0, class 1\)/);
+  assert.throws(() => crossEntropyAccuracy([Infinity, 0], [0], 2), /NaN or Inf in the logits/);
 });
 
 test('barriers on a hand-made curve', () => {

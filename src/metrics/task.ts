@@ -49,12 +49,12 @@ export class TaskAccumulator {
       let arg = 0;
       for (let c = 0; c < classes; c++) {
         const z = logits[base + c];
+        if (!Number.isFinite(z)) throw new Error(`${where}: NaN or Inf in the logits (position ${r}, class ${c})`);
         if (z > max) {
           max = z;
           arg = c;
         }
       }
-      if (!Number.isFinite(max)) throw new Error(`${where}: NaN or Inf in the logits (position ${r})`);
       let sum = 0;
       for (let c = 0; c < classes; c++) sum += Math.exp(logits[base + c] - max);
       // −log softmax(z)[y] = log Σ exp(z − max) + max − z_y
