@@ -15,6 +15,7 @@ import {
 } from '../src/sweep/coefficients.js';
 import { SimilarityAccumulator, distance, coefficient, cosine } from '../src/metrics/similarity.js';
 import { fixture } from './harness/paths.js';
+import { rowLayerMetrics } from '../src/sweep/results.js';
 import { barrier, crossEntropyAccuracy, meanLogits, checkLabelShape } from '../src/metrics/task.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ctl-coef-'));
@@ -163,16 +164,8 @@ test('zero-norm golden cases (tools/gen_fixtures.py) through the accumulator', (
     }));
     const acc = new SimilarityAccumulator();
     acc.add(stats, c.name);
-    const s = acc.summary();
-    const got: Record<string, number | null> = {
-      dist_alpha_int: s.dist,
-      coef_alpha_int: s.coef,
-      dist_alpha_int_over_samples_mean: s.distMean,
-      dist_alpha_int_over_samples_std: s.distStd,
-      coef_alpha_int_over_samples_mean: s.coefMean,
-      coef_alpha_int_over_samples_std: s.coefStd,
-      cos_alpha_int_over_samples_mean: s.cosMean,
-    };
+    const got = rowLayerMetrics(acc) as unknown as Record<string, number | null>;
+    assert.equal(Object.keys(got).sort(), Object.keys(c.expected).sort(), `${c.name}: metric names`);
     for (const [k, v] of Object.entries(c.expected)) {
       if (v === null) assert.is(got[k], null, `${c.name} ${k}`);
       else close(got[k]!, v, 1e-12);
