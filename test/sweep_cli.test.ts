@@ -59,6 +59,15 @@ test('bad arguments: one-line errors, exit code 1', () => {
     [['sweep', '--average', mlp('ft_a.safetensors'), mlp('ft_b.safetensors'), '--inputs', mlp('inputs.safetensors'), '--layers', '1,9', '--backend', 'reference'], /^ctlkit: --layers: unknown layer '9'/],
     [['merge', '--average', mlp('ft_a.safetensors'), mlp('ft_b.safetensors'), '--out', path.join(dir, 'x.safetensors'), '--dtype', 'F64'], /^ctlkit: --dtype: expected F32, F16 or BF16/],
     [['merge', '--task-arithmetic', '--base', mlp('pre.safetensors'), '--tasks', mlp('ft_a.safetensors'), '--lambda', '0:1:3', '--out', path.join(dir, 'y.safetensors')], /single number/],
+    // an option of another mode is an error, not silently ignored
+    [['sweep', '--interpolate', mlp('ft_a.safetensors'), mlp('ft_b.safetensors'), '--lambdas', '0,1', '--inputs', mlp('inputs.safetensors')], /^ctlkit: --lambdas goes with --task-arithmetic/],
+    [['sweep', '--average', mlp('ft_a.safetensors'), mlp('ft_b.safetensors'), '--alphas', '0,1', '--inputs', mlp('inputs.safetensors')], /^ctlkit: --alphas goes with --interpolate/],
+    [['sweep', '--negate', '--base', mlp('pre.safetensors'), '--tasks', mlp('ft_a.safetensors'), '--inputs', mlp('inputs.safetensors')], /^ctlkit: --negate goes with --task-arithmetic/],
+    [['merge', '--average', mlp('ft_a.safetensors'), mlp('ft_b.safetensors'), '--models', mlp('ft_c.safetensors'), '--out', path.join(dir, 'z.safetensors')], /^ctlkit: --models goes with --coefficients/],
+    [['merge', '--interpolate', mlp('ft_a.safetensors'), mlp('ft_b.safetensors'), '--out', path.join(dir, 'z.safetensors')], /^ctlkit: --interpolate: missing --alpha$/m],
+    [['merge', '--interpolate', mlp('ft_a.safetensors'), mlp('ft_b.safetensors'), '--alpha', 'x', '--out', path.join(dir, 'z.safetensors')], /^ctlkit: --alpha: 'x' is not a finite number$/m],
+    // an explicit --label-key makes the labels required
+    [['sweep', '--average', mlp('ft_a.safetensors'), mlp('ft_b.safetensors'), '--inputs', mlp('inputs.safetensors'), '--label-key', 'nope', '--backend', 'reference'], /inputs\.safetensors: .*"nope" \(the file holds "inputs", "labels"\)/],
   ];
   for (const [args, re] of cases) {
     const r = ctlkit(...args);

@@ -9,8 +9,8 @@ import { addBasisOptions, matrixFromArgs, type BasisArgs } from './basis_args.js
 import { formatTable, parseList, writeJsonAtomic } from './util.js';
 
 interface SweepArgs extends BasisArgs {
-  alphas: string;
-  lambdas: string;
+  alphas?: string;
+  lambdas?: string;
   inputs: string;
   inputKey?: string;
   labels?: string;
@@ -24,6 +24,9 @@ interface SweepArgs extends BasisArgs {
   out?: string;
   csv?: string;
 }
+
+/** α / λ grid when --alphas / --lambdas is absent. */
+const DEFAULT_GRID = '0:1:11';
 
 const METRICS = [
   'dist_A_B', 'coef_A_B', 'dist_A_B_over_samples_mean', 'dist_A_B_over_samples_std', 'coef_A_B_over_samples_mean', 'coef_A_B_over_samples_std',
@@ -85,12 +88,12 @@ export function register(program: Command): void {
     .command('sweep')
     .description('per-layer Cross-Task Linearity metrics for weight combinations of checkpoints');
   addBasisOptions(cmd)
-    .option('--alphas <grid>', 'interpolation grid: start:stop:count or a comma list', '0:1:11')
-    .option('--lambdas <grid>', 'task arithmetic / negation grid', '0:1:11')
+    .option('--alphas <grid>', `interpolation grid: start:stop:count or a comma list (default: ${DEFAULT_GRID})`)
+    .option('--lambdas <grid>', `task arithmetic / negation grid (default: ${DEFAULT_GRID})`)
     .requiredOption('--inputs <file>', 'inputs: safetensors (key --input-key) or .npy')
     .option('--input-key <key>', 'tensor name of the inputs', 'inputs')
     .option('--labels <file>', 'labels file (default: the labels in the inputs file, if any)')
-    .option('--label-key <key>', 'tensor name of the labels', 'labels')
+    .option('--label-key <key>', 'tensor name of the labels; when given, the labels must exist (default: "labels" if present)')
     .option('--samples <n>', 'use a deterministic subsample of n inputs')
     .option('--seed <s>', 'seed of the subsample', '0')
     .option('--layers <hooks>', 'comma-separated hooks (default: all)')
@@ -101,7 +104,7 @@ export function register(program: Command): void {
     .option('--csv <file>', 'write one CSV line per (row, layer)')
     .addHelpText('after', '\nExamples:\n  ctlkit sweep --interpolate ft_a.safetensors ft_b.safetensors --alphas 0:1:11 --inputs data.safetensors --out results.json\n  ctlkit sweep --task-arithmetic --base pre.safetensors --tasks ft_a.safetensors ft_b.safetensors --lambdas 0:1:6 --inputs data.safetensors --csv ta.csv')
     .action(async (a: SweepArgs) => {
-      const matrix = matrixFromArgs(a, a.alphas, a.lambdas);
+      const matrix = matrixFromArgs(a, { flag: '--alphas', value: a.alphas }, { flag: '--lambdas', value: a.lambdas }, DEFAULT_GRID);
       const backend = await createBackend(a.backend as BackendChoice);
       try {
         const results = await runSweep(
@@ -109,7 +112,8 @@ export function register(program: Command): void {
             matrix,
             inputs: a.inputs,
             inputKey: a.inputKey,
-            labels: a.labels,
+            // an explicit --label-key makes the labels required, from the inputs file unless --labels
+            labels: a.labels ?? (a.labelKey === undefined ? undefined : a.inputs),
             labelKey: a.labelKey,
             config: a.config,
             layers: a.layers ? parseList(a.layers, '--layers') : undefined,
