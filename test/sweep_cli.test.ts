@@ -40,6 +40,47 @@ test('sweep --task-arithmetic --negate writes results.json and CSV equal to runS
   assert.is(Number(row[header.indexOf('lambda')]), 0.5);
 });
 
+// the issue's column names (official sub_linearity.csv ones plus the signed cosine), written out here
+// rather than taken from the code under test
+const perSample = (c: string) => [c, `${c}_over_samples_mean`, `${c}_over_samples_std`];
+const csvColumns = [
+  'row', 'alpha', 'lambda', 'coefficients', 'layer',
+  ...['dist_A_B', 'coef_A_B', 'dist_alpha_A', 'dist_alpha_B', 'dist_alpha_int', 'coef_alpha_int'].flatMap(perSample),
+  'cos_alpha_int_over_samples_mean', 'loss', 'accuracy',
+];
+
+/** Splits one CSV line (quoted cells may hold commas and doubled quotes). */
+function csvCells(line: string): string[] {
+  return [...line.matchAll(/("(?:[^"]|"")*"|[^,]*)(,|$)/g)].slice(0, -1).map((m) => m[1].replace(/^"(.*)"$/, '$1').replaceAll('""', '"'));
+}
+
+test('sweep --interpolate: one CSV line per (row, layer), official column names, values equal to results.json', () => {
+  const out = path.join(dir, 'interp.json');
+  const csv = path.join(dir, 'interp.csv');
+  const r = ctlkit('sweep', '--interpolate', mlp('ft_a.safetensors'), mlp('ft_b.safetensors'), '--alphas', '-0.5,0.5,1.5',
+    '--inputs', mlp('inputs.safetensors'), '--backend', 'reference', '--out', out, '--csv', csv);
+  assert.is(r.status, 0, r.stderr);
+  const res = JSON.parse(readFileSync(out, 'utf8')) as SweepResults;
+  const [head, ...lines] = readFileSync(csv, 'utf8').trim().split('\n');
+  const header = csvCells(head);
+  assert.equal([...header].sort(), [...csvColumns].sort());
+  assert.is(lines.length, res.rows.length * res.layers.length);
+  lines.forEach((line, i) => {
+    const cells = csvCells(line);
+    assert.is(cells.length, header.length, line);
+    const k = Math.floor(i / res.layers.length);
+    const layer = res.layers[i % res.layers.length];
+    const row = res.rows[k];
+    const get = (c: string) => cells[header.indexOf(c)];
+    assert.is(Number(get('row')), k);
+    assert.is(Number(get('alpha')), row.alpha);
+    assert.is(get('layer'), layer);
+    assert.is(get('coefficients'), row.coefficients.join(' '));
+    const want: Record<string, unknown> = { ...res.baseline![layer], ...row.layers[layer], loss: row.loss, accuracy: row.accuracy };
+    for (const [name, v] of Object.entries(want)) assert.is(get(name), v === null ? '' : String(v), `row ${k} ${layer} ${name}`);
+  });
+});
+
 test('merge --interpolate --alpha 0.25 reproduces the PyTorch merge golden', async () => {
   const out = path.join(dir, 'merged.safetensors');
   const sw = (n: string) => fixture('sweeps', 'resnet', n);

@@ -40,11 +40,12 @@ const METRICS = [
 export function resultsToCsv(r: SweepResults): string {
   const header = ['row', 'alpha', 'lambda', 'coefficients', 'layer', ...METRICS, 'loss', 'accuracy'];
   const cell = (v: unknown): string => (v === undefined || v === null ? '' : String(v));
+  const quoted = (s: string): string => `"${s.replaceAll('"', '""')}"`;
   const lines = [header.join(',')];
   r.rows.forEach((row, k) => {
     for (const layer of r.layers) {
       const m: Record<string, unknown> = { ...r.baseline?.[layer], ...row.layers[layer] };
-      lines.push([k, cell(row.alpha), cell(row.lambda), `"${row.coefficients.join(' ')}"`, `"${layer}"`, ...METRICS.map((c) => cell(m[c])), cell(row.loss), cell(row.accuracy)].join(','));
+      lines.push([k, cell(row.alpha), cell(row.lambda), quoted(row.coefficients.join(' ')), quoted(layer), ...METRICS.map((c) => cell(m[c])), cell(row.loss), cell(row.accuracy)].join(','));
     }
   });
   return lines.join('\n') + '\n';
