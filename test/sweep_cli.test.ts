@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createBackend } from '../src/backends/index.js';
 import { openCheckpoint } from '../src/io/checkpoint.js';
-import { negation } from '../src/sweep/coefficients.js';
+import { averaging, interpolation, negation } from '../src/sweep/coefficients.js';
 import { runSweep } from '../src/sweep/runner.js';
 import type { SweepResults } from '../src/sweep/types.js';
 import { fixture, repoRoot } from './harness/paths.js';
@@ -79,6 +79,29 @@ test('sweep --interpolate: one CSV line per (row, layer), official column names,
     const want: Record<string, unknown> = { ...res.baseline![layer], ...row.layers[layer], loss: row.loss, accuracy: row.accuracy };
     for (const [name, v] of Object.entries(want)) assert.is(get(name), v === null ? '' : String(v), `row ${k} ${layer} ${name}`);
   });
+});
+
+test('results.json has exactly the README\'s documented keys; every metric name is in the README', async () => {
+  const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+  const block = /### results\.json\s+```jsonc\n([\s\S]*?)```/.exec(readme);
+  assert.ok(block, 'README has a results.json jsonc block');
+  const doc = JSON.parse(block![1].replace(/\/\/.*$/gm, '')) as Record<string, unknown> & { rows: Record<string, unknown>[] };
+  const be = await createBackend('reference');
+  const inputs = mlp('inputs.safetensors');
+  const interp = await runSweep({ matrix: interpolation(mlp('ft_a.safetensors'), mlp('ft_b.safetensors'), [0.5]), inputs }, { backend: be });
+  const avg = await runSweep({ matrix: averaging([mlp('ft_a.safetensors'), mlp('ft_b.safetensors')]), inputs }, { backend: be });
+  const neg = await runSweep({ matrix: negation(mlp('pre.safetensors'), mlp('ft_a.safetensors'), [0.5]), inputs }, { backend: be });
+  await be.dispose();
+  const keys = (...os: object[]) => [...new Set(os.flatMap((o) => Object.keys(o)))].sort();
+  assert.equal(keys(interp, avg, neg), keys(doc), 'top-level keys');
+  // the README row shows "alpha" and names "lambda" in a comment
+  assert.equal(keys(interp.rows[0], neg.rows[0]), keys(doc.rows[0], { lambda: 0 }), 'row keys');
+  const sweeps = readme.slice(readme.indexOf('## Sweeps'));
+  const metricNames = keys(interp.rows[0].layers['1'], interp.baseline!['1'], neg.rows[0].layers['1']);
+  for (const name of metricNames) {
+    const base = name.replace(/_over_samples_(mean|std)$/, '');
+    assert.ok(sweeps.includes(`\`${name}\``) || sweeps.includes(`\`${base}\``), `README documents ${name}`);
+  }
 });
 
 test('merge --interpolate --alpha 0.25 reproduces the PyTorch merge golden', async () => {
