@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createBackend } from '../src/backends/index.js';
 import { openCheckpoint } from '../src/io/checkpoint.js';
+import { writeSafetensors } from '../src/io/writer.js';
 import { averaging, interpolation, negation } from '../src/sweep/coefficients.js';
 import { runSweep } from '../src/sweep/runner.js';
 import type { SweepResults } from '../src/sweep/types.js';
@@ -102,6 +103,30 @@ test('results.json has exactly the README\'s documented keys; every metric name 
     const base = name.replace(/_over_samples_(mean|std)$/, '');
     assert.ok(sweeps.includes(`\`${name}\``) || sweeps.includes(`\`${base}\``), `README documents ${name}`);
   }
+});
+
+test('--labels / --label-key: labels from another file or key give the same loss as the inputs file\'s own', async () => {
+  const src = await openCheckpoint(mlp('inputs.safetensors'));
+  const [x, y] = [await src.read('inputs'), await src.read('labels')];
+  await src.close();
+  await writeSafetensors(path.join(dir, 'y.safetensors'), { y });
+  await writeSafetensors(path.join(dir, 'xt.safetensors'), { inputs: x, targets: y });
+  const sweep = (name: string, ...extra: string[]) => {
+    const out = path.join(dir, `${name}.json`);
+    const r = ctlkit('sweep', '--average', mlp('ft_a.safetensors'), mlp('ft_b.safetensors'), '--backend', 'reference', '--out', out, ...extra);
+    assert.is(r.status, 0, r.stderr);
+    return JSON.parse(readFileSync(out, 'utf8')) as SweepResults;
+  };
+  const own = sweep('own', '--inputs', mlp('inputs.safetensors'));
+  assert.ok(Number.isFinite(own.rows[0].loss) && own.ensemble !== undefined);
+  const other = sweep('other', '--inputs', mlp('inputs.safetensors'), '--labels', path.join(dir, 'y.safetensors'), '--label-key', 'y');
+  const key = sweep('key', '--inputs', path.join(dir, 'xt.safetensors'), '--label-key', 'targets');
+  const none = sweep('none', '--inputs', path.join(dir, 'xt.safetensors'));
+  for (const r of [other, key]) {
+    assert.is(r.rows[0].loss, own.rows[0].loss);
+    assert.equal(r.ensemble, own.ensemble);
+  }
+  assert.is(none.rows[0].loss, undefined, 'no "labels" tensor and no --label-key: no loss');
 });
 
 test('merge --interpolate --alpha 0.25 reproduces the PyTorch merge golden', async () => {
