@@ -64,7 +64,11 @@ export function resultsTable(r: SweepResults): string {
   });
   const lines = [formatTable(header, rows, header.map((_, i) => i).slice(1))];
   if (r.barrier) lines.push(`barrier: loss midpoint ${fmt(r.barrier.loss.midpoint)} weighted ${fmt(r.barrier.loss.weighted)}; error midpoint ${fmt(r.barrier.error.midpoint)} weighted ${fmt(r.barrier.error.weighted)}`);
-  if (r.ensemble) lines.push(`logit ensemble: loss ${fmt(r.ensemble.loss)} accuracy ${fmt(r.ensemble.accuracy)}`);
+  if (r.ensemble) {
+    const avg = r.rows[0];
+    lines.push(`averaged model: loss ${fmt(avg.loss)} accuracy ${fmt(avg.accuracy)}; logit ensemble: loss ${fmt(r.ensemble.loss)} accuracy ${fmt(r.ensemble.accuracy)}`);
+    r.basis?.forEach((b, j) => lines.push(`  basis ${r.models[j]}: loss ${fmt(b.loss)} accuracy ${fmt(b.accuracy)}`));
+  }
   lines.push(`${r.samples} samples, ${r.backend} backend, ${r.elapsed_seconds.toFixed(2)} s, peak RSS ${(r.peak_rss_bytes / 2 ** 20).toFixed(0)} MiB`);
   return lines.join('\n');
 }
