@@ -16,10 +16,16 @@ import {
 import { SimilarityAccumulator, distance, coefficient, cosine } from '../src/metrics/similarity.js';
 import { fixture } from './harness/paths.js';
 import { rowLayerMetrics } from '../src/sweep/results.js';
-import { barrier, crossEntropyAccuracy, meanLogits, checkLabelShape } from '../src/metrics/task.js';
+import { barrier, meanLogits, checkLabelShape, TaskAccumulator } from '../src/metrics/task.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ctl-coef-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+function crossEntropyAccuracy(logits: number[], labels: number[], classes: number, where = 'logits') {
+  const acc = new TaskAccumulator();
+  acc.add(logits, labels, classes, where);
+  return acc.result();
+}
 
 const close = (a: number, b: number, tol = 1e-12) => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
 const rows = (c: { data: Float64Array; k: number; m: number }) =>

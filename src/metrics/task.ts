@@ -69,13 +69,6 @@ export class TaskAccumulator {
   }
 }
 
-/** One-shot cross-entropy and accuracy. */
-export function crossEntropyAccuracy(logits: ArrayLike<number>, labels: ArrayLike<number>, classes: number, where = 'logits'): TaskMetrics {
-  const acc = new TaskAccumulator();
-  acc.add(logits, labels, classes, where);
-  return acc.result();
-}
-
 /** ensemble logits = (1/M) Σ_j logits_j, in float64. */
 export function meanLogits(logits: readonly ArrayLike<number>[]): Float64Array {
   const out = new Float64Array(logits[0].length);
