@@ -110,7 +110,6 @@ export async function runStitch(
   const prep = await prepare(models, data);
   try {
     if (!prep.labels) throw new Error('stitch: labels are needed for loss and accuracy (none in the inputs file, no --labels)');
-    checkSpec(prep.model, models.length, spec);
     return await stitchEvaluate({ ...prep, labels: prep.labels }, spec, { ...opts, batch: opts.batch ?? 32 });
   } finally {
     await closeAll(prep.checkpoints);
