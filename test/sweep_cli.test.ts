@@ -3,13 +3,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createBackend } from '../src/backends/index.js';
 import { openCheckpoint } from '../src/io/checkpoint.js';
 import { writeSafetensors } from '../src/io/writer.js';
-import { averaging, interpolation, negation } from '../src/sweep/coefficients.js';
+import { averaging, explicitMatrix, interpolation, negation } from '../src/sweep/coefficients.js';
+import { mergeCheckpoint } from '../src/merge/merge.js';
 import { runSweep } from '../src/sweep/runner.js';
 import type { SweepResults } from '../src/sweep/types.js';
 import { fixture, repoRoot } from './harness/paths.js';
@@ -127,6 +128,29 @@ test('--labels / --label-key: labels from another file or key give the same loss
     assert.equal(r.ensemble, own.ensemble);
   }
   assert.is(none.rows[0].loss, undefined, 'no "labels" tensor and no --label-key: no loss');
+});
+
+test('--coefficients c.json --models: sweep rows and merge --row k follow the JSON matrix', async () => {
+  const c = path.join(dir, 'c.json');
+  writeFileSync(c, JSON.stringify({ coefficients: [[0.5, 0.5, 0], [2, -0.5, -0.5]] }));
+  const models = ['pre', 'ft_a', 'ft_b'].map((m) => mlp(`${m}.safetensors`));
+  const out = path.join(dir, 'coef.json');
+  const r = ctlkit('sweep', '--coefficients', c, '--models', ...models, '--inputs', mlp('inputs.safetensors'), '--backend', 'reference', '--out', out);
+  assert.is(r.status, 0, r.stderr);
+  const res = JSON.parse(readFileSync(out, 'utf8')) as SweepResults;
+  const be = await createBackend('reference');
+  const lib = await runSweep({ matrix: explicitMatrix([[0.5, 0.5, 0], [2, -0.5, -0.5]], models), inputs: mlp('inputs.safetensors') }, { backend: be });
+  await be.dispose();
+  assert.is(res.mode, 'coefficients');
+  assert.equal(res.models, models);
+  assert.equal(res.rows, lib.rows);
+  const merged = path.join(dir, 'row1.safetensors');
+  const viaLib = path.join(dir, 'row1_lib.safetensors');
+  const m = ctlkit('merge', '--coefficients', c, '--models', ...models, '--row', '1', '--out', merged);
+  assert.is(m.status, 0, m.stderr);
+  assert.match(m.stdout, /combined with \[2, -0\.5, -0\.5\]/);
+  await mergeCheckpoint(models, [2, -0.5, -0.5], viaLib);
+  assert.ok(readFileSync(merged).equals(readFileSync(viaLib)), 'byte-identical to mergeCheckpoint');
 });
 
 test('merge --interpolate --alpha 0.25 reproduces the PyTorch merge golden', async () => {
