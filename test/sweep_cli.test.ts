@@ -179,6 +179,7 @@ test('bad arguments: one-line errors, exit code 1', () => {
     [['merge', '--average', mlp('ft_a.safetensors'), mlp('ft_b.safetensors'), '--models', mlp('ft_c.safetensors'), '--out', path.join(dir, 'z.safetensors')], /^ctlkit: --models goes with --coefficients/],
     [['merge', '--interpolate', mlp('ft_a.safetensors'), mlp('ft_b.safetensors'), '--out', path.join(dir, 'z.safetensors')], /^ctlkit: --interpolate: missing --alpha$/m],
     [['merge', '--interpolate', mlp('ft_a.safetensors'), mlp('ft_b.safetensors'), '--alpha', 'x', '--out', path.join(dir, 'z.safetensors')], /^ctlkit: --alpha: 'x' is not a finite number$/m],
+    [['merge', '--average', mlp('ft_a.safetensors'), mlp('ft_b.safetensors'), '--row', '1', '--out', path.join(dir, 'z.safetensors')], /^ctlkit: --row goes with --coefficients/],
     // an explicit --label-key makes the labels required
     [['sweep', '--average', mlp('ft_a.safetensors'), mlp('ft_b.safetensors'), '--inputs', mlp('inputs.safetensors'), '--label-key', 'nope', '--backend', 'reference'], /inputs\.safetensors: .*"nope" \(the file holds "inputs", "labels"\)/],
   ];

@@ -9,7 +9,7 @@ import { addBasisOptions, matrixFromArgs, type BasisArgs } from './basis_args.js
 interface MergeArgs extends BasisArgs {
   alpha?: string;
   lambda?: string;
-  row: string;
+  row?: string;
   out: string;
   dtype?: string;
   backend: string;
@@ -20,7 +20,7 @@ export function register(program: Command): void {
   addBasisOptions(cmd)
     .option('--alpha <a>', 'interpolation weight of A: α θ_A + (1 − α) θ_B')
     .option('--lambda <l>', 'task arithmetic / negation scale')
-    .option('--row <k>', 'with --coefficients: which matrix row to write', '0')
+    .option('--row <k>', 'with --coefficients: which matrix row to write (default: 0)')
     .requiredOption('--out <file>', 'output .safetensors (written to a temporary file, then renamed)')
     .option('--dtype <dtype>', 'float storage dtype: F32 | F16 | BF16, any case (default: the first model\'s)')
     .option('--backend <name>', 'reference | native | webgpu | auto', 'reference')
@@ -30,7 +30,8 @@ export function register(program: Command): void {
         throw new Error('merge writes one model: --alpha / --lambda take a single number');
       }
       const matrix = matrixFromArgs(a, { flag: '--alpha', value: a.alpha }, { flag: '--lambda', value: a.lambda });
-      const k = Number(a.row);
+      if (a.row !== undefined && !a.coefficients) throw new Error('--row goes with --coefficients c.json');
+      const k = Number(a.row ?? 0);
       if (!Number.isInteger(k) || k < 0 || k >= matrix.k) throw new Error(`--row: expected 0..${matrix.k - 1}, got '${a.row}'`);
       const backend = await createBackend(a.backend as BackendChoice);
       try {
