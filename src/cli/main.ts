@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { register as registerInspect } from './inspect.js';
 import { register as registerFeatures } from './features.js';
+import { register as registerReport } from './report.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -18,6 +19,7 @@ const program = new Command()
 
 registerInspect(program);
 registerFeatures(program);
+registerReport(program);
 
 try {
   await program.parseAsync(process.argv);
