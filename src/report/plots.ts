@@ -48,7 +48,7 @@ export function heatmapSpec(results: SweepResults, title: string): TopLevelSpec 
     data: { values },
     mark: { type: 'rect', tooltip: true },
     encoding: {
-      x: { field: 'x', type: 'ordinal', sort: xs, title: p.title },
+      x: { field: 'x', type: 'ordinal', sort: xs, title: p.title, axis: { labelAngle: 0 } },
       y: { field: 'layer', type: 'ordinal', sort: results.layers, title: 'layer' },
       color: { field: 'dist', type: 'quantitative', title: 'dist_alpha_int', scale: { scheme: 'viridis', zero: true } },
     },
@@ -126,7 +126,7 @@ export function coefSpec(results: SweepResults, title: string): TopLevelSpec {
     mark: { type: 'line', point: true },
     encoding: {
       x: { field: 'x', type: 'quantitative', title: p.title },
-      y: { field: 'coef', type: 'quantitative', title: 'coef_alpha_int' },
+      y: { field: 'coef', type: 'quantitative', title: 'coef_alpha_int', scale: { zero: false } },
       color: { field: 'layer', type: 'nominal', sort: results.layers, title: 'layer' },
     },
   };
