@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { register as registerInspect } from './inspect.js';
 import { register as registerFeatures } from './features.js';
+import { register as registerSweep } from './sweep.js';
+import { register as registerMerge } from './merge.js';
 import { register as registerReport } from './report.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -19,6 +21,8 @@ const program = new Command()
 
 registerInspect(program);
 registerFeatures(program);
+registerSweep(program);
+registerMerge(program);
 registerReport(program);
 
 try {
