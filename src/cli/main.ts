@@ -8,6 +8,7 @@ import { register as registerFeatures } from './features.js';
 import { register as registerSweep } from './sweep.js';
 import { register as registerMerge } from './merge.js';
 import { register as registerReport } from './report.js';
+import { register as registerDemo } from './demo.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -24,6 +25,7 @@ registerFeatures(program);
 registerSweep(program);
 registerMerge(program);
 registerReport(program);
+registerDemo(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -7,7 +7,9 @@ export type Cell = string | number | null | undefined;
 
 /** A number with `digits` decimals; null/undefined/NaN as '—'. */
 export function num(v: number | null | undefined, digits = 4): string {
-  return v === null || v === undefined || Number.isNaN(v) ? '—' : v.toFixed(digits);
+  if (v === null || v === undefined || Number.isNaN(v)) return '—';
+  const s = v.toFixed(digits);
+  return /^-0\.?0*$/.test(s) ? s.slice(1) : s; // no "-0.0000" for tiny negative values
 }
 
 /** formatTable over mixed cells: numbers printed with `num` and right-aligned. */
