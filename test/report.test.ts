@@ -47,7 +47,7 @@ test('coefficient curves: one line per layer; comparison: one bar per (layer, se
   ];
   const cmp = await renderSvg(compareSpec(entries, 'cmp'));
   assert.is(count(cmp, /aria-roledescription="bar"/g), layers.length * 4);
-  assert.ok(cmp.includes('control: dist_A_B'));
+  assert.ok(cmp.includes('>control</text>') && cmp.includes('>dist_A_B</text>'), 'legends name the pairs and the metrics');
 });
 
 test('terminal summary: one line per layer with the values at α = 0.5', () => {

@@ -74,7 +74,7 @@ async function runDemo(a: DemoArgs): Promise<void> {
         progress.start(i, exp.id);
         const r = portable(await runExperiment(exp, data, path.join(a.examples, arch, 'config.json'), backend, a.batch, (f) => progress.update(i, f, exp.id)));
         results[exp.kind] = r;
-        entries.push({ label: exp.label, results: r });
+        entries.push({ label: exp.label, short: exp.short, results: r });
         await writeJsonAtomic(path.join(a.out, `${exp.id}.json`), r);
         const lines = resultsToCsv(r).trimEnd().split('\n');
         if (csv.length === 0) csv.push(`experiment,${lines[0]}`);
@@ -117,7 +117,7 @@ export function register(program: Command): void {
     .option('--examples <dir>', 'bundled checkpoints', defaultExamplesDir)
     .option('--out <dir>', 'output folder', 'ctl-report')
     .option('--arch <list>', `architectures (${DEMO_ARCHS.join(',')})`, DEMO_ARCHS.join(','))
-    .option('--samples <n>', 'held-out samples per sweep (half task A, half task B where both)', '256')
+    .option('--samples <n>', 'held-out samples per sweep (half task A, half task B where both)', '128')
     .option('--alphas <grid>', 'interpolation grid', '0:1:5')
     .option('--lambdas <grid>', 'task arithmetic / negation grid', '0:1:5')
     .option('--backend <name>', 'reference | native | webgpu | auto', 'auto')

@@ -24,9 +24,20 @@ export interface Experiment {
   kind: ExperimentKind;
   /** shown in the report and the tables */
   label: string;
+  /** legend name in the report's per-layer comparison */
+  short: string;
   matrix: CoefficientMatrix;
   data: DataKind;
 }
+
+const SHORT: Record<ExperimentKind, string> = {
+  finetuned: 'full pretraining (ft_a ↔ ft_b)',
+  short: 'short pretraining',
+  control: 'no pretraining (control)',
+  add: 'task addition',
+  negate: 'negation',
+  average: 'average',
+};
 
 export interface DemoGrids {
   alphas: number[];
@@ -41,6 +52,7 @@ export function demoPlan(examplesDir: string, arch: string, g: DemoGrids): Exper
     arch,
     kind,
     label: `${arch} ${label}`,
+    short: SHORT[kind],
     matrix,
     data,
   });

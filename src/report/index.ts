@@ -63,7 +63,7 @@ export async function renderReport(
   for (const group of comparisons(entries)) {
     const arch = group[0].results.architecture;
     sections.push({
-      heading: `${arch}: ${group.map((e) => e.label).join(' vs ')}`,
+      heading: `${arch}: ${group.map((e) => e.short ?? e.label).join(' vs ')}, per layer`,
       notes: ['Per layer: dist_alpha_int at the row nearest α = 0.5 (CTL holds when it is small) beside the baseline dist_A_B (how different the two end models are).'],
       figures: [await renderSvg(compareSpec(group, `${arch}: dist per layer`))],
     });

@@ -8,6 +8,8 @@ import type { SweepResults, SweepRow } from '../sweep/types.js';
 export interface ReportEntry {
   label: string;
   results: SweepResults;
+  /** a short name for legends (default: label) */
+  short?: string;
 }
 
 const WIDTH = 360;
@@ -139,27 +141,31 @@ export function midRow(results: SweepResults): SweepRow {
   return withAlpha.reduce((best, r) => (Math.abs((r.alpha as number) - 0.5) < Math.abs((best.alpha as number) - 0.5) ? r : best));
 }
 
-/** Per layer: dist_alpha_int at α ≈ 0.5 and the baseline dist_A_B, for each interpolation entry. */
+/** Per layer: dist_alpha_int at α ≈ 0.5 (solid) and the baseline dist_A_B (pale), for each interpolation entry. */
 export function compareSpec(entries: readonly ReportEntry[], title: string): TopLevelSpec {
   const layers = entries[0].results.layers;
-  const values = entries.flatMap(({ label, results }) => {
-    const row = midRow(results);
+  const alpha = midRow(entries[0].results).alpha;
+  const intName = `dist_alpha_int (α=${fmt(alpha ?? NaN)})`;
+  const pairs = entries.map((e) => e.short ?? e.label);
+  const values = entries.flatMap((e, i) => {
+    const row = midRow(e.results);
     return layers.flatMap((layer) => [
-      { layer, series: `${label}: dist_alpha_int (α=${fmt(row.alpha ?? NaN)})`, dist: row.layers[layer]?.dist_alpha_int ?? null },
-      { layer, series: `${label}: dist_A_B`, dist: results.baseline?.[layer]?.dist_A_B ?? null },
+      { layer, pair: pairs[i], metric: intName, series: `${i}a`, dist: row.layers[layer]?.dist_alpha_int ?? null },
+      { layer, pair: pairs[i], metric: 'dist_A_B', series: `${i}b`, dist: e.results.baseline?.[layer]?.dist_A_B ?? null },
     ]);
   });
   return {
     title,
-    width: Math.max(WIDTH, 18 * layers.length * entries.length * 2),
+    width: Math.max(WIDTH, 16 * layers.length * entries.length * 2),
     height: HEIGHT,
     data: { values },
     mark: { type: 'bar', tooltip: true },
     encoding: {
-      x: { field: 'layer', type: 'ordinal', sort: layers, title: 'layer' },
+      x: { field: 'layer', type: 'ordinal', sort: layers, title: 'layer', axis: { labelAngle: -25, labelLimit: 240 } },
       xOffset: { field: 'series', type: 'nominal' },
       y: { field: 'dist', type: 'quantitative', title: 'dist' },
-      color: { field: 'series', type: 'nominal', title: null, legend: { orient: 'bottom', columns: 2, labelLimit: 400 } },
+      color: { field: 'pair', type: 'nominal', sort: pairs, title: 'models', legend: { labelLimit: 400 } },
+      opacity: { field: 'metric', type: 'ordinal', sort: [intName, 'dist_A_B'], title: 'metric', scale: { domain: [intName, 'dist_A_B'], range: [1, 0.35] }, legend: { labelLimit: 400 } },
     },
   };
 }
