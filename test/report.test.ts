@@ -7,6 +7,8 @@ import path from 'node:path';
 import { renderReport } from '../src/report/index.js';
 import { coefSpec, compareSpec, heatmapSpec, lossErrorSpec, renderSvg } from '../src/report/plots.js';
 import { cellTable, layerSummary } from '../src/report/table.js';
+import { readResults } from '../src/cli/report.js';
+import { writeFile } from 'node:fs/promises';
 import { fakeInterpolation } from './harness/sweep_results.js';
 
 const layers = ['1', '3', '4'];
@@ -84,6 +86,28 @@ test('renderReport: one self-contained HTML page (no URL, no script) with every 
 test('renderReport: an empty list is an error', async () => {
   const err = await renderReport([], os.tmpdir()).then(() => null, (e: Error) => e);
   assert.match(String(err?.message), /no results/);
+});
+
+test('readResults: a file that is not results.json is an error naming the file and the field', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ctl-results-'));
+  try {
+    const cases: [string, string, RegExp][] = [
+      ['broken.json', '{"rows": [', /broken\.json: not a readable results JSON/],
+      ['nolayers.json', '{"mode": "interpolate", "rows": [{"layers": {}}]}', /nolayers\.json: expected a non-empty 'layers' array/],
+      ['badrow.json', '{"mode": "interpolate", "layers": ["1"], "rows": [{"layers": {}}, {"alpha": 1}]}', /badrow\.json: row 1 has no 'layers' object/],
+    ];
+    for (const [name, text, re] of cases) {
+      const file = path.join(dir, name);
+      await writeFile(file, text);
+      const err = await readResults(file).then(() => null, (e: Error) => e);
+      assert.match(String(err?.message), re);
+    }
+    const good = path.join(dir, 'good.json');
+    await writeFile(good, JSON.stringify(fakeInterpolation(layers, alphas)));
+    assert.is((await readResults(good)).rows.length, alphas.length);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();

@@ -58,8 +58,8 @@ export function demoPlan(examplesDir: string, arch: string, g: DemoGrids): Exper
   });
   return [
     e('finetuned', 'finetuned ft_a ↔ ft_b (full pretraining)', interpolation(f('ft_a'), f('ft_b'), g.alphas), 'ab'),
-    e('control', 'control ↔ control (no pretraining, shared init)', interpolation(f('control_a'), f('control_b'), g.alphas), 'ab'),
     e('short', 'short pretraining short_a ↔ short_b', interpolation(f('series/short_a'), f('series/short_b'), g.alphas), 'ab'),
+    e('control', 'control ↔ control (no pretraining, shared init)', interpolation(f('control_a'), f('control_b'), g.alphas), 'ab'),
     e('add', 'task arithmetic pre + λ(τ_A + τ_B)', taskArithmetic(f('pre'), [f('ft_a'), f('ft_b')], g.lambdas), 'ab'),
     e('negate', 'negation pre − λ τ_A (upright digits)', negation(f('pre'), f('ft_a'), g.lambdas), 'upright'),
     e('average', 'average of hp_1, hp_2, hp_3 (task A)', averaging([f('hp_1'), f('hp_2'), f('hp_3')]), 'a'),
