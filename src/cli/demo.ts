@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { createBackend, type BackendChoice } from '../backends/index.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { DEMO_ARCHS, defaultExamplesDir, demoPlan, loadDemoData, type Experiment } from '../demo/plan.js';
@@ -114,7 +114,7 @@ export function register(program: Command): void {
   program
     .command('demo')
     .description("reproduce the paper's claims on the bundled trained checkpoints (tables, results JSON, CSV, HTML report)")
-    .option('--examples <dir>', 'bundled checkpoints', defaultExamplesDir)
+    .addOption(new Option('--examples <dir>', 'bundled checkpoints').default(defaultExamplesDir, "the package's examples/"))
     .option('--out <dir>', 'output folder', 'ctl-report')
     .option('--arch <list>', `architectures (${DEMO_ARCHS.join(',')})`, DEMO_ARCHS.join(','))
     .option('--samples <n>', 'held-out samples per sweep (half task A, half task B where both)', '128')
