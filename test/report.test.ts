@@ -28,12 +28,17 @@ test('heatmap: one rect per (layer, α), axis titles, viridis colours that vary'
 test('loss/error: a line per metric, the straight reference and the barrier rule with its value', async () => {
   const svg = await renderSvg(lossErrorSpec(fakeInterpolation(layers, alphas), 'path') as never);
   assert.ok(svg.includes('>loss</text>') && svg.includes('>error</text>'), 'panel titles');
-  assert.ok(svg.includes('barrier 0.500 (midpoint 0.475)'), 'loss barrier label');
-  assert.ok(svg.includes('barrier 0.300 (midpoint 0.300)'), 'error barrier label');
+  assert.ok(svg.includes('barrier: weighted 0.500, midpoint 0.475'), 'loss barrier label');
+  assert.ok(svg.includes('barrier: weighted 0.300, midpoint 0.300'), 'error barrier label');
   assert.ok(count(svg, /aria-roledescription="line mark"/g) >= 4, 'path and reference lines in both panels');
+  assert.is(count(svg, /aria-roledescription="rule mark"/g), 2, 'one barrier rule per panel');
 });
 
-test('no loss/error plot without labels', () => {
+test('no barrier rule where the path stays under the chord; no loss/error plot without labels', async () => {
+  const convex = fakeInterpolation(layers, alphas);
+  for (const row of convex.rows) row.loss = 1 + (row.alpha as number) ** 2; // under the chord 1 + α
+  const svg = await renderSvg(lossErrorSpec(convex, 'path') as never);
+  assert.is(count(svg, /aria-roledescription="rule mark"/g), 1, 'only the error panel has a rule');
   const r = fakeInterpolation(layers, alphas);
   for (const row of r.rows) delete row.loss;
   assert.is(lossErrorSpec(r, 'x'), null);

@@ -21,7 +21,7 @@ async function entrySection({ label, results }: ReportEntry): Promise<Section> {
   const figures = [await renderSvg(heatmapSpec(results, `${label}: dist_alpha_int per layer`))];
   const lossError = lossErrorSpec(results, `${label}: loss and error along the path`);
   if (lossError) figures.push(await renderSvg(lossError));
-  figures.push(await renderSvg(coefSpec(results, `${label}: coef_alpha_int per layer`)));
+  if (results.rows.length > 1) figures.push(await renderSvg(coefSpec(results, `${label}: coef_alpha_int per layer`)));
   const summary = layerSummary(results);
   const notes = [
     `${results.mode} sweep of ${results.architecture}, ${results.samples} samples, ${results.rows.length} rows, backend ${results.backend}; models: ${results.models.join(', ')}.`,

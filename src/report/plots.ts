@@ -51,7 +51,7 @@ export function heatmapSpec(results: SweepResults, title: string): TopLevelSpec 
     mark: { type: 'rect', tooltip: true },
     encoding: {
       x: { field: 'x', type: 'ordinal', sort: xs, title: p.title, axis: { labelAngle: 0 } },
-      y: { field: 'layer', type: 'ordinal', sort: results.layers, title: 'layer' },
+      y: { field: 'layer', type: 'ordinal', sort: results.layers, title: 'layer', axis: { labelLimit: 260 } },
       color: { field: 'dist', type: 'quantitative', title: 'dist_alpha_int', scale: { scheme: 'viridis', zero: true } },
     },
   };
@@ -63,7 +63,7 @@ export function lossErrorSpec(results: SweepResults, title: string): TopLevelSpe
   const rows = results.rows
     .map((row, k) => ({ x: p.value(row, k), loss: row.loss, error: row.accuracy === undefined ? undefined : 1 - row.accuracy }))
     .sort((a, b) => a.x - b.x);
-  if (!rows.some((r) => r.loss !== undefined)) return null;
+  if (rows.length < 2 || !rows.some((r) => r.loss !== undefined)) return null;
   const panel = (metric: 'loss' | 'error'): object => {
     const pts = rows.filter((r) => r[metric] !== undefined).map((r) => ({ x: r.x, y: r[metric] as number }));
     const layers: object[] = [
@@ -80,30 +80,24 @@ export function lossErrorSpec(results: SweepResults, title: string): TopLevelSpe
     const ends = endPoints(pts);
     if (barrier && ends) {
       // the weighted barrier's reference: L_B at α = 0, L_A at α = 1, linear in between
+      layers.push({
+        data: { values: [{ x: 0, y: ends.b }, { x: 1, y: ends.a }] },
+        mark: { type: 'line', strokeDash: [4, 4], color: 'gray' },
+        encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
+      });
       const line = (x: number): number => ends.b + (ends.a - ends.b) * x;
       const peak = pts.reduce((best, q) => (q.y - line(q.x) > best.y - line(best.x) ? q : best), pts[0]);
-      layers.push(
-        {
-          data: { values: [{ x: 0, y: ends.b }, { x: 1, y: ends.a }] },
-          mark: { type: 'line', strokeDash: [4, 4], color: 'gray' },
-          encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
-        },
-        {
-          data: { values: [{ x: peak.x, y0: line(peak.x), y1: peak.y, label: `barrier ${barrier.weighted.toFixed(3)} (midpoint ${barrier.midpoint.toFixed(3)})` }] },
-          layer: [
-            {
-              mark: { type: 'rule', color: 'firebrick', strokeWidth: 2 },
-              encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y0', type: 'quantitative' }, y2: { field: 'y1' } },
-            },
-            {
-              mark: { type: 'text', color: 'firebrick', dy: -8, align: 'center' },
-              encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y1', type: 'quantitative' }, text: { field: 'label' } },
-            },
-          ],
-        },
-      );
+      if (peak.y - line(peak.x) > 0) {
+        // the weighted barrier: from the chord up to the path where the gap is largest
+        layers.push({
+          data: { values: [{ x: peak.x, y0: line(peak.x), y1: peak.y }] },
+          mark: { type: 'rule', color: 'firebrick', strokeWidth: 2 },
+          encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y0', type: 'quantitative' }, y2: { field: 'y1' } },
+        });
+      }
     }
-    return { title: metric, width: WIDTH / 1.2, height: HEIGHT, layer: layers };
+    const title = barrier ? { text: metric, subtitle: `barrier: weighted ${barrier.weighted.toFixed(3)}, midpoint ${barrier.midpoint.toFixed(3)}`, subtitleColor: 'firebrick' } : metric;
+    return { title, width: WIDTH / 1.2, height: HEIGHT, layer: layers };
   };
   return { title, hconcat: [panel('loss'), panel('error')] } as unknown as TopLevelSpec;
 }
@@ -129,7 +123,7 @@ export function coefSpec(results: SweepResults, title: string): TopLevelSpec {
     encoding: {
       x: { field: 'x', type: 'quantitative', title: p.title },
       y: { field: 'coef', type: 'quantitative', title: 'coef_alpha_int', scale: { zero: false } },
-      color: { field: 'layer', type: 'nominal', sort: results.layers, title: 'layer' },
+      color: { field: 'layer', type: 'nominal', sort: results.layers, title: 'layer', legend: { labelLimit: 260 } },
     },
   };
 }
