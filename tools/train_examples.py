@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Trains the checkpoints bundled in examples/ for `ctlkit demo` (run by hand, CPU, a few minutes).
+"""Trains the checkpoints bundled in examples/ for `ctlkit demo` (by hand, CPU: about 4.5 min of CPU time).
 
 Data: scikit-learn's bundled handwritten digits (load_digits: 1797 8x8 images, BSD-3-Clause,
 no download), upsampled to 16x16. 256 images are held out (seeded permutation) for evaluation.
