@@ -18,7 +18,8 @@ const program = new Command()
   .version(pkg.version)
   .option('--verbose', 'print the full stack trace on errors')
   .exitOverride()
-  .configureOutput({ outputError: (str, write) => write(`ctlkit: ${str.replace(/^error: /, '')}`) });
+  .configureOutput({ outputError: (str, write) => write(`ctlkit: ${str.replace(/^error: /, '')}`) })
+  .addHelpText('after', '\nExamples:\n  ctlkit inspect runs/ft_a/model.safetensors\n  ctlkit features --model runs/ft_a --inputs val.safetensors --out feats.safetensors\n  ctlkit <command> --help');
 
 registerInspect(program);
 registerFeatures(program);
