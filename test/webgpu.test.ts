@@ -46,6 +46,7 @@ t('no adapter is a clear error (here: an adapter name that matches none)', async
 if (be) {
   const b = be;
   const device = b.dev.device;
+  console.log(`webgpu: adapter ${b.dev.adapterName}${isSoftwareAdapter(b.dev.adapter.info) ? ' (software)' : ''}`);
 
   t('every shaders/*.wgsl compiles on its own', async () => {
     assert.ok(shaderNames.length >= 17, `found ${shaderNames.length} shaders`);

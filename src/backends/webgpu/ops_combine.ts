@@ -9,7 +9,7 @@ const PER_DISPATCH = 4; // basis tensors bound per dispatch (b0..b3)
 const CHUNK = WG * 16; // elements per featureStats workgroup
 
 /** float64 values as float32 (hi, lo) pairs with hi + lo ≈ value to ~48 bits. */
-export function splitF64(c: ArrayLike<number>): Float32Array {
+function splitF64(c: ArrayLike<number>): Float32Array {
   const out = new Float32Array(c.length * 2);
   for (let i = 0; i < c.length; i++) {
     const hi = Math.fround(c[i]);
