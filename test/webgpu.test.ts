@@ -254,6 +254,20 @@ if (be) {
     }
   });
 
+  t('the device has the storage-buffer limits of the adapter; labels name op and shape, shader and overrides', async () => {
+    const [dl, al] = [device.limits, b.dev.adapter.limits];
+    assert.is(dl.maxStorageBufferBindingSize, al.maxStorageBufferBindingSize);
+    assert.is(dl.maxBufferSize, al.maxBufferSize);
+    assert.is(b.ctx.maxBinding, al.maxStorageBufferBindingSize);
+    const x = b.upload(rand(12, 5), [3, 4]) as GpuTensor;
+    const y = (await b.gelu(x, 'tanh')) as GpuTensor;
+    assert.is(x.storage.buffer.label, 'ctlkit:upload[3, 4]');
+    assert.is(y.storage.buffer.label, 'ctlkit:gelu[3, 4]');
+    const pipeline = await b.ctx.pipelines.get('gelu', { WG: 256, APPROX_TANH: true });
+    assert.is(pipeline.label, 'ctlkit:gelu{APPROX_TANH=1,WG=256}');
+    [x, y].forEach((t) => b.release(t));
+  });
+
   t('hasHardwareAdapter is false exactly on a software adapter (lavapipe/llvmpipe/SwiftShader)', async () => {
     const info = b.dev.adapter.info;
     const software = /llvmpipe|lavapipe|swiftshader/i.test(`${info.vendor} ${info.device} ${info.description}`);
