@@ -209,6 +209,18 @@ if (be) {
     assert.is(pool.reused, 2);
     again.forEach((x) => x.destroy());
     pool.destroy();
+    // maxBufferSize is not a power of two (2³² − 1 on lavapipe): above the largest class that fits,
+    // buffers have their exact size, and are reused for that size
+    const odd = new BufferPool(device, 1000);
+    const big = odd.acquire(601, 'test:big');
+    assert.is(big.size, 604);
+    odd.release(big);
+    await odd.afterSubmit(device.queue);
+    assert.ok(odd.acquire(602, 'test:big') === big);
+    const small = odd.acquire(300, 'test:small');
+    assert.is(small.size, 512);
+    odd.destroy();
+    [big, small].forEach((x) => x.destroy());
   });
 
   t('dispatches are batched into one submit of up to 64, and a long chain computes correctly', async () => {
