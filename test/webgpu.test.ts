@@ -48,15 +48,17 @@ if (be) {
   const device = b.dev.device;
   console.log(`webgpu: adapter ${b.dev.adapterName}${isSoftwareAdapter(b.dev.adapter.info) ? ' (software)' : ''}`);
 
-  t('every shaders/*.wgsl compiles on its own', async () => {
+  t('every shaders/*.wgsl compiles on its own and makes a pipeline with its default overrides', async () => {
     assert.ok(shaderNames.length >= 17, `found ${shaderNames.length} shaders`);
     for (const name of shaderNames) {
-      const module = device.createShaderModule({ code: fs.readFileSync(path.join(shaderDir, `${name}.wgsl`), 'utf8') });
+      const code = fs.readFileSync(path.join(shaderDir, `${name}.wgsl`), 'utf8');
+      const module = device.createShaderModule({ label: `test:${name}.wgsl`, code });
       const info = await module.getCompilationInfo();
       const errors = info.messages.filter((m) => m.type === 'error').map((m) => `${name}:${m.lineNum}: ${m.message}`);
       assert.equal(errors, [], `${name}.wgsl`);
-      const first = fs.readFileSync(path.join(shaderDir, `${name}.wgsl`), 'utf8').split('\n')[0];
-      assert.ok(first.startsWith('// '), `${name}.wgsl starts with a math comment`);
+      // pipeline creation also validates the entry point, workgroup size and workgroup storage
+      await device.createComputePipelineAsync({ label: `test:${name}`, layout: 'auto', compute: { module, entryPoint: 'main' } });
+      assert.ok(code.split('\n')[0].startsWith('// '), `${name}.wgsl starts with a math comment`);
     }
   });
 
