@@ -37,3 +37,4 @@ export type * from './sweep/types.js';
 export { runStitch, stitchEvaluate, type StitchSpec, type StitchInput } from './sweep/stitch.js';
 export type { TaskMetrics } from './metrics/task.js';
 export { mergeCheckpoint, type MergeOptions, type MergeSummary } from './merge/merge.js';
+export { renderReport, type ReportEntry, type ReportOptions } from './report/index.js';

@@ -46,16 +46,19 @@ t('no adapter is a clear error (here: an adapter name that matches none)', async
 if (be) {
   const b = be;
   const device = b.dev.device;
+  console.log(`webgpu: adapter ${b.dev.adapterName}${isSoftwareAdapter(b.dev.adapter.info) ? ' (software)' : ''}`);
 
-  t('every shaders/*.wgsl compiles on its own', async () => {
+  t('every shaders/*.wgsl compiles on its own and makes a pipeline with its default overrides', async () => {
     assert.ok(shaderNames.length >= 17, `found ${shaderNames.length} shaders`);
     for (const name of shaderNames) {
-      const module = device.createShaderModule({ code: fs.readFileSync(path.join(shaderDir, `${name}.wgsl`), 'utf8') });
+      const code = fs.readFileSync(path.join(shaderDir, `${name}.wgsl`), 'utf8');
+      const module = device.createShaderModule({ label: `test:${name}.wgsl`, code });
       const info = await module.getCompilationInfo();
       const errors = info.messages.filter((m) => m.type === 'error').map((m) => `${name}:${m.lineNum}: ${m.message}`);
       assert.equal(errors, [], `${name}.wgsl`);
-      const first = fs.readFileSync(path.join(shaderDir, `${name}.wgsl`), 'utf8').split('\n')[0];
-      assert.ok(first.startsWith('// '), `${name}.wgsl starts with a math comment`);
+      // pipeline creation also validates the entry point, workgroup size and workgroup storage
+      await device.createComputePipelineAsync({ label: `test:${name}`, layout: 'auto', compute: { module, entryPoint: 'main' } });
+      assert.ok(code.split('\n')[0].startsWith('// '), `${name}.wgsl starts with a math comment`);
     }
   });
 
@@ -208,6 +211,18 @@ if (be) {
     assert.is(pool.reused, 2);
     again.forEach((x) => x.destroy());
     pool.destroy();
+    // maxBufferSize is not a power of two (2³² − 1 on lavapipe): above the largest class that fits,
+    // buffers have their exact size, and are reused for that size
+    const odd = new BufferPool(device, 1000);
+    const big = odd.acquire(601, 'test:big');
+    assert.is(big.size, 604);
+    odd.release(big);
+    await odd.afterSubmit(device.queue);
+    assert.ok(odd.acquire(602, 'test:big') === big);
+    const small = odd.acquire(300, 'test:small');
+    assert.is(small.size, 512);
+    odd.destroy();
+    [big, small].forEach((x) => x.destroy());
   });
 
   t('dispatches are batched into one submit of up to 64, and a long chain computes correctly', async () => {
@@ -251,6 +266,20 @@ if (be) {
     } finally {
       b.ctx.maxBinding = saved;
     }
+  });
+
+  t('the device has the storage-buffer limits of the adapter; labels name op and shape, shader and overrides', async () => {
+    const [dl, al] = [device.limits, b.dev.adapter.limits];
+    assert.is(dl.maxStorageBufferBindingSize, al.maxStorageBufferBindingSize);
+    assert.is(dl.maxBufferSize, al.maxBufferSize);
+    assert.is(b.ctx.maxBinding, al.maxStorageBufferBindingSize);
+    const x = b.upload(rand(12, 5), [3, 4]) as GpuTensor;
+    const y = (await b.gelu(x, 'tanh')) as GpuTensor;
+    assert.is(x.storage.buffer.label, 'ctlkit:upload[3, 4]');
+    assert.is(y.storage.buffer.label, 'ctlkit:gelu[3, 4]');
+    const pipeline = await b.ctx.pipelines.get('gelu', { WG: 256, APPROX_TANH: true });
+    assert.is(pipeline.label, 'ctlkit:gelu{APPROX_TANH=1,WG=256}');
+    [x, y].forEach((t) => b.release(t));
   });
 
   t('hasHardwareAdapter is false exactly on a software adapter (lavapipe/llvmpipe/SwiftShader)', async () => {

@@ -7,6 +7,8 @@ import { register as registerInspect } from './inspect.js';
 import { register as registerFeatures } from './features.js';
 import { register as registerSweep } from './sweep.js';
 import { register as registerMerge } from './merge.js';
+import { register as registerReport } from './report.js';
+import { register as registerDemo } from './demo.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -23,6 +25,8 @@ registerInspect(program);
 registerFeatures(program);
 registerSweep(program);
 registerMerge(program);
+registerReport(program);
+registerDemo(program);
 
 try {
   await program.parseAsync(process.argv);

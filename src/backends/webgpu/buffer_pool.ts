@@ -27,8 +27,9 @@ export class BufferPool {
   ) {}
 
   acquire(bytes: number, label: string): GPUBuffer {
-    const size = sizeClass(Math.max(bytes, 4));
-    if (size > this.maxBufferSize && bytes <= this.maxBufferSize) return this.make(bytes, label);
+    let size = sizeClass(Math.max(bytes, 4));
+    // Above the largest power-of-two class that fits maxBufferSize: the exact size (its own class).
+    if (size > this.maxBufferSize && bytes <= this.maxBufferSize) size = Math.ceil(bytes / 4) * 4;
     const list = this.free.get(size);
     const buf = list?.pop();
     if (buf) {
@@ -42,7 +43,7 @@ export class BufferPool {
 
   private make(size: number, label: string): GPUBuffer {
     this.created++;
-    return this.device.createBuffer({ label, size: Math.ceil(size / 4) * 4, usage: USAGE_STORAGE });
+    return this.device.createBuffer({ label, size, usage: USAGE_STORAGE });
   }
 
   /** Hands a buffer back; it is reused after the next submit completes. */

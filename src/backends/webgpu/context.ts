@@ -53,7 +53,8 @@ export function fail(op: string, msg: string): never {
 }
 
 const BATCH = 64;
-const MAX_GROUPS = 65535;
+/** WebGPU's default maxComputeWorkgroupsPerDimension. */
+export const MAX_GROUPS = 65535;
 
 /** Workgroup grid for `groups` workgroups laid out as x + y·X (shaders rebuild the index). */
 export function grid(op: string, groups: number): [number, number, number] {

@@ -16,7 +16,7 @@ function findPackageRoot(): string {
   }
 }
 
-export const defaultShaderDir = (): string => path.join(findPackageRoot(), 'shaders');
+const defaultShaderDir = (): string => path.join(findPackageRoot(), 'shaders');
 
 export class ShaderLoader {
   private readonly sources = new Map<string, string>();
