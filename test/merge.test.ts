@@ -80,6 +80,26 @@ test('a failure leaves an existing target untouched and no temporary file', asyn
   assert.equal(readdirSync(dir).sort(), before);
 });
 
+test('progress per tensor; an abort mid-merge leaves an existing target untouched and no temporary file', async () => {
+  const models = [f('p1.safetensors'), f('p2.safetensors')];
+  await Promise.all(models.map((m, i) => writeMlp(m, widths, 41 + i)));
+  const seen: string[] = [];
+  await mergeCheckpoint(models, [0.5, 0.5], f('p.safetensors'), { onProgress: (p) => seen.push(`${p.tensor} ${p.tensorsDone}/${p.tensorsTotal}`) });
+  assert.equal(seen, ['0.bias 1/4', '0.weight 2/4', '2.bias 3/4', '2.weight 4/4']); // the file's tensor order
+  writeFileSync(f('abort_target.safetensors'), 'previous contents');
+  const before = readdirSync(dir).sort();
+  const ctl = new AbortController();
+  await assertRejects(
+    mergeCheckpoint(models, [0.5, 0.5], f('abort_target.safetensors'), {
+      signal: ctl.signal,
+      onProgress: (p) => p.tensorsDone === 2 && ctl.abort(new Error('merge cancelled')),
+    }),
+    /merge cancelled/,
+  );
+  assert.is(readFileSync(f('abort_target.safetensors'), 'utf8'), 'previous contents');
+  assert.equal(readdirSync(dir).sort(), before);
+});
+
 test('bad arguments: coefficient count, incompatible models', async () => {
   await writeMlp(f('w1.safetensors'), widths, 31);
   await writeMlp(f('w2.safetensors'), [5, 6, 3], 32);
