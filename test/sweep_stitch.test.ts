@@ -31,10 +31,23 @@ test('injecting the row model\'s own features at a hook reproduces its loss exac
   const sweep = await runSweep({ matrix: interpolation(files[0], files[1], [0.3]), inputs: inputsFile, config: cfg }, { backend: be, batch: 3 });
   const data = { inputs: inputsFile, config: cfg };
   for (const hook of ['1', '3', '4']) {
-    const r = await runStitch(files, data, { hook, featureRows: [[0.3, 0.7]], featureWeights: [1], runRow: [0.3, 0.7] }, { backend: be, batch: 3 });
+    const done: number[] = [];
+    const r = await runStitch(files, data, { hook, featureRows: [[0.3, 0.7]], featureWeights: [1], runRow: [0.3, 0.7] }, {
+      backend: be,
+      batch: 3,
+      onProgress: (p) => done.push(p.samplesDone / p.samplesTotal),
+    });
+    assert.equal(done, [3 / 7, 6 / 7, 1], 'progress after each chunk');
     assert.is(r.loss, sweep.rows[0].loss, `hook ${hook}`);
     assert.is(r.accuracy, sweep.rows[0].accuracy);
   }
+  const ctl = new AbortController();
+  ctl.abort(new Error('stitch cancelled'));
+  const spec = { hook: '3', featureRows: [[0.3, 0.7]], featureWeights: [1], runRow: [0.3, 0.7] };
+  await runStitch(files, data, spec, { backend: be, signal: ctl.signal }).then(
+    () => assert.unreachable('expected the abort'),
+    (e: Error) => assert.match(e.message, /stitch cancelled/),
+  );
 });
 
 /** Host layer: y = x Wᵀ + b (float64), optional ReLU. */
