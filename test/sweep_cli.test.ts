@@ -180,6 +180,8 @@ test('bad arguments: one-line errors, exit code 1', () => {
     [['merge', '--interpolate', mlp('ft_a.safetensors'), mlp('ft_b.safetensors'), '--out', path.join(dir, 'z.safetensors')], /^ctlkit: --interpolate: missing --alpha$/m],
     [['merge', '--interpolate', mlp('ft_a.safetensors'), mlp('ft_b.safetensors'), '--alpha', 'x', '--out', path.join(dir, 'z.safetensors')], /^ctlkit: --alpha: 'x' is not a finite number$/m],
     [['merge', '--average', mlp('ft_a.safetensors'), mlp('ft_b.safetensors'), '--row', '1', '--out', path.join(dir, 'z.safetensors')], /^ctlkit: --row goes with --coefficients/],
+    // checked before the backend starts (auto may print adapter warnings and take time)
+    [['sweep', '--average', mlp('ft_a.safetensors'), mlp('ft_b.safetensors'), '--inputs', mlp('inputs.safetensors'), '--batch', '0', '--backend', 'auto'], /^ctlkit: --batch: expected a positive integer, got '0'$/m],
     // an explicit --label-key makes the labels required
     [['sweep', '--average', mlp('ft_a.safetensors'), mlp('ft_b.safetensors'), '--inputs', mlp('inputs.safetensors'), '--label-key', 'nope', '--backend', 'reference'], /inputs\.safetensors: .*"nope" \(the file holds "inputs", "labels"\)/],
   ];

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { createBackend, type BackendChoice } from '../backends/index.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { runSweep, type SweepProgress } from '../sweep/runner.js';
+import { runSweep, type SweepProgress, type SweepSpec } from '../sweep/runner.js';
 import type { SweepResults } from '../sweep/types.js';
 import { addBasisOptions, matrixFromArgs, type BasisArgs } from './basis_args.js';
 import { formatTable, parseList, writeJsonAtomic } from './util.js';
@@ -73,9 +73,9 @@ export function resultsTable(r: SweepResults): string {
   return lines.join('\n');
 }
 
-function intArg(v: string, what: string): number {
+function intArg(v: string, what: string, positive = false): number {
   const n = Number(v);
-  if (!Number.isInteger(n)) throw new Error(`${what}: expected an integer, got '${v}'`);
+  if (!Number.isInteger(n) || (positive && n < 1)) throw new Error(`${what}: expected ${positive ? 'a positive integer' : 'an integer'}, got '${v}'`);
   return n;
 }
 
@@ -109,24 +109,23 @@ export function register(program: Command): void {
     .option('--csv <file>', 'write one CSV line per (row, layer)')
     .addHelpText('after', '\nExamples:\n  ctlkit sweep --interpolate ft_a.safetensors ft_b.safetensors --alphas 0:1:11 --inputs data.safetensors --out results.json\n  ctlkit sweep --task-arithmetic --base pre.safetensors --tasks ft_a.safetensors ft_b.safetensors --lambdas 0:1:6 --inputs data.safetensors --csv ta.csv')
     .action(async (a: SweepArgs) => {
-      const matrix = matrixFromArgs(a, { flag: '--alphas', value: a.alphas }, { flag: '--lambdas', value: a.lambdas }, DEFAULT_GRID);
+      // every argument is checked before the backend starts
+      const spec: SweepSpec = {
+        matrix: matrixFromArgs(a, { flag: '--alphas', value: a.alphas }, { flag: '--lambdas', value: a.lambdas }, DEFAULT_GRID),
+        inputs: a.inputs,
+        inputKey: a.inputKey,
+        // an explicit --label-key makes the labels required, from the inputs file unless --labels
+        labels: a.labels ?? (a.labelKey === undefined ? undefined : a.inputs),
+        labelKey: a.labelKey,
+        config: a.config,
+        layers: a.layers ? parseList(a.layers, '--layers') : undefined,
+        samples: a.samples === undefined ? undefined : intArg(a.samples, '--samples', true),
+        seed: intArg(a.seed, '--seed'),
+      };
+      const batch = intArg(a.batch, '--batch', true);
       const backend = await createBackend(a.backend as BackendChoice);
       try {
-        const results = await runSweep(
-          {
-            matrix,
-            inputs: a.inputs,
-            inputKey: a.inputKey,
-            // an explicit --label-key makes the labels required, from the inputs file unless --labels
-            labels: a.labels ?? (a.labelKey === undefined ? undefined : a.inputs),
-            labelKey: a.labelKey,
-            config: a.config,
-            layers: a.layers ? parseList(a.layers, '--layers') : undefined,
-            samples: a.samples === undefined ? undefined : intArg(a.samples, '--samples'),
-            seed: intArg(a.seed, '--seed'),
-          },
-          { backend, batch: intArg(a.batch, '--batch'), onProgress: progressPrinter() },
-        );
+        const results = await runSweep(spec, { backend, batch, onProgress: progressPrinter() });
         if (a.out) await writeJsonAtomic(a.out, results);
         if (a.csv) await writeFileAtomic(a.csv, resultsToCsv(results));
         console.log(resultsTable(results));
