@@ -11,6 +11,7 @@ import { runSweep } from '../src/sweep/runner.js';
 import { runStitch } from '../src/sweep/stitch.js';
 import type { FloatTensor, Tensor } from '../src/tensor.js';
 import { writeInputs, writeMlp } from './harness/synthetic.js';
+import { rejection } from './harness/errors.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ctl-stitch-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -44,10 +45,7 @@ test('injecting the row model\'s own features at a hook reproduces its loss exac
   const ctl = new AbortController();
   ctl.abort(new Error('stitch cancelled'));
   const spec = { hook: '3', featureRows: [[0.3, 0.7]], featureWeights: [1], runRow: [0.3, 0.7] };
-  await runStitch(files, data, spec, { backend: be, signal: ctl.signal }).then(
-    () => assert.unreachable('expected the abort'),
-    (e: Error) => assert.match(e.message, /stitch cancelled/),
-  );
+  assert.match(await rejection(runStitch(files, data, spec, { backend: be, signal: ctl.signal })), /stitch cancelled/);
 });
 
 /** Host layer: y = x Wᵀ + b (float64), optional ReLU. */
