@@ -14,7 +14,7 @@ import { parseGrid } from '../sweep/coefficients.js';
 import { runSweep } from '../sweep/runner.js';
 import type { SweepResults } from '../sweep/types.js';
 import { Progress } from './progress.js';
-import { resultsToCsv } from './sweep.js';
+import { resultsToCsv } from '../sweep/csv.js';
 import { parseList, writeJsonAtomic } from './util.js';
 
 interface DemoArgs {

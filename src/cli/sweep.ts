@@ -7,6 +7,7 @@ import { runSweep, type SweepProgress, type SweepSpec } from '../sweep/runner.js
 import type { SweepResults } from '../sweep/types.js';
 import { addBasisOptions, matrixFromArgs, type BasisArgs } from './basis_args.js';
 import { formatTable, parseList, writeJsonAtomic } from './util.js';
+import { resultsToCsv } from '../sweep/csv.js';
 
 interface SweepArgs extends BasisArgs {
   alphas?: string;
@@ -27,29 +28,6 @@ interface SweepArgs extends BasisArgs {
 
 /** α / λ grid when --alphas / --lambdas is absent. */
 const DEFAULT_GRID = '0:1:11';
-
-const METRICS = [
-  'dist_A_B', 'coef_A_B', 'dist_A_B_over_samples_mean', 'dist_A_B_over_samples_std', 'coef_A_B_over_samples_mean', 'coef_A_B_over_samples_std',
-  'dist_alpha_A', 'dist_alpha_A_over_samples_mean', 'dist_alpha_A_over_samples_std',
-  'dist_alpha_B', 'dist_alpha_B_over_samples_mean', 'dist_alpha_B_over_samples_std',
-  'dist_alpha_int', 'coef_alpha_int', 'dist_alpha_int_over_samples_mean', 'dist_alpha_int_over_samples_std',
-  'coef_alpha_int_over_samples_mean', 'coef_alpha_int_over_samples_std', 'cos_alpha_int_over_samples_mean',
-] as const;
-
-/** One line per (row, layer) with the official sub_linearity.csv column names. */
-export function resultsToCsv(r: SweepResults): string {
-  const header = ['row', 'alpha', 'lambda', 'coefficients', 'layer', ...METRICS, 'loss', 'accuracy'];
-  const cell = (v: unknown): string => (v === undefined || v === null ? '' : String(v));
-  const quoted = (s: string): string => `"${s.replaceAll('"', '""')}"`;
-  const lines = [header.join(',')];
-  r.rows.forEach((row, k) => {
-    for (const layer of r.layers) {
-      const m: Record<string, unknown> = { ...r.baseline?.[layer], ...row.layers[layer] };
-      lines.push([k, cell(row.alpha), cell(row.lambda), quoted(row.coefficients.join(' ')), quoted(layer), ...METRICS.map((c) => cell(m[c])), cell(row.loss), cell(row.accuracy)].join(','));
-    }
-  });
-  return lines.join('\n') + '\n';
-}
 
 const fmt = (v: number | undefined): string => (v === undefined ? '' : v.toPrecision(4));
 
