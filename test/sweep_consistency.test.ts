@@ -187,4 +187,40 @@ test('subsample, layer subset without labels, progress and a mid-run abort', asy
   }
 });
 
+test('a row whose coefficients are a unit vector shares its basis model\'s forward pass', async () => {
+  const files = ['u0', 'u1'].map((m) => path.join(dir, `${m}.safetensors`));
+  await Promise.all(files.map((f, i) => writeMlp(f, widths, 50 + i)));
+  await writeInputs(path.join(dir, 'u_in.safetensors'), 7, widths[0], 3, 9);
+  const be = await createBackend('reference');
+  let calls = 0;
+  const counted = new Proxy(be, {
+    get(t, p) {
+      const v = Reflect.get(t, p) as unknown;
+      if (typeof v !== 'function') return v;
+      return (...a: unknown[]) => {
+        if (p === 'linear') calls++;
+        return (v as (...x: unknown[]) => unknown).apply(t, a);
+      };
+    },
+  });
+  const run = async (rows: number[][]) => {
+    calls = 0;
+    const res = await runSweep(
+      { matrix: explicitMatrix(rows, files), inputs: path.join(dir, 'u_in.safetensors'), config: { architecture: 'mlp' } },
+      { backend: counted, batch: 4 },
+    );
+    return { res, calls };
+  };
+  const one = await run([[0.5, 0.5]]);
+  const three = await run([[1, 0], [0.5, 0.5], [0, 1]]);
+  assert.is(three.calls, one.calls, 'the unit rows add no forward pass');
+  assert.equal(three.res.rows[1].layers, one.res.rows[0].layers);
+  for (const k of [0, 2]) {
+    for (const l of three.res.layers) near(three.res.rows[k].layers[l].dist_alpha_int, 0, `row ${k} ${l}: F = G`, 1e-12);
+  }
+  // a coefficient that is not exactly 0 or 1 runs its own forward pass
+  assert.ok((await run([[0.5, 0.5], [1, 1e-300]])).calls > one.calls);
+  await be.dispose();
+});
+
 test.run();

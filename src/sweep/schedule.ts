@@ -1,7 +1,9 @@
 // The streaming schedule: for each chunk of samples, run the M basis models and the K row models
 // together stage by stage, accumulating every metric on the fly. What is alive at once: the basis
-// weights (uploaded once, kept for the run), one stage's combined weights for all K rows, and one
-// chunk's activations of the M + K models at two consecutive stages.
+// weights (uploaded once, kept for the run), one row's combined weights for one stage, and one
+// chunk's activations of the M + K models at two consecutive stages. A row whose coefficients are a
+// unit vector e_j (α = 0 or 1, λ = 0) has exactly basis j's weights (1·w + 0·w' = w for finite w'),
+// so while its input is basis j's, its output is basis j's output: shared, not recomputed.
 import type { Backend, DeviceTensor } from '../backends/backend.js';
 import type { Checkpoint } from '../io/types.js';
 import type { Model, Stage } from '../models/family.js';
@@ -68,6 +70,8 @@ export function throwIfAborted(signal?: AbortSignal): void {
 /** Uploads basis parameters on first use and keeps them for the whole run. */
 export class BasisParams {
   private readonly cache: Map<string, DeviceTensor>[];
+  /** Parameters (basis j, name) that hold a NaN or ±Inf. */
+  private readonly nonFinite = new Set<string>();
   constructor(private readonly be: Backend, private readonly ckpts: readonly Checkpoint[]) {
     this.cache = ckpts.map(() => new Map());
   }
@@ -79,6 +83,7 @@ export class BasisParams {
     if (!isFloat(t)) throw new Error(`${this.ckpts[j].path}: tensor '${name}' is ${t.dtype}, a model parameter must be float`);
     const d = this.be.upload(t.data, t.shape);
     this.cache[j].set(name, d);
+    if (!t.data.every(Number.isFinite)) this.nonFinite.add(`${j}\0${name}`);
     return d;
   }
 
@@ -94,6 +99,12 @@ export class BasisParams {
     return maps;
   }
 
+  /** Whether every basis model other than `j` has only finite values in the stage's parameters
+   *  (already fetched with `forStage`): then 0·w' adds exactly nothing. */
+  othersFinite(stage: Stage, j: number): boolean {
+    return this.ckpts.every((_, i) => i === j || stage.params.every((nm) => !this.nonFinite.has(`${i}\0${nm}`)));
+  }
+
   release(): void {
     releaseMaps(this.be, this.cache);
   }
@@ -107,6 +118,24 @@ export async function combineStage(be: Backend, basisMaps: Map<string, DeviceTen
     out.forEach((t, i) => rowMaps[i].set(nm, t));
   }
   return rowMaps;
+}
+
+/** One row's combined weights for one stage: W = Σ_j c[j] W_j. */
+async function combineRow(be: Backend, basisMaps: Map<string, DeviceTensor>[], c: Float64Array): Promise<Map<string, DeviceTensor>> {
+  const row = new Map<string, DeviceTensor>();
+  for (const nm of basisMaps[0].keys()) row.set(nm, (await be.combine(basisMaps.map((mp) => mp.get(nm)!), c, 1))[0]);
+  return row;
+}
+
+/** j when c is the unit vector e_j (one entry exactly 1, the others exactly 0), else -1. */
+function unitIndex(c: Float64Array): number {
+  const j = c.indexOf(1);
+  return j >= 0 && c.every((v, i) => i === j || v === 0) ? j : -1;
+}
+
+/** Releases each distinct tensor of `ts` once (rows may share a basis model's output). */
+function releaseDistinct(be: Backend, ts: readonly DeviceTensor[], keep?: DeviceTensor): void {
+  for (const t of new Set(ts)) if (t !== keep) be.release(t);
 }
 
 export function releaseMaps(be: Backend, maps: Map<string, DeviceTensor>[]): void {
@@ -146,6 +175,7 @@ export async function runSchedule(inp: ScheduleInput, opts: ScheduleOptions): Pr
     if (matrix.mode === 'average') state.ensembleTask = new TaskAccumulator();
   }
   const rowCoeffs = Array.from({ length: K }, (_, k) => Float64Array.from(coefficientRow(matrix, k)));
+  const unit = rowCoeffs.map(unitIndex);
   const one = new Float64Array([1]);
   const params = new BasisParams(be, inp.checkpoints);
   const progress = (p: Omit<SweepProgress, 'samplesTotal'>) => opts.onProgress?.({ ...p, samplesTotal: n });
@@ -165,17 +195,25 @@ export async function runSchedule(inp: ScheduleInput, opts: ScheduleOptions): Pr
           const basisMaps = await params.forStage(stage);
           const ob: DeviceTensor[] = [];
           for (let j = 0; j < M; j++) ob.push(await stage.run(be, xb[j], lookup(basisMaps[j], stage)));
-          const rowMaps = await combineStage(be, basisMaps, matrix.data, K);
           const or: DeviceTensor[] = [];
           for (let k = 0; k < K; k++) {
             progress({ phase: 'forward', row: k, layer: stage.name, samplesDone: start });
-            or.push(await stage.run(be, xr[k], lookup(rowMaps[k], stage)));
+            const j = unit[k];
+            if (j >= 0 && xr[k] === xb[j] && params.othersFinite(stage, j)) {
+              or.push(ob[j]);
+              continue;
+            }
+            const rowMap = await combineRow(be, basisMaps, rowCoeffs[k]);
+            try {
+              or.push(await stage.run(be, xr[k], lookup(rowMap, stage)));
+            } finally {
+              releaseMaps(be, [rowMap]);
+            }
           }
-          releaseMaps(be, rowMaps);
           if (si === 0) {
             be.release(x0);
             x0Live = false;
-          } else for (const t of [...xb, ...xr]) be.release(t);
+          } else releaseDistinct(be, [...xb, ...xr]);
           xb = ob;
           xr = or;
 
@@ -184,7 +222,7 @@ export async function runSchedule(inp: ScheduleInput, opts: ScheduleOptions): Pr
         }
       } finally {
         if (x0Live) be.release(x0);
-        for (const t of [...xb, ...xr]) if (t !== x0) be.release(t);
+        releaseDistinct(be, [...xb, ...xr], x0);
       }
       progress({ phase: 'forward', samplesDone: end });
     }
