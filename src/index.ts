@@ -8,3 +8,15 @@ export { openCheckpoint } from './io/checkpoint.js';
 export { SafetensorsWriter, writeSafetensors, storageDType, type FloatOutDType, type WriteOptions } from './io/writer.js';
 export { readInputs, type InputOptions, type Inputs } from './io/inputs.js';
 export { loadModelConfig } from './io/config.js';
+export { buildModel, detectArchitecture } from './models/index.js';
+export { validateInput } from './models/input.js';
+export {
+  forward,
+  uploadStageParams,
+  uploadInput,
+  resolveCapture,
+  type ForwardOptions,
+  type HostParams,
+  type StageParams,
+} from './models/forward.js';
+export { openModel, type OpenModelOptions } from './models/open.js';

@@ -3,6 +3,8 @@ import type { Command } from 'commander';
 import { openCheckpoint } from '../io/checkpoint.js';
 import type { Checkpoint, TensorInfo } from '../io/types.js';
 import { numel, shapeStr } from '../tensor.js';
+import { loadModelConfig } from '../io/config.js';
+import { formatModelSummary, summarizeModel, type ModelSummary } from './model_summary.js';
 import { formatTable, writeJsonAtomic } from './util.js';
 
 export interface CheckpointSummary {
@@ -11,6 +13,8 @@ export interface CheckpointSummary {
   numTensors: number;
   numParams: number;
   tensors: TensorInfo[];
+  /** Detected architecture, config, hooks and input (or why no model was recognised). */
+  model?: ModelSummary;
 }
 
 export function summarize(ckpt: Checkpoint): CheckpointSummary {
@@ -31,6 +35,7 @@ export function formatSummary(s: CheckpointSummary): string {
     s.path,
     `metadata: ${meta || '(none)'}`,
     `${s.numTensors} tensors, ${s.numParams} parameters`,
+    ...(s.model ? [formatModelSummary(s.model)] : []),
     '',
     formatTable(['name', 'dtype', 'shape', 'numel'], rows, [3]),
   ].join('\n');
@@ -39,14 +44,15 @@ export function formatSummary(s: CheckpointSummary): string {
 export function register(program: Command): void {
   program
     .command('inspect')
-    .description("list a checkpoint's metadata and tensors (name, dtype, shape)")
+    .description("list a checkpoint's metadata, tensors (name, dtype, shape), detected architecture, hooks and input")
     .argument('<checkpoint>', 'a .safetensors file, a *.safetensors.index.json, or a folder holding model.safetensors')
+    .option('--config <file>', 'model config.json (default: config.json beside the checkpoint)')
     .option('--json [file]', 'print JSON instead of the table, or write it to <file>')
     .addHelpText('after', '\nExamples:\n  ctlkit inspect runs/ft_a/model.safetensors\n  ctlkit inspect runs/ft_a --json summary.json')
-    .action(async (checkpoint: string, opts: { json?: string | true }) => {
+    .action(async (checkpoint: string, opts: { json?: string | true; config?: string }) => {
       const ckpt = await openCheckpoint(checkpoint);
       try {
-        const summary = summarize(ckpt);
+        const summary = { ...summarize(ckpt), model: summarizeModel(ckpt, await loadModelConfig(checkpoint, opts.config)) };
         if (typeof opts.json === 'string') await writeJsonAtomic(opts.json, summary);
         else console.log(opts.json ? JSON.stringify(summary, null, 2) : formatSummary(summary));
       } finally {

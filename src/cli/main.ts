@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { register as registerInspect } from './inspect.js';
+import { register as registerFeatures } from './features.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -16,6 +17,7 @@ const program = new Command()
   .configureOutput({ outputError: (str, write) => write(`ctlkit: ${str.replace(/^error: /, '')}`) });
 
 registerInspect(program);
+registerFeatures(program);
 
 try {
   await program.parseAsync(process.argv);

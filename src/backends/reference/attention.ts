@@ -17,31 +17,31 @@ export function attention(qkvT: DeviceTensor, heads: number, causal: boolean): R
   const out = new Float32Array(n * t * d);
   const p = new Float64Array(t);
   const acc = new Float64Array(e);
+  const x = qkv.data;
   for (let b = 0; b < n; b++) {
-    const row = (tok: number): number => (b * t + tok) * d3;
+    const base = b * t * d3;
     for (let h = 0; h < heads; h++) {
-      const qo = h * e;
-      const ko = d + h * e;
-      const vo = 2 * d + h * e;
       for (let i = 0; i < t; i++) {
+        const qi = base + i * d3 + h * e;
         const last = causal ? i : t - 1;
         let max = -Infinity;
         for (let j = 0; j <= last; j++) {
+          const kj = base + j * d3 + d + h * e;
           let s = 0;
-          for (let c = 0; c < e; c++) s += qkv.data[row(i) + qo + c] * qkv.data[row(j) + ko + c];
+          for (let c = 0; c < e; c++) s += x[qi + c] * x[kj + c];
           p[j] = s * scale;
           max = Math.max(max, p[j]);
         }
         let sum = 0;
-        for (let j = 0; j <= last; j++) {
-          p[j] = Math.exp(p[j] - max);
-          sum += p[j];
-        }
         acc.fill(0);
         for (let j = 0; j <= last; j++) {
-          for (let c = 0; c < e; c++) acc[c] += p[j] * qkv.data[row(j) + vo + c];
+          const pj = Math.exp(p[j] - max);
+          sum += pj;
+          const vj = base + j * d3 + 2 * d + h * e;
+          for (let c = 0; c < e; c++) acc[c] += pj * x[vj + c];
         }
-        for (let c = 0; c < e; c++) out[(b * t + i) * d + qo + c] = acc[c] / sum;
+        const o = (b * t + i) * d + h * e;
+        for (let c = 0; c < e; c++) out[o + c] = acc[c] / sum;
       }
     }
   }

@@ -50,26 +50,30 @@ export function conv2d(xT: DeviceTensor, wT: DeviceTensor, bT: DeviceTensor | nu
   const ow = outSize('conv2d', 'width', wd, kw, sw, pw, dw);
   const ocg = oc / g;
   const out = new Float32Array(n * oc * oh * ow);
+  const acc = new Float64Array(oh * ow);
   for (let b = 0; b < n; b++) {
     for (let co = 0; co < oc; co++) {
+      acc.fill(bias ? bias[co] : 0);
       const c0 = Math.floor(co / ocg) * cg;
-      for (let i = 0; i < oh; i++) {
-        for (let j = 0; j < ow; j++) {
-          let s = bias ? bias[co] : 0;
-          for (let ci = 0; ci < cg; ci++) {
-            for (let u = 0; u < kh; u++) {
+      // add each kernel tap's weight times the shifted input plane; taps falling in the padding add 0
+      for (let ci = 0; ci < cg; ci++) {
+        const plane = (b * c + c0 + ci) * h * wd;
+        for (let u = 0; u < kh; u++) {
+          for (let v = 0; v < kw; v++) {
+            const wv = w.data[((co * cg + ci) * kh + u) * kw + v];
+            const dx = v * dw - pw;
+            const j0 = Math.max(0, Math.ceil(-dx / sw));
+            const j1 = Math.min(ow, Math.floor((wd - 1 - dx) / sw) + 1);
+            for (let i = 0; i < oh; i++) {
               const y = i * sh - ph + u * dh;
               if (y < 0 || y >= h) continue;
-              for (let v = 0; v < kw; v++) {
-                const xx = j * sw - pw + v * dw;
-                if (xx < 0 || xx >= wd) continue;
-                s += x.data[((b * c + c0 + ci) * h + y) * wd + xx] * w.data[((co * cg + ci) * kh + u) * kw + v];
-              }
+              const row = plane + y * wd + dx;
+              for (let j = j0; j < j1; j++) acc[i * ow + j] += wv * x.data[row + j * sw];
             }
           }
-          out[((b * oc + co) * oh + i) * ow + j] = s;
         }
       }
+      out.set(acc, (b * oc + co) * oh * ow);
     }
   }
   return wrap(out, [n, oc, oh, ow]);

@@ -4,18 +4,29 @@ import { shapeStr } from '../../tensor.js';
 import type { DeviceTensor } from '../backend.js';
 import { f32, wrap, type RefTensor } from './tensor_store.js';
 
-/** out[m*N+n] = Σ_k a[m*K+k] · b[k*bRow + n*bCol] (+ bias[n]), in float64. */
-function gemm(
-  a: Float32Array, b: Float32Array, bias: Float32Array | null,
-  m: number, k: number, n: number, bRow: number, bCol: number,
-): Float32Array {
+/** out[m·N + n] = Σ_k a[m·K + k] · B(k, n) (+ bias[n]), summed in float64. B is [K, N] row-major,
+ *  or [N, K] when `bT` (then each output is a dot product of two contiguous rows). */
+function gemm(a: Float32Array, b: Float32Array, bias: Float32Array | null, m: number, k: number, n: number, bT: boolean): Float32Array {
   const out = new Float32Array(m * n);
+  const acc = new Float64Array(n);
   for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let p = 0; p < k; p++) s += a[i * k + p] * b[p * bRow + j * bCol];
-      out[i * n + j] = bias ? s + bias[j] : s;
+    const ai = i * k;
+    if (bT) {
+      for (let j = 0; j < n; j++) {
+        const bj = j * k;
+        let s = 0;
+        for (let p = 0; p < k; p++) s += a[ai + p] * b[bj + p];
+        acc[j] = s;
+      }
+    } else {
+      acc.fill(0);
+      for (let p = 0; p < k; p++) {
+        const av = a[ai + p];
+        const bp = p * n;
+        for (let j = 0; j < n; j++) acc[j] += av * b[bp + j];
+      }
     }
+    for (let j = 0; j < n; j++) out[i * n + j] = bias ? acc[j] + bias[j] : acc[j];
   }
   return out;
 }
@@ -34,7 +45,7 @@ export function matmul(aT: DeviceTensor, bT: DeviceTensor, transB: boolean): Ref
     throw new Error(`matmul: a has K = ${k} (last dim of ${shapeStr(a.shape)}), b ${shapeStr(b.shape)} has K = ${bk}${transB ? ' (transB: b is [N, K])' : ''}`);
   }
   const rows = a.shape.slice(0, -1).reduce((p, d) => p * d, 1);
-  const out = gemm(a.data, b.data, null, rows, k, n, transB ? 1 : n, transB ? k : 1);
+  const out = gemm(a.data, b.data, null, rows, k, n, transB);
   return wrap(out, [...a.shape.slice(0, -1), n]);
 }
 
@@ -56,8 +67,6 @@ export function linear(xT: DeviceTensor, wT: DeviceTensor, bT: DeviceTensor | nu
     bias = b.data;
   }
   const rows = x.shape.slice(0, -1).reduce((p, d) => p * d, 1);
-  const out = layout === 'outIn'
-    ? gemm(x.data, w.data, bias, rows, inF, outF, 1, inF)
-    : gemm(x.data, w.data, bias, rows, inF, outF, outF, 1);
+  const out = gemm(x.data, w.data, bias, rows, inF, outF, layout === 'outIn');
   return wrap(out, [...x.shape.slice(0, -1), outF]);
 }

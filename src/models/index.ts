@@ -1,0 +1,72 @@
+// Model builders: checkpoint header (names → shapes) + config → Model. The architecture comes from
+// the config, else from the tensor names, matched against each naming convention's signature.
+import type { TensorInfo } from '../io/types.js';
+import type { Architecture, Model, ModelConfig } from './family.js';
+import { ParamTable } from './params.js';
+import { buildMlp } from './mlp.js';
+import { buildResNet } from './resnet.js';
+import { buildVit } from './vit.js';
+import { buildGpt2 } from './gpt2.js';
+import type { Signature } from './naming/types.js';
+import { torchSequentialMlp } from './naming/torch_sequential_mlp.js';
+import { torchvisionResNet } from './naming/torchvision_resnet.js';
+import { torchvisionVit } from './naming/torchvision_vit.js';
+import { hfGpt2Bare, hfGpt2LMHead } from './naming/hf_gpt2.js';
+
+interface Convention {
+  architecture: Architecture;
+  name: string;
+  signature: Signature;
+  build(t: ParamTable, config: Partial<ModelConfig>): Model;
+}
+
+const convention = <N extends { convention: string; signature: Signature }>(
+  architecture: Architecture,
+  naming: N,
+  build: (t: ParamTable, config: Partial<ModelConfig>, naming: N) => Model,
+): Convention => ({ architecture, name: naming.convention, signature: naming.signature, build: (t, c) => build(t, c, naming) });
+
+/** Known conventions, most specific signature first. */
+const CONVENTIONS: readonly Convention[] = [
+  convention('vit', torchvisionVit, buildVit),
+  convention('gpt2', hfGpt2LMHead, buildGpt2),
+  convention('gpt2', hfGpt2Bare, buildGpt2),
+  convention('resnet', torchvisionResNet, buildResNet),
+  convention('mlp', torchSequentialMlp, buildMlp),
+];
+
+const ARCHITECTURES: readonly Architecture[] = ['mlp', 'resnet', 'vit', 'gpt2'];
+
+const matches = (sig: Signature, names: ReadonlyMap<string, unknown>): boolean =>
+  sig.names.every((n) => names.has(n)) && sig.prefixes.every((pre) => [...names.keys()].some((n) => n.startsWith(pre)));
+
+const describe = (c: Convention): string =>
+  `${[...c.signature.names, ...c.signature.prefixes.map((p) => `${p}*`)].join(' + ')} (${c.architecture}, ${c.name})`;
+
+function findConvention(tensors: ReadonlyMap<string, TensorInfo>, config: Partial<ModelConfig>, source: string): Convention {
+  if (config.architecture !== undefined) {
+    if (!ARCHITECTURES.includes(config.architecture)) {
+      throw new Error(`${source}: unknown architecture '${String(config.architecture)}' in the config: expected ${ARCHITECTURES.join(', ')}`);
+    }
+    const ofArch = CONVENTIONS.filter((c) => c.architecture === config.architecture);
+    return ofArch.find((c) => matches(c.signature, tensors)) ?? ofArch[0];
+  }
+  const found = CONVENTIONS.find((c) => matches(c.signature, tensors));
+  if (found) return found;
+  const sample = [...tensors.keys()].slice(0, 5).join(', ');
+  throw new Error(
+    `${source}: cannot detect the architecture from tensor names: looked for ${CONVENTIONS.map(describe).join('; ')}; ` +
+      `found ${tensors.size} tensors (${sample || 'none'}${tensors.size > 5 ? ', …' : ''}). Set "architecture" in config.json`,
+  );
+}
+
+/** The architecture named by `config`, else detected from the tensor names. */
+export function detectArchitecture(tensors: ReadonlyMap<string, TensorInfo>, config: Partial<ModelConfig> = {}, source = 'checkpoint'): Architecture {
+  return findConvention(tensors, config, source).architecture;
+}
+
+/** Builds the model from the checkpoint header alone, checking every shape against the others. */
+export function buildModel(tensors: ReadonlyMap<string, TensorInfo>, config: Partial<ModelConfig> = {}, source = 'checkpoint'): Model {
+  const conv = findConvention(tensors, config, source);
+  return conv.build(new ParamTable(tensors, source, `${conv.architecture} (${conv.name})`), config);
+}

@@ -1,0 +1,119 @@
+// Op cases for the dense ops: matmul, linear, conv2d, batchNorm, layerNorm.
+import { numel } from '../../src/tensor.js';
+import { b01, nanAt, nonfinite, randn, sh, TOL, uniform, type OpCase } from './case_kit.js';
+
+const list: OpCase[] = [];
+
+// ---- matmul: C[M,N] = A[M,K] · B[K,N]; sizes cross GEMM tile edges (67×129×33, 1×1023×3) ----
+function matmulCase(batch: number[], m: number, k: number, n: number, transB: boolean, special = false): void {
+  const aShape = [...batch, m, k];
+  list.push({
+    op: 'matmul',
+    vars: () => `matmul(A=${sh(aShape)},N=${n},transB=${b01(transB)}${special ? ',nonfinite' : ''})`,
+    make: (rng) => {
+      const a = randn(rng, aShape);
+      return [special ? nonfinite(a, 37) : a, randn(rng, transB ? [n, k] : [k, n])];
+    },
+    run: (be, [a, b]) => be.matmul(a, b, transB),
+    tol: TOL.reduction,
+    flops: 2 * numel(batch) * m * k * n,
+  });
+}
+for (const t of [false, true]) {
+  matmulCase([], 1, 1, 1, t);
+  matmulCase([], 3, 7, 5, t);
+  matmulCase([], 67, 129, 33, t);
+  matmulCase([], 1, 1023, 3, t);
+  matmulCase([], 130, 67, 257, t);
+}
+matmulCase([], 33, 1, 7, false);
+matmulCase([2, 3], 5, 9, 4, false);
+matmulCase([], 5, 9, 4, false, true);
+
+// ---- linear: y = x · Wᵀ + b, W as [out,in] (torch Linear) or [in,out] (HF Conv1D) ----
+function linearCase(xShape: number[], outF: number, layout: 'outIn' | 'inOut', bias: boolean): void {
+  const inF = xShape[xShape.length - 1];
+  list.push({
+    op: 'linear',
+    vars: () => `linear(x=${sh(xShape)},out=${outF},layout=${layout},bias=${b01(bias)})`,
+    make: (rng) => {
+      const ins = [randn(rng, xShape), randn(rng, layout === 'outIn' ? [outF, inF] : [inF, outF], 1 / Math.sqrt(inF))];
+      return bias ? [...ins, randn(rng, [outF])] : ins;
+    },
+    run: (be, [x, w, b]) => be.linear(x, w, b ?? null, layout),
+    tol: TOL.reduction,
+    flops: 2 * numel(xShape) * outF,
+  });
+}
+for (const layout of ['outIn', 'inOut'] as const) {
+  linearCase([1, 1], 1, layout, true);
+  linearCase([7, 33], 3, layout, true);
+  linearCase([2, 5, 129], 67, layout, true);
+  linearCase([3, 1023], 3, layout, false);
+}
+
+// ---- conv2d (NCHW): stride, padding, dilation, groups ----
+function convCase(n: number, c: number, h: number, w: number, o: number, kh: number, kw: number,
+  s: [number, number], p: [number, number], d: [number, number], g: number,
+  { bias = true, special = false }: { bias?: boolean; special?: boolean } = {}): void {
+  const pair = (v: [number, number]): string => (v[0] === v[1] ? `${v[0]}` : `${v[0]}x${v[1]}`);
+  const oh = Math.floor((h + 2 * p[0] - d[0] * (kh - 1) - 1) / s[0]) + 1;
+  const ow = Math.floor((w + 2 * p[1] - d[1] * (kw - 1) - 1) / s[1]) + 1;
+  list.push({
+    op: 'conv2d',
+    vars: () => `conv2d(N=${n},C=${c},H=${h},W=${w},O=${o},k=${kh}x${kw},s=${pair(s)},p=${pair(p)},d=${pair(d)},g=${g}${bias ? '' : ',nobias'}${special ? ',nonfinite' : ''})`,
+    make: (rng) => {
+      const x = randn(rng, [n, c, h, w]);
+      const ins = [special ? nonfinite(x, 41) : x, randn(rng, [o, c / g, kh, kw], 1 / Math.sqrt((c / g) * kh * kw))];
+      return bias ? [...ins, randn(rng, [o])] : ins;
+    },
+    run: (be, [x, wt, b]) => be.conv2d(x, wt, b ?? null, { stride: s, padding: p, dilation: d, groups: g }),
+    tol: TOL.reduction,
+    flops: 2 * n * o * oh * ow * (c / g) * kh * kw,
+  });
+}
+convCase(2, 3, 7, 5, 4, 3, 3, [2, 2], [1, 1], [1, 1], 1);
+convCase(1, 1, 1, 1, 1, 1, 1, [1, 1], [0, 0], [1, 1], 1);
+convCase(1, 4, 9, 11, 6, 3, 3, [1, 1], [2, 2], [2, 2], 2);
+convCase(2, 8, 7, 7, 8, 3, 3, [1, 1], [1, 1], [1, 1], 8, { bias: false });
+convCase(2, 3, 33, 33, 16, 7, 7, [2, 2], [3, 3], [1, 1], 1, { bias: false });
+convCase(1, 16, 7, 7, 33, 1, 1, [2, 2], [0, 0], [1, 1], 1, { bias: false });
+convCase(1, 3, 9, 5, 5, 3, 1, [2, 1], [1, 0], [1, 1], 1);
+convCase(1, 5, 12, 12, 7, 4, 4, [4, 4], [0, 0], [1, 1], 1);
+convCase(2, 3, 9, 9, 4, 3, 3, [1, 1], [1, 1], [1, 1], 1, { special: true });
+
+// ---- batchNorm (eval) and layerNorm ----
+function batchNormCase(shape: number[]): void {
+  list.push({
+    op: 'batchNorm',
+    vars: () => `batchNorm(x=${sh(shape)},eps=1e-5)`,
+    make: (rng) => [randn(rng, shape, 2, 0.5), randn(rng, [shape[1]]), uniform(rng, [shape[1]], 0.1, 3),
+      randn(rng, [shape[1]]), randn(rng, [shape[1]])],
+    run: (be, [x, mean, variance, w, b]) => be.batchNorm(x, mean, variance, w, b, 1e-5),
+    tol: TOL.elementwise,
+  });
+}
+batchNormCase([2, 5, 7, 3]);
+batchNormCase([1, 1, 1, 1]);
+batchNormCase([3, 33]);
+
+function layerNormCase(shape: number[], eps: number, offset = 0, special = false): void {
+  const d = shape[shape.length - 1];
+  list.push({
+    op: 'layerNorm',
+    vars: () => `layerNorm(x=${sh(shape)},eps=${eps}${offset ? `,mean=${offset}` : ''}${special ? ',nan' : ''})`,
+    make: (rng) => {
+      const x = randn(rng, shape, 1, offset);
+      return [special ? nanAt(x, [d + 2]) : x, randn(rng, [d]), randn(rng, [d])];
+    },
+    run: (be, [x, w, b]) => be.layerNorm(x, w, b, eps),
+    tol: TOL.reduction,
+  });
+}
+layerNormCase([1, 1], 1e-5);
+layerNormCase([2, 7, 33], 1e-5);
+layerNormCase([3, 1023], 1e-6);
+layerNormCase([4, 1023], 1e-5, 50);
+layerNormCase([3, 7], 1e-5, 0, true);
+
+export const denseCases: readonly OpCase[] = list;

@@ -1,0 +1,64 @@
+// Op cases for weight combination and the CTL metric reduction: combine, featureStats.
+import { nonfinite, randn, sh, TOL, type HostTensor, type OpCase } from './case_kit.js';
+import { makeRng, seedOf, type Rng } from './rng.js';
+
+const list: OpCase[] = [];
+
+/** K×M coefficients in [−1.5, 1.5) (negative ones as task negation makes), fixed by the case's text. */
+function coefficients(vars: string, k: number, m: number): Float64Array {
+  const rng = makeRng(seedOf(`${vars}:coefficients`));
+  const c = new Float64Array(k * m);
+  for (let i = 0; i < c.length; i++) c[i] = rng.uniform(-1.5, 1.5);
+  return c;
+}
+
+function basisOf(rng: Rng, shape: readonly number[], m: number, special: boolean): HostTensor[] {
+  return Array.from({ length: m }, (_, j) => {
+    const t = randn(rng, shape);
+    return special && j === 0 ? nonfinite(t, 9) : t;
+  });
+}
+
+// Out_k = Σ_j C[k,j] · basis_j
+function combineCase(shape: number[], k: number, m: number, special = false): void {
+  const vars = `combine(shape=${sh(shape)},K=${k},M=${m}${special ? ',nonfinite' : ''})`;
+  const coeffs = coefficients(vars, k, m);
+  list.push({
+    op: 'combine',
+    vars: () => vars,
+    make: (rng) => basisOf(rng, shape, m, special),
+    run: (be, basis) => be.combine(basis, coeffs, k),
+    tol: TOL.elementwise,
+    bytes: 4 * shape.reduce((p, d) => p * d, 1) * (m + k),
+  });
+}
+combineCase([33, 7], 3, 2);
+combineCase([1023], 3, 2);
+combineCase([1], 1, 1);
+combineCase([64, 3, 3, 3], 2, 1);
+combineCase([5, 129], 3, 3);
+combineCase([7, 9], 3, 2, true);
+
+// dot_n = ⟨F_n, G_n⟩, ff_n = ‖F_n‖², gg_n = ‖G_n‖² with G = Σ_j c[j] · basis_j
+function statsCase(shape: number[], m: number, special = false): void {
+  const vars = `featureStats(f=${sh(shape)},M=${m}${special ? ',nonfinite' : ''})`;
+  const c = coefficients(vars, 1, m);
+  list.push({
+    op: 'featureStats',
+    vars: () => vars,
+    make: (rng) => {
+      const f = randn(rng, shape);
+      return [special ? nonfinite(f, 300) : f, ...basisOf(rng, shape, m, false)];
+    },
+    run: (be, [f, ...basis]) => be.featureStats(f, basis, c),
+    tol: TOL.stats,
+    bytes: 4 * shape.reduce((p, d) => p * d, 1) * (m + 1),
+  });
+}
+statsCase([4, 33], 2);
+statsCase([1, 1], 1);
+statsCase([3, 7, 5, 5], 3);
+statsCase([2, 1023], 2);
+statsCase([5, 17, 12], 3, true);
+
+export const mergeCases: readonly OpCase[] = list;

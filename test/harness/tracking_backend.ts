@@ -1,0 +1,56 @@
+// Wraps a backend to check tensor ownership: every storage released exactly once, none left over.
+// Views (reshape) share their source's storage.
+import type { Backend, DeviceTensor } from '../../src/backends/backend.js';
+
+export interface Tracked {
+  be: Backend;
+  /** Storages not released yet. */
+  live(): number;
+}
+
+export function trackBackend(inner: Backend): Tracked {
+  const storage = new WeakMap<DeviceTensor, number>();
+  const live = new Set<number>();
+  let next = 0;
+  const own = (t: DeviceTensor): DeviceTensor => {
+    storage.set(t, next);
+    live.add(next++);
+    return t;
+  };
+  const be = new Proxy(inner, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      const fn = value as (...args: unknown[]) => unknown;
+      switch (prop) {
+        case 'upload':
+          return (...args: unknown[]) => own(fn.apply(target, args) as DeviceTensor);
+        case 'reshape':
+          return (t: DeviceTensor, shape: readonly number[]) => {
+            const view = fn.call(target, t, shape) as DeviceTensor;
+            storage.set(view, storage.get(t)!);
+            return view;
+          };
+        case 'release':
+          return (t: DeviceTensor) => {
+            const id = storage.get(t);
+            if (id === undefined || !live.has(id)) throw new Error(`release of a tensor ${id === undefined ? 'never allocated' : 'already released'} [${t.shape.join(', ')}]`);
+            live.delete(id);
+            fn.call(target, t);
+          };
+        case 'read':
+        case 'flush':
+        case 'dispose':
+        case 'supports':
+        case 'featureStats':
+          return fn.bind(target);
+        default:
+          return async (...args: unknown[]) => {
+            const out = (await fn.apply(target, args)) as DeviceTensor | DeviceTensor[];
+            return Array.isArray(out) ? out.map(own) : own(out);
+          };
+      }
+    },
+  });
+  return { be, live: () => live.size };
+}

@@ -1,0 +1,106 @@
+"""Recomputes every backend-ops case with PyTorch (float32, CPU) and compares with the reference
+backend's outputs written by tools/dump_op_cases.mjs: same shapes, NaN/±Inf at the same positions,
+normalised MSE within the case's tolerance. Proves the oracle and the tolerances against an
+independent float32 implementation. Run by hand (Debian's python3-torch):
+    node tools/dump_op_cases.mjs /tmp/op_cases.json && /usr/bin/python3 tools/ops_vs_torch.py /tmp/op_cases.json
+"""
+import json
+import math
+import sys
+
+import torch
+import torch.nn.functional as F
+
+
+def tensor(t):
+    data = torch.tensor([float(v) for v in t["data"]], dtype=torch.float64)
+    return data.to(torch.int64 if t["int"] else torch.float32).reshape(t["shape"])
+
+
+def resolve(a, inputs):
+    if isinstance(a, dict) and "input" in a:
+        return inputs[a["input"]]
+    if isinstance(a, dict) and "f64" in a:
+        return a["f64"]
+    if isinstance(a, list):
+        return [resolve(x, inputs) for x in a]
+    return a
+
+
+def attention(qkv, heads, causal):
+    n, t, d3 = qkv.shape
+    d = d3 // 3
+    e = d // heads
+    q, k, v = (z.reshape(n, t, heads, e).transpose(1, 2) for z in qkv.split(d, -1))
+    scores = q @ k.transpose(-1, -2) / math.sqrt(e)
+    if causal:
+        scores = scores.masked_fill(torch.triu(torch.ones(t, t, dtype=torch.bool), 1), float("-inf"))
+    return (scores.softmax(-1) @ v).transpose(1, 2).reshape(n, t, d)
+
+
+def combined(basis, c):
+    return sum(c[j] * basis[j].double() for j in range(len(basis)))
+
+
+OPS = {
+    "matmul": lambda a, b, tb: [a @ (b.t() if tb else b)],
+    "linear": lambda x, w, b, layout: [F.linear(x, w if layout == "outIn" else w.t(), b)],
+    "conv2d": lambda x, w, b, o: [F.conv2d(x, w, b, o["stride"], o["padding"], o["dilation"], o["groups"])],
+    "batchNorm": lambda x, mu, var, w, b, eps: [F.batch_norm(x, mu, var, w, b, False, 0.0, eps)],
+    "layerNorm": lambda x, w, b, eps: [F.layer_norm(x, [x.shape[-1]], w, b, eps)],
+    "relu": lambda x: [F.relu(x)],
+    "gelu": lambda x, form: [F.gelu(x, approximate="none" if form == "erf" else "tanh")],
+    "add": lambda a, b: [a + b],
+    "maxPool2d": lambda x, o: [F.max_pool2d(x, o["kernel"], o["stride"], o["padding"])],
+    "avgPool2d": lambda x, o: [F.avg_pool2d(x, o["kernel"], o["stride"], o["padding"], count_include_pad=True)],
+    "adaptiveAvgPool2d": lambda x, oh, ow: [F.adaptive_avg_pool2d(x, [oh, ow])],
+    "attention": lambda qkv, heads, causal: [attention(qkv, heads, causal)],
+    "embedding": lambda ids, table: [F.embedding(ids, table)],
+    "transpose12": lambda x: [x.transpose(1, 2)],
+    "prependToken": lambda x, tok: [torch.cat([tok.reshape(1, 1, -1).expand(x.shape[0], 1, -1), x], 1)],
+    "selectToken": lambda x, i: [x[:, i]],
+    "combine": lambda basis, c, k: [combined(basis, c[r * len(basis):(r + 1) * len(basis)]).float() for r in range(k)],
+    "featureStats": lambda f, basis, c: (lambda fd, g: [(fd * g).sum(1), (fd * fd).sum(1), (g * g).sum(1)])(
+        f.double().reshape(f.shape[0], -1), combined(basis, c).reshape(f.shape[0], -1)),
+}
+
+
+def kinds(t):
+    """0 finite, 1 NaN, 2 −Inf, 3 +Inf"""
+    return torch.where(torch.isnan(t), 1, torch.where(torch.isinf(t), 2 + (t > 0).long(), 0))
+
+
+def main(path):
+    torch.set_num_threads(2)
+    worst, problems = {}, 0
+    for case in json.load(open(path)):
+        inputs = [tensor(t) for t in case["inputs"]]
+        op = case["call"]["method"]
+        outs = OPS[op](*[resolve(a, inputs) for a in case["call"]["args"]])
+        for got, want in zip(outs, case["outputs"]):
+            ref = torch.tensor([float(v) for v in want["data"]], dtype=torch.float64).reshape(want["shape"])
+            got = got.double()
+            msg = ""
+            if list(got.shape) != want["shape"]:
+                msg += f" shape {list(got.shape)} != {want['shape']}"
+            elif not torch.equal(kinds(got), kinds(ref)):
+                msg += f" NaN/Inf at {(kinds(got) != kinds(ref)).sum().item()} other positions"
+            finite = torch.isfinite(got) & torch.isfinite(ref)
+            err = ((got - ref)[finite] ** 2).sum().item()
+            norm = (ref[finite] ** 2).sum().item()
+            nmse = 0.0 if err == 0 else (err / norm if norm else math.inf)
+            if nmse > case["tol"]:
+                msg += f" nmse {nmse:.3g} > {case['tol']}"
+            worst[op] = max(worst.get(op, 0.0), nmse)
+            if msg:
+                problems += 1
+                print(f"{case['vars']} {want['name']}:{msg}")
+    print("worst nmse, PyTorch vs reference, per op:")
+    for op, e in worst.items():
+        print(f"  {op:18s} {e:.3g}")
+    print(f"{problems} problems")
+    sys.exit(1 if problems else 0)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
