@@ -45,7 +45,7 @@ const stats = (label: string, shape: number[], m: number, quick: boolean, onRefe
 
 export const combineCases: readonly BenchCase[] = [
   comb('small', 4096, 3, 2, true, true),
-  comb('interpolation sweep: 11 rows from 2 models (512×512×3×3)', 512 * 512 * 9, 11, 2, true),
+  comb('11 α rows from 2 models (512×512×3×3)', 512 * 512 * 9, 11, 2, true),
   comb('merge: 1 row from 2 models, 16M weights', 1 << 24, 1, 2, true),
   comb('task arithmetic: 3 rows from 3 models, 4M weights', 1 << 22, 3, 3, false),
   stats('featureStats, small', [4, 1024], 2, true, true),
