@@ -20,3 +20,20 @@ export {
   type StageParams,
 } from './models/forward.js';
 export { openModel, type OpenModelOptions } from './models/open.js';
+export {
+  parseGrid,
+  interpolation,
+  averaging,
+  taskArithmetic,
+  negation,
+  explicitMatrix,
+  matrixFromFile,
+  coefficientRow,
+  type CoefficientMatrix,
+} from './sweep/coefficients.js';
+export { runSweep, type SweepSpec, type SweepOptions, type SweepProgress } from './sweep/runner.js';
+export type { DataSpec } from './sweep/prepare.js';
+export type * from './sweep/types.js';
+export { runStitch, stitchEvaluate, type StitchSpec, type StitchInput } from './sweep/stitch.js';
+export type { TaskMetrics } from './metrics/task.js';
+export { mergeCheckpoint, type MergeOptions, type MergeSummary } from './merge/merge.js';

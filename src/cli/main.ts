@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { register as registerInspect } from './inspect.js';
 import { register as registerFeatures } from './features.js';
+import { register as registerSweep } from './sweep.js';
+import { register as registerMerge } from './merge.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -18,6 +20,8 @@ const program = new Command()
 
 registerInspect(program);
 registerFeatures(program);
+registerSweep(program);
+registerMerge(program);
 
 try {
   await program.parseAsync(process.argv);

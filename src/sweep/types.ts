@@ -10,19 +10,19 @@ export interface RowLayerMetrics {
   /** ⟨F,G⟩ / ‖G‖² over the whole matrix */
   coef_alpha_int: number;
   dist_alpha_int_over_samples_mean: number;
-  /** unbiased (n−1) */
-  dist_alpha_int_over_samples_std: number;
+  /** unbiased (n−1); null when fewer than 2 samples */
+  dist_alpha_int_over_samples_std: number | null;
   coef_alpha_int_over_samples_mean: number;
-  coef_alpha_int_over_samples_std: number;
+  coef_alpha_int_over_samples_std: number | null;
   /** mean over samples of the signed cosine ⟨F_n,G_n⟩/(‖F_n‖‖G_n‖) */
   cos_alpha_int_over_samples_mean: number;
   /** interpolate mode only: α-model vs A and vs B (F vs f(θ_A), F vs f(θ_B)) */
   dist_alpha_A?: number;
   dist_alpha_B?: number;
   dist_alpha_A_over_samples_mean?: number;
-  dist_alpha_A_over_samples_std?: number;
+  dist_alpha_A_over_samples_std?: number | null;
   dist_alpha_B_over_samples_mean?: number;
-  dist_alpha_B_over_samples_std?: number;
+  dist_alpha_B_over_samples_std?: number | null;
 }
 
 /** interpolate mode: A vs B, per hook. */
@@ -30,9 +30,9 @@ export interface BaselineMetrics {
   dist_A_B: number;
   coef_A_B: number;
   dist_A_B_over_samples_mean: number;
-  dist_A_B_over_samples_std: number;
+  dist_A_B_over_samples_std: number | null;
   coef_A_B_over_samples_mean: number;
-  coef_A_B_over_samples_std: number;
+  coef_A_B_over_samples_std: number | null;
 }
 
 export interface SweepRow {

@@ -1,0 +1,58 @@
+// runSweep: a basis of checkpoints and a K×M coefficient matrix → results.json. Everything is
+// validated from headers and host inputs first; then the streaming schedule runs (schedule.ts).
+import type { Backend } from '../backends/backend.js';
+import type { CoefficientMatrix } from './coefficients.js';
+import { closeAll, prepare, type DataSpec } from './prepare.js';
+import { buildResults } from './results.js';
+import { runSchedule, type SweepProgress } from './schedule.js';
+import type { SweepResults } from './types.js';
+import { checkMatrix, resolveLayers } from './validate.js';
+
+export type { SweepProgress } from './schedule.js';
+
+export interface SweepSpec extends DataSpec {
+  /** The basis (matrix.basis: checkpoint paths) and the K×M coefficients. */
+  matrix: CoefficientMatrix;
+  /** Hooks to measure (default: all hooks of the architecture). */
+  layers?: string[];
+}
+
+export interface SweepOptions {
+  backend: Backend;
+  /** Samples per chunk (default 32). */
+  batch?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: SweepProgress) => void;
+}
+
+export async function runSweep(spec: SweepSpec, opts: SweepOptions): Promise<SweepResults> {
+  const t0 = performance.now();
+  const batch = opts.batch ?? 32;
+  if (!Number.isInteger(batch) || batch < 1) throw new Error(`--batch: expected a positive integer, got ${batch}`);
+  const { matrix } = spec;
+  checkMatrix(matrix, matrix.basis.length);
+  opts.signal?.throwIfAborted();
+  const prep = await prepare(matrix.basis, spec);
+  try {
+    const layers = resolveLayers(prep.model, spec.layers);
+    const samples = prep.inputs.shape[0];
+    opts.onProgress?.({ phase: 'validate', samplesDone: 0, samplesTotal: samples });
+    const state = await runSchedule(
+      { model: prep.model, checkpoints: prep.checkpoints, matrix, inputs: prep.inputs, labels: prep.labels, layers },
+      { backend: opts.backend, batch, signal: opts.signal, onProgress: opts.onProgress },
+    );
+    await opts.backend.flush();
+    opts.onProgress?.({ phase: 'done', samplesDone: samples, samplesTotal: samples });
+    return buildResults(state, {
+      architecture: prep.model.config.architecture,
+      matrix,
+      layers,
+      samples,
+      backend: opts.backend.name,
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      elapsedSeconds: (performance.now() - t0) / 1000,
+    });
+  } finally {
+    await closeAll(prep.checkpoints);
+  }
+}

@@ -1,0 +1,243 @@
+// The streaming schedule: for each chunk of samples, run the M basis models and the K row models
+// together stage by stage, accumulating every metric on the fly. What is alive at once: the basis
+// weights (uploaded once, kept for the run), one stage's combined weights for all K rows, and one
+// chunk's activations of the M + K models at two consecutive stages.
+import type { Backend, DeviceTensor } from '../backends/backend.js';
+import type { Checkpoint } from '../io/types.js';
+import type { Model, Stage } from '../models/family.js';
+import { isFloat, type Tensor } from '../tensor.js';
+import { SimilarityAccumulator } from '../metrics/similarity.js';
+import { TaskAccumulator, meanLogits, checkLabelShape } from '../metrics/task.js';
+import { coefficientRow, type CoefficientMatrix } from './coefficients.js';
+
+export interface SweepProgress {
+  phase: 'validate' | 'forward' | 'done';
+  row?: number;
+  layer?: string;
+  samplesDone: number;
+  samplesTotal: number;
+}
+
+export interface ScheduleInput {
+  model: Model;
+  checkpoints: readonly Checkpoint[];
+  matrix: CoefficientMatrix;
+  /** Host inputs: float32 [N, ...] or token ids as int32 [N, ...]. */
+  inputs: { data: Float32Array | Int32Array; shape: number[] };
+  /** Integer labels [N, ...] (row-major), checked against the logits shape per chunk. */
+  labels?: { data: Int32Array; shape: number[] };
+  /** Hooks to measure, in forward order. */
+  layers: readonly string[];
+}
+
+export interface ScheduleOptions {
+  backend: Backend;
+  batch: number;
+  signal?: AbortSignal;
+  onProgress?: (p: SweepProgress) => void;
+}
+
+/** Accumulators filled by `runSchedule`. */
+export interface ScheduleState {
+  /** [row][layer] F_k vs G_k */
+  int: Map<string, SimilarityAccumulator>[];
+  /** interpolate mode: [row][layer] F_k vs f(θ_A), F_k vs f(θ_B) */
+  vsA?: Map<string, SimilarityAccumulator>[];
+  vsB?: Map<string, SimilarityAccumulator>[];
+  /** interpolate mode: [layer] f(θ_A) vs f(θ_B) */
+  baseline?: Map<string, SimilarityAccumulator>;
+  rowTask?: TaskAccumulator[];
+  basisTask?: TaskAccumulator[];
+  ensembleTask?: TaskAccumulator;
+}
+
+export function rowName(m: CoefficientMatrix, k: number): string {
+  if (m.alphas) return `row ${k} (alpha ${m.alphas[k]})`;
+  if (m.lambdas) return `row ${k} (lambda ${m.lambdas[k]})`;
+  return `row ${k}`;
+}
+
+function perRow(k: number, layers: readonly string[]): Map<string, SimilarityAccumulator>[] {
+  return Array.from({ length: k }, () => new Map(layers.map((l) => [l, new SimilarityAccumulator()])));
+}
+
+export function throwIfAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('sweep aborted');
+}
+
+/** Uploads basis parameters on first use and keeps them for the whole run. */
+export class BasisParams {
+  private readonly cache: Map<string, DeviceTensor>[];
+  constructor(private readonly be: Backend, private readonly ckpts: readonly Checkpoint[]) {
+    this.cache = ckpts.map(() => new Map());
+  }
+
+  async get(j: number, name: string): Promise<DeviceTensor> {
+    const hit = this.cache[j].get(name);
+    if (hit) return hit;
+    const t: Tensor = await this.ckpts[j].read(name);
+    if (!isFloat(t)) throw new Error(`${this.ckpts[j].path}: tensor '${name}' is ${t.dtype}, a model parameter must be float`);
+    const d = this.be.upload(t.data, t.shape);
+    this.cache[j].set(name, d);
+    return d;
+  }
+
+  /** Per basis model, the stage's parameters by name. */
+  async forStage(stage: Stage): Promise<Map<string, DeviceTensor>[]> {
+    const names = [...new Set(stage.params)];
+    const maps: Map<string, DeviceTensor>[] = [];
+    for (let j = 0; j < this.ckpts.length; j++) {
+      const mp = new Map<string, DeviceTensor>();
+      for (const nm of names) mp.set(nm, await this.get(j, nm));
+      maps.push(mp);
+    }
+    return maps;
+  }
+
+  release(): void {
+    releaseMaps(this.be, this.cache);
+  }
+}
+
+/** One stage's combined weights for all K rows: W_k = Σ_j C[k,j] W_j (C is K×M row-major). */
+export async function combineStage(be: Backend, basisMaps: Map<string, DeviceTensor>[], c: Float64Array, k: number): Promise<Map<string, DeviceTensor>[]> {
+  const rowMaps: Map<string, DeviceTensor>[] = Array.from({ length: k }, () => new Map());
+  for (const nm of basisMaps[0].keys()) {
+    const out = await be.combine(basisMaps.map((mp) => mp.get(nm)!), c, k);
+    out.forEach((t, i) => rowMaps[i].set(nm, t));
+  }
+  return rowMaps;
+}
+
+export function releaseMaps(be: Backend, maps: Map<string, DeviceTensor>[]): void {
+  for (const m of maps) for (const t of m.values()) be.release(t);
+}
+
+export function lookup(map: Map<string, DeviceTensor>, stage: Stage) {
+  return (name: string): DeviceTensor => {
+    const t = map.get(name);
+    if (!t) throw new Error(`stage '${stage.name}' asked for parameter '${name}' it does not list`);
+    return t;
+  };
+}
+
+export async function runSchedule(inp: ScheduleInput, opts: ScheduleOptions): Promise<ScheduleState> {
+  const { model, matrix, layers } = inp;
+  const be = opts.backend;
+  const { k: K, m: M } = matrix;
+  const interp = matrix.mode === 'interpolate';
+  const n = inp.inputs.shape[0];
+  const perSampleIn = inp.inputs.data.length / Math.max(n, 1);
+  const wanted = new Set(layers);
+  const logitsIdx = model.stages.findIndex((s) => s.name === model.logitsHook);
+  let last = Math.max(...model.stages.map((s, i) => (wanted.has(s.name) ? i : -1)));
+  if (inp.labels) last = Math.max(last, logitsIdx);
+  const stages = model.stages.slice(0, last + 1);
+
+  const state: ScheduleState = { int: perRow(K, layers) };
+  if (interp) {
+    state.vsA = perRow(K, layers);
+    state.vsB = perRow(K, layers);
+    state.baseline = new Map(layers.map((l) => [l, new SimilarityAccumulator()]));
+  }
+  if (inp.labels) {
+    state.rowTask = Array.from({ length: K }, () => new TaskAccumulator());
+    state.basisTask = Array.from({ length: M }, () => new TaskAccumulator());
+    if (matrix.mode === 'average') state.ensembleTask = new TaskAccumulator();
+  }
+  const rowCoeffs = Array.from({ length: K }, (_, k) => Float64Array.from(coefficientRow(matrix, k)));
+  const one = new Float64Array([1]);
+  const params = new BasisParams(be, inp.checkpoints);
+  const progress = (p: Omit<SweepProgress, 'samplesTotal'>) => opts.onProgress?.({ ...p, samplesTotal: n });
+
+  try {
+    for (let start = 0; start < n; start += opts.batch) {
+      const end = Math.min(n, start + opts.batch);
+      const x0 = be.upload(inp.inputs.data.slice(start * perSampleIn, end * perSampleIn), [end - start, ...inp.inputs.shape.slice(1)]);
+      let xb: DeviceTensor[] = Array(M).fill(x0);
+      let xr: DeviceTensor[] = Array(K).fill(x0);
+      let x0Live = true;
+      try {
+        for (let si = 0; si < stages.length; si++) {
+          throwIfAborted(opts.signal);
+          const stage = stages[si];
+          progress({ phase: 'forward', layer: stage.name, samplesDone: start });
+          const basisMaps = await params.forStage(stage);
+          const ob: DeviceTensor[] = [];
+          for (let j = 0; j < M; j++) ob.push(await stage.run(be, xb[j], lookup(basisMaps[j], stage)));
+          const rowMaps = await combineStage(be, basisMaps, matrix.data, K);
+          const or: DeviceTensor[] = [];
+          for (let k = 0; k < K; k++) {
+            progress({ phase: 'forward', row: k, layer: stage.name, samplesDone: start });
+            or.push(await stage.run(be, xr[k], lookup(rowMaps[k], stage)));
+          }
+          releaseMaps(be, rowMaps);
+          if (si === 0) {
+            be.release(x0);
+            x0Live = false;
+          } else for (const t of [...xb, ...xr]) be.release(t);
+          xb = ob;
+          xr = or;
+
+          if (wanted.has(stage.name)) await accumulateHook(be, state, stage.name, xb, xr, rowCoeffs, one, matrix);
+          if (si === logitsIdx && inp.labels) await accumulateTask(be, state, inp.labels, start, end, xb, xr, matrix);
+        }
+      } finally {
+        if (x0Live) be.release(x0);
+        for (const t of [...xb, ...xr]) if (t !== x0) be.release(t);
+      }
+      progress({ phase: 'forward', samplesDone: end });
+    }
+  } finally {
+    params.release();
+  }
+  return state;
+}
+
+async function accumulateHook(
+  be: Backend,
+  state: ScheduleState,
+  hook: string,
+  fb: DeviceTensor[],
+  fr: DeviceTensor[],
+  rowCoeffs: Float64Array[],
+  one: Float64Array,
+  matrix: CoefficientMatrix,
+): Promise<void> {
+  for (let k = 0; k < fr.length; k++) {
+    const where = `${rowName(matrix, k)}, layer ${hook}`;
+    state.int[k].get(hook)!.add(await be.featureStats(fr[k], fb, rowCoeffs[k]), where);
+    if (state.vsA && state.vsB) {
+      state.vsA[k].get(hook)!.add(await be.featureStats(fr[k], [fb[0]], one), `${where} (vs A)`);
+      state.vsB[k].get(hook)!.add(await be.featureStats(fr[k], [fb[1]], one), `${where} (vs B)`);
+    }
+  }
+  if (state.baseline) {
+    state.baseline.get(hook)!.add(await be.featureStats(fb[0], [fb[1]], one), `basis model A vs B, layer ${hook}`);
+  }
+}
+
+async function accumulateTask(
+  be: Backend,
+  state: ScheduleState,
+  labels: { data: Int32Array; shape: number[] },
+  start: number,
+  end: number,
+  fb: DeviceTensor[],
+  fr: DeviceTensor[],
+  matrix: CoefficientMatrix,
+): Promise<void> {
+  const per = labels.data.length / labels.shape[0];
+  const chunkLabels = labels.data.subarray(start * per, end * per);
+  const classes = checkLabelShape(fr[0].shape, [end - start, ...labels.shape.slice(1)], 'labels');
+  for (let k = 0; k < fr.length; k++) {
+    state.rowTask![k].add(await be.read(fr[k]), chunkLabels, classes, `labels vs ${rowName(matrix, k)} logits`);
+  }
+  const basisLogits: (Float32Array | Int32Array)[] = [];
+  for (let j = 0; j < fb.length; j++) {
+    const l = await be.read(fb[j]);
+    basisLogits.push(l);
+    state.basisTask![j].add(l, chunkLabels, classes, `labels vs basis model ${matrix.basis[j]} logits`);
+  }
+  state.ensembleTask?.add(meanLogits(basisLogits), chunkLabels, classes, 'labels vs ensemble logits');
+}

@@ -1,0 +1,118 @@
+// Stitching (the paper's task-arithmetic experiments): compute features at hook ℓ for some rows of a
+// coefficient matrix over the basis, inject their combination h = Σ_i w_i f_ℓ(θ_i) in place of
+// layer ℓ's output, run one model θ_run = Σ_j c_j θ_j from ℓ onward, and report loss/accuracy.
+// Example: h = 2 f_ℓ(θ0) − f_ℓ(θ0 + λτ) continued by θ0 − λτ.
+import type { Backend, DeviceTensor } from '../backends/backend.js';
+import type { Checkpoint } from '../io/types.js';
+import type { Model } from '../models/family.js';
+import { TaskAccumulator, checkLabelShape, type TaskMetrics } from '../metrics/task.js';
+import { closeAll, prepare, type DataSpec } from './prepare.js';
+import { BasisParams, combineStage, lookup, releaseMaps, throwIfAborted } from './schedule.js';
+
+export interface StitchSpec {
+  /** The hook whose output is replaced. */
+  hook: string;
+  /** Rows over the basis (each of width M) whose features at `hook` are combined. */
+  featureRows: number[][];
+  /** w_i: the injected features are Σ_i w_i f_hook(θ_{featureRows[i]}). */
+  featureWeights: number[];
+  /** Coefficients over the basis of the model that runs from `hook` onward. */
+  runRow: number[];
+}
+
+export interface StitchInput {
+  model: Model;
+  checkpoints: readonly Checkpoint[];
+  inputs: { data: Float32Array | Int32Array; shape: number[] };
+  labels: { data: Int32Array; shape: number[] };
+}
+
+function checkSpec(model: Model, m: number, s: StitchSpec): number {
+  const idx = model.stages.findIndex((st) => st.name === s.hook);
+  if (idx < 0 || !model.stages[idx].hook) {
+    throw new Error(`stitch: unknown layer '${s.hook}'; hooks: ${model.hooks.join(', ')}`);
+  }
+  const logitsIdx = model.stages.findIndex((st) => st.name === model.logitsHook);
+  if (idx > logitsIdx) throw new Error(`stitch: layer '${s.hook}' comes after the logits hook '${model.logitsHook}'`);
+  if (s.featureRows.length === 0 || s.featureRows.length !== s.featureWeights.length) {
+    throw new Error(`stitch: ${s.featureRows.length} feature rows for ${s.featureWeights.length} weights (need as many, at least one)`);
+  }
+  for (const [what, row] of [...s.featureRows.map((r, i) => [`feature row ${i}`, r] as const), ['run row', s.runRow] as const]) {
+    if (row.length !== m || row.some((v) => !Number.isFinite(v))) {
+      throw new Error(`stitch: ${what} must have ${m} finite coefficients (one per model), got [${row.join(', ')}]`);
+    }
+  }
+  if (s.featureWeights.some((v) => !Number.isFinite(v))) throw new Error(`stitch: feature weights must be finite`);
+  return idx;
+}
+
+/** Loss and accuracy of θ_run continued from the injected features at `hook`. */
+export async function stitchEvaluate(
+  inp: StitchInput,
+  spec: StitchSpec,
+  opts: { backend: Backend; batch: number; signal?: AbortSignal },
+): Promise<TaskMetrics> {
+  const { model } = inp;
+  const be = opts.backend;
+  const hookIdx = checkSpec(model, inp.checkpoints.length, spec);
+  const logitsIdx = model.stages.findIndex((st) => st.name === model.logitsHook);
+  // rows 0..R−1: the feature models; row R: the model that continues
+  const rows = [...spec.featureRows, spec.runRow];
+  const R = spec.featureRows.length;
+  const M = inp.checkpoints.length;
+  const c = Float64Array.from(rows.flat());
+  const weights = Float64Array.from(spec.featureWeights);
+  const n = inp.inputs.shape[0];
+  const per = inp.inputs.data.length / Math.max(n, 1);
+  const labelsPer = inp.labels.data.length / Math.max(inp.labels.shape[0], 1);
+  const params = new BasisParams(be, inp.checkpoints);
+  const task = new TaskAccumulator();
+  try {
+    for (let start = 0; start < n; start += opts.batch) {
+      const end = Math.min(n, start + opts.batch);
+      let xs: DeviceTensor[] = [be.upload(inp.inputs.data.slice(start * per, end * per), [end - start, ...inp.inputs.shape.slice(1)])];
+      let shared = true; // xs entries all point at the one uploaded input
+      for (let si = 0; si <= logitsIdx; si++) {
+        throwIfAborted(opts.signal);
+        const stage = model.stages[si];
+        const live = si <= hookIdx ? R : 1;
+        const rowMaps = await combineStage(be, await params.forStage(stage), si <= hookIdx ? c.subarray(0, R * M) : c.subarray(R * M), live);
+        const out: DeviceTensor[] = [];
+        for (let r = 0; r < live; r++) out.push(await stage.run(be, shared ? xs[0] : xs[r], lookup(rowMaps[r], stage)));
+        releaseMaps(be, rowMaps);
+        for (const t of shared ? xs.slice(0, 1) : xs) be.release(t);
+        shared = false;
+        xs = out;
+        if (si === hookIdx) {
+          // h = Σ_i w_i f_ℓ(θ_i)
+          const [h] = await be.combine(xs, weights, 1);
+          for (const t of xs) be.release(t);
+          xs = [h];
+        }
+      }
+      const classes = checkLabelShape(xs[0].shape, [end - start, ...inp.labels.shape.slice(1)], 'labels');
+      task.add(await be.read(xs[0]), inp.labels.data.subarray(start * labelsPer, end * labelsPer), classes, `stitch at ${spec.hook}`);
+      be.release(xs[0]);
+    }
+  } finally {
+    params.release();
+  }
+  return task.result();
+}
+
+/** Opens the basis `models` and the data (labels required), then `stitchEvaluate`. */
+export async function runStitch(
+  models: readonly string[],
+  data: DataSpec,
+  spec: StitchSpec,
+  opts: { backend: Backend; batch?: number; signal?: AbortSignal },
+): Promise<TaskMetrics> {
+  const prep = await prepare(models, data);
+  try {
+    if (!prep.labels) throw new Error('stitch: labels are needed for loss and accuracy (none in the inputs file, no --labels)');
+    checkSpec(prep.model, models.length, spec);
+    return await stitchEvaluate({ ...prep, labels: prep.labels }, spec, { ...opts, batch: opts.batch ?? 32 });
+  } finally {
+    await closeAll(prep.checkpoints);
+  }
+}
