@@ -1,14 +1,20 @@
-// Registration only: each op family registers its functions from native/ops/.
+// Registration only: each op family registers its functions (native/bind/, kernels in native/ops/).
 #include <napi.h>
 
+#include "bind/register.h"
 #include "ops/ceilings.h"
 
-static Napi::Value Version(const Napi::CallbackInfo& info) {
-  return Napi::String::New(info.Env(), "0.1.0");
-}
-
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("version", Napi::Function::New(env, Version, "version"));
+  ctl::register_runtime(env, exports);
+  ctl::register_gemm(env, exports);
+  ctl::register_conv2d(env, exports);
+  ctl::register_pool(env, exports);
+  ctl::register_norm(env, exports);
+  ctl::register_elementwise(env, exports);
+  ctl::register_attention(env, exports);
+  ctl::register_layout(env, exports);
+  ctl::register_combine(env, exports);
+  ctl::register_metrics(env, exports);
   ctl::RegisterCeilings(env, exports);
   return exports;
 }

@@ -34,6 +34,8 @@ export {
 export { runSweep, type SweepSpec, type SweepOptions, type SweepProgress } from './sweep/runner.js';
 export type { DataSpec } from './sweep/prepare.js';
 export type * from './sweep/types.js';
-export { runStitch, stitchEvaluate, type StitchSpec, type StitchInput } from './sweep/stitch.js';
+export { runStitch, stitchEvaluate, type StitchSpec, type StitchInput, type StitchOptions } from './sweep/stitch.js';
+export { resultsToCsv } from './sweep/csv.js';
 export type { TaskMetrics } from './metrics/task.js';
-export { mergeCheckpoint, type MergeOptions, type MergeSummary } from './merge/merge.js';
+export { mergeCheckpoint, type MergeOptions, type MergeSummary, type MergeProgress } from './merge/merge.js';
+export { renderReport, type ReportEntry, type ReportOptions } from './report/index.js';

@@ -28,7 +28,7 @@ export function numel(shape: readonly number[]): number {
 export function floatTensor(shape: number[], data?: Float32Array): FloatTensor {
   const n = numel(shape);
   if (data && data.length !== n) {
-    throw new Error(`floatTensor: data has ${data.length} elements, shape [${shape.join(', ')}] needs ${n}`);
+    throw new Error(`floatTensor: data has ${data.length} elements, shape ${shapeStr(shape)} needs ${n}`);
   }
   return { dtype: 'float32', shape: [...shape], data: data ?? new Float32Array(n) };
 }

@@ -2,38 +2,19 @@
 // compared with the reference backend. Environment:
 //   CTLKIT_OPS_FILTER=conv2d(N=2      only the cases whose vars() contain this text
 //   CTLKIT_REQUIRE_BACKENDS=native,webgpu   a named backend that cannot be created fails the suite
-import { suite, test } from 'uvu';
+import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Backend, BackendName } from '../src/backends/backend.js';
 import { createBackend } from '../src/backends/index.js';
+import { openTestBackend } from './harness/backends.js';
 import { selectCases } from './harness/cases.js';
 import { checkCase } from './harness/check_case.js';
 
-const required = (process.env.CTLKIT_REQUIRE_BACKENDS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 const selected = selectCases(process.env.CTLKIT_OPS_FILTER);
 const reference = await createBackend('reference');
 
-async function open(name: BackendName): Promise<Backend> {
-  const be = await createBackend(name, { quiet: true });
-  if (be.name !== name) {
-    await be.dispose();
-    throw new Error(`createBackend('${name}') returned the '${be.name}' backend`);
-  }
-  return be;
-}
-
 for (const name of ['native', 'webgpu'] as const) {
-  let be: Backend;
-  try {
-    be = await open(name);
-  } catch (e) {
-    const reason = (e as Error).message;
-    console.log(`backend_ops: ${name} not available (${reason})`);
-    test(`backend_ops: ${name} not available and not required`, () => {
-      assert.not.ok(required.includes(name), `CTLKIT_REQUIRE_BACKENDS names ${name}, but it is not available: ${reason}`);
-    });
-    continue;
-  }
+  const be = await openTestBackend(name, 'backend_ops');
+  if (!be) continue;
   const s = suite(`backend_ops ${name}`);
   for (const c of selected) {
     s(c.vars(), async () => {
@@ -46,4 +27,3 @@ for (const name of ['native', 'webgpu'] as const) {
   s.run();
 }
 
-test.run();

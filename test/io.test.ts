@@ -3,6 +3,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { openCheckpoint } from '../src/io/checkpoint.js';
 import { findDuplicateKey } from '../src/io/json_strict.js';
+import { readHeader, readTensor } from '../src/io/safetensors.js';
+import fsp from 'node:fs/promises';
+import { fixture } from './harness/paths.js';
 import { tempDir, stBytes, writeFile, f32Bytes } from './harness/crafted.js';
 import { rejection } from './harness/errors.js';
 
@@ -49,6 +52,11 @@ rules('header length read as u64 BigInt, over 100 MB rejected', async () => {
   await expectError(craft({}, undefined, 100_000_001n), /exceeds the 100000000-byte limit/);
 });
 
+rules('a file that is not safetensors at all says so', async () => {
+  await expectError(writeFile(dir, 'readme.safetensors', '# A markdown file, not a checkpoint\n'), /exceeds the 100000000-byte limit \(not a safetensors file\?\)/);
+  await expectError(craft('{}', undefined, 50n), /runs past the end of the \d+-byte file \(truncated, or not a safetensors file\?\)/);
+});
+
 rules('header length past the end of the file', () => expectError(craft('{}', undefined, 50n), /runs past the end/));
 
 rules('header not valid UTF-8', () => {
@@ -81,6 +89,20 @@ rules('data_offsets must be two non-negative integers, end ≥ begin', async () 
   await expectError(craft({ w: t('F32', [1], -4, 0) }), /tensor "w": data_offsets must be/);
   await expectError(craft({ w: { dtype: 'F32', shape: [1], data_offsets: [0] } }), /tensor "w": data_offsets must be/);
   await expectError(craft({ w: t('F32', [0], 4, 0) }, new Uint8Array(4)), /tensor "w": data_offsets \[4, 0\] end before begin/);
+});
+
+rules('data_offsets that are not integers, and a byte count that overflows', async () => {
+  await expectError(craft({ w: t('F32', [1], 0, 4.5) }, new Uint8Array(4)), /tensor "w": data_offsets must be \[begin, end\] non-negative integers, got \[0,4.5\]/);
+  await expectError(craft({ w: t('F32', [1], 0, 2 ** 60) }, new Uint8Array(4)), /tensor "w": data_offsets must be/);
+  // numel 2^51 fits in a double exactly; its F64 byte count 2^54 does not.
+  await expectError(craft({ w: t('F64', [2 ** 51], 0, 8) }, new Uint8Array(8)), /tensor "w": shape \[2251799813685248\] has too many elements \(overflow\)/);
+});
+
+rules('"__metadata__": null is the same as no metadata', async () => {
+  const c = await openCheckpoint(craft({ __metadata__: null, a: t('F32', [1], 0, 4) }, f32Bytes([2])));
+  assert.equal(c.metadata, {});
+  assert.equal([...c.tensors.keys()], ['a']);
+  await c.close();
 });
 
 rules('byte length must equal numel × dtype size', () =>
@@ -117,6 +139,9 @@ rules('duplicate-key scan: strings with quotes and braces, objects inside arrays
   assert.is(findDuplicateKey('{"a":"}\\"{,","b":[{"a":1},{"a":2}],"c":{"x":true,"y":null}, "d": -1.5e3}'), undefined);
   assert.equal(findDuplicateKey(' { "b" : [ {"a":1, "a":2} ] } '), { path: ['b'], key: 'a' });
   assert.equal(findDuplicateKey('{"x":{"y":{"z":1,"z":2}}}'), { path: ['x', 'y'], key: 'z' });
+  // Escapes: a key ending in an escaped backslash, and the same key spelled with \u005c.
+  assert.equal(findDuplicateKey('{"a\\\\":1,"b":{"a\\u005c":[true,false,null],"a\\\\":0}}'), { path: ['b'], key: 'a\\' });
+  assert.is(findDuplicateKey('{"a\\\\":1,"a":2,"a\\"":3}'), undefined);
 });
 
 rules('tensor entries must be objects without unknown fields', async () => {
@@ -177,6 +202,37 @@ dtypes('misaligned data offsets decode correctly', async () => {
     assert.equal((await decode('I64', [1], new Uint8Array(new BigInt64Array([-3n]).buffer), pad)).v, [-3n]);
     assert.equal((await decode('I32', [1], new Uint8Array(new Int32Array([-9]).buffer), pad)).v, [-9]);
     assert.equal((await decode('F16', [1], u16(0xc000), pad)).v, [-2]);
+  }
+});
+
+dtypes('large F16/BF16/F64 tensors are converted chunk by chunk with the same result', async () => {
+  // PyTorch's own conversions (torch .half()/.bfloat16() → .float()), odd length, misaligned tensors.
+  const golden = fixture('io', 'half_golden.safetensors');
+  const fh = await fsp.open(golden, 'r');
+  try {
+    const header = await readHeader(fh, golden);
+    for (const [stored, want] of [['f16', 'f16_as_f32'], ['bf16', 'bf16_as_f32']]) {
+      const expected = (await readTensor(fh, header, header.entries.get(want)!)).data as Float32Array;
+      for (const chunk of [2, 6, 1000, 4096]) {
+        const got = await readTensor(fh, header, header.entries.get(stored)!, chunk);
+        assert.equal(got.shape, [expected.length]);
+        assert.ok(Buffer.from((got.data as Float32Array).buffer).equals(Buffer.from(expected.buffer)), `${stored}, ${chunk}-byte chunks`);
+      }
+    }
+  } finally {
+    await fh.close();
+  }
+  const f64 = Float64Array.from({ length: 37 }, (_, i) => (i - 18) / 7);
+  const file = craft({ pad: t('U8', [3], 0, 3), x: t('F64', [37], 3, 3 + 37 * 8) }, Buffer.concat([new Uint8Array(3), new Uint8Array(f64.buffer)]));
+  const fh64 = await fsp.open(file, 'r');
+  try {
+    const header = await readHeader(fh64, file);
+    for (const chunk of [1, 8, 24, 100]) {
+      const got = await readTensor(fh64, header, header.entries.get('x')!, chunk);
+      assert.equal(Array.from(got.data as Float32Array), Array.from(f64, Math.fround), `F64, ${chunk}-byte chunks`);
+    }
+  } finally {
+    await fh64.close();
   }
 });
 

@@ -85,7 +85,7 @@ shards('a tensor held by two shards is rejected', async () => {
 shards('a key listed twice in the index text is rejected', async () => {
   const text = '{"weight_map": {"a": "model-00001-of-00002.safetensors", "a": "model-00002-of-00002.safetensors"}}';
   const { index } = await sharded(undefined, text);
-  assert.match(await rejection(openCheckpoint(index)), /key "a" appears twice in "weight_map"/);
+  assert.match(await rejection(openCheckpoint(index)), /index has duplicate key "a" in "weight_map"/);
 });
 
 shards('a missing shard names the index and the shard', async () => {
@@ -106,7 +106,10 @@ shards('a shard tensor the index does not list, a malformed index', async () => 
   const { index: i3 } = await sharded(undefined, '{"weight_map": [1]}');
   assert.match(await rejection(openCheckpoint(i3)), /"weight_map" must be an object/);
   const { index: i4 } = await sharded(undefined, '{"weight_map": ');
-  assert.match(await rejection(openCheckpoint(i4)), /index\.json: not valid JSON/);
+  assert.match(await rejection(openCheckpoint(i4)), /index\.json: index is not valid JSON/);
+  const { index: i5 } = await sharded();
+  fs.writeFileSync(i5, Buffer.concat([Buffer.from('{"weight_map": {"a'), Buffer.from([0xff]), Buffer.from('": "x.safetensors"}}')]));
+  assert.match(await rejection(openCheckpoint(i5)), /index\.json: index is not valid UTF-8/);
 });
 
 const lazy = suite('lazy reads');

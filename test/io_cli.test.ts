@@ -58,6 +58,9 @@ test('--help shows an example', () => {
   const r = ctlkit('inspect', '--help');
   assert.is(r.code, 0);
   assert.match(r.out, /Examples:\n\s+ctlkit inspect /);
+  const top = ctlkit('--help');
+  assert.is(top.code, 0);
+  assert.match(top.out, /Examples:\n\s+ctlkit inspect .*\n\s+ctlkit features --model /);
 });
 
 test('util: table alignment and comma lists', () => {

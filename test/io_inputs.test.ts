@@ -114,9 +114,20 @@ cfg('bad configs are errors naming the file and key', async () => {
   assert.match(await bad('{"stem": "tiny"}'), /unknown stem "tiny" \(expected one of imagenet, cifar\)/);
   assert.match(await bad('{"architecture": '), /bad\.json: model config is not valid JSON/);
   assert.match(await bad('[1]'), /bad\.json: model config must be a JSON object/);
-  assert.match(await rejection(loadModelConfig('unused', path.join(d, 'absent.json'))), /absent\.json: cannot read model config \(ENOENT\)/);
+  assert.match(await bad('{"num_heads": 2, "num_heads": 4}'), /bad\.json: model config has duplicate key "num_heads"/);
+  assert.match(await rejection(loadModelConfig('unused', path.join(d, 'absent.json'))), /absent\.json: cannot read model config \(no such file or folder\)/);
+});
+
+const missing = suite('missing input files');
+
+missing('a missing .npy or safetensors inputs file is named in one clear error', async () => {
+  for (const name of ['absent.npy', 'absent.safetensors']) {
+    const file = path.join(dir, name);
+    assert.is(await rejection(readInputs(file)), `${file}: cannot read inputs (no such file or folder)`);
+  }
 });
 
 st.run();
 npy.run();
+missing.run();
 cfg.run();

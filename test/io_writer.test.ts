@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { openCheckpoint } from '../src/io/checkpoint.js';
 import { SafetensorsWriter, writeSafetensors } from '../src/io/writer.js';
+import { writeFileAtomic } from '../src/io/atomic.js';
 import type { Tensor } from '../src/tensor.js';
 import { tempDir, tempLeftovers } from './harness/crafted.js';
 import { fixture } from './harness/paths.js';
@@ -176,6 +177,12 @@ atomic('streaming writer rejects undeclared, repeated, mismatched and missing te
   }
   assert.match(await rejection(SafetensorsWriter.create(file, [...infos, infos[0]])), /tensor "w": declared twice/);
   assert.match(await rejection(writeSafetensors(file, { a: f32([1], [1]) }, { metadata: { k: 1 as unknown as string } })), /metadata "k" must be a string/);
+});
+
+atomic('an output folder that does not exist is named with the target, not the temporary file', async () => {
+  const file = path.join(tempDir(), 'no_such_folder', 'out.safetensors');
+  assert.is(await rejection(writeSafetensors(file, { a: f32([1], [1]) })), `${file}: cannot create the output file (no such file or folder)`);
+  assert.is(await rejection(writeFileAtomic(file, 'x')), `${file}: cannot write (no such file or folder)`);
 });
 
 layout.run();

@@ -11,6 +11,7 @@ import { mergeCheckpoint } from '../src/merge/merge.js';
 import type { FloatTensor, Tensor } from '../src/tensor.js';
 import { mlpTensors, writeMlp } from './harness/synthetic.js';
 import { fixture } from './harness/paths.js';
+import { rejection } from './harness/errors.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ctl-merge-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -80,22 +81,30 @@ test('a failure leaves an existing target untouched and no temporary file', asyn
   assert.equal(readdirSync(dir).sort(), before);
 });
 
+test('progress per tensor; an abort mid-merge leaves an existing target untouched and no temporary file', async () => {
+  const models = [f('p1.safetensors'), f('p2.safetensors')];
+  await Promise.all(models.map((m, i) => writeMlp(m, widths, 41 + i)));
+  const seen: string[] = [];
+  await mergeCheckpoint(models, [0.5, 0.5], f('p.safetensors'), { onProgress: (p) => seen.push(`${p.tensor} ${p.tensorsDone}/${p.tensorsTotal}`) });
+  assert.equal(seen, ['0.bias 1/4', '0.weight 2/4', '2.bias 3/4', '2.weight 4/4']); // the file's tensor order
+  writeFileSync(f('abort_target.safetensors'), 'previous contents');
+  const before = readdirSync(dir).sort();
+  const ctl = new AbortController();
+  const aborted = mergeCheckpoint(models, [0.5, 0.5], f('abort_target.safetensors'), {
+    signal: ctl.signal,
+    onProgress: (p) => p.tensorsDone === 2 && ctl.abort(new Error('merge cancelled')),
+  });
+  assert.match(await rejection(aborted), /merge cancelled/);
+  assert.is(readFileSync(f('abort_target.safetensors'), 'utf8'), 'previous contents');
+  assert.equal(readdirSync(dir).sort(), before);
+});
+
 test('bad arguments: coefficient count, incompatible models', async () => {
   await writeMlp(f('w1.safetensors'), widths, 31);
   await writeMlp(f('w2.safetensors'), [5, 6, 3], 32);
-  await assertRejects(mergeCheckpoint([f('w1.safetensors')], [0.5, 0.5], f('x.safetensors')), /expected 1 finite coefficients/);
-  await assertRejects(mergeCheckpoint([f('w1.safetensors'), f('w2.safetensors')], [0.5, 0.5], f('x.safetensors')), /tensor '0\.bias' has shape \[4\] in .*w1\.safetensors but \[6\] in .*w2\.safetensors/);
+  assert.match(await rejection(mergeCheckpoint([f('w1.safetensors')], [0.5, 0.5], f('x.safetensors'))), /expected 1 finite coefficients/);
+  assert.match(await rejection(mergeCheckpoint([f('w1.safetensors'), f('w2.safetensors')], [0.5, 0.5], f('x.safetensors'))), /tensor '0\.bias' has shape \[4\] in .*w1\.safetensors but \[6\] in .*w2\.safetensors/);
 });
-
-async function assertRejects(p: Promise<unknown>, re: RegExp): Promise<void> {
-  try {
-    await p;
-  } catch (e) {
-    assert.match((e as Error).message, re);
-    return;
-  }
-  assert.unreachable(`expected rejection matching ${re}`);
-}
 
 test('the PyTorch merge golden (0.25·ft_a + 0.75·ft_b, ResNet with BatchNorm counters) is reproduced bit for bit', async () => {
   const sw = (n: string) => fixture('sweeps', 'resnet', n);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createBackend } from '../src/backends/index.js';
-import type { Backend, BackendName } from '../src/backends/backend.js';
+import type { Backend } from '../src/backends/backend.js';
 import { openCheckpoint } from '../src/io/checkpoint.js';
 import { readInputs } from '../src/io/inputs.js';
 import { forward } from '../src/models/forward.js';
@@ -15,20 +15,12 @@ import { buildModel } from '../src/models/index.js';
 import { isFloat, shapeStr } from '../src/tensor.js';
 import { fixture } from './harness/paths.js';
 import { trackBackend } from './harness/tracking_backend.js';
+import { openTestBackend } from './harness/backends.js';
 
 const casesDir = fixture('models');
 const cases = existsSync(casesDir)
   ? readdirSync(casesDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort()
   : [];
-
-async function tryBackend(name: BackendName): Promise<Backend | null> {
-  try {
-    return await createBackend(name);
-  } catch (e) {
-    console.log(`models: ${name} backend unavailable (${(e as Error).message}): golden cases skipped on it`);
-    return null;
-  }
-}
 
 async function checkCase(be: Backend, name: string): Promise<void> {
   const dir = path.join(casesDir, name);
@@ -74,7 +66,7 @@ Fixtures('golden cases cover every family', async () => {
 Fixtures.run();
 
 for (const name of ['reference', 'native', 'webgpu'] as const) {
-  const be = await tryBackend(name);
+  const be = await openTestBackend(name, 'models');
   if (!be) continue;
   const s = suite(`models on ${name}`);
   for (const c of cases) s(c, () => checkCase(be, c));

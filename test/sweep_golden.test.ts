@@ -7,7 +7,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Backend, BackendName } from '../src/backends/backend.js';
-import { createBackend } from '../src/backends/index.js';
+import { openTestBackend } from './harness/backends.js';
 import { averaging, interpolation, negation, taskArithmetic, type CoefficientMatrix } from '../src/sweep/coefficients.js';
 import { runSweep } from '../src/sweep/runner.js';
 import type { SweepResults } from '../src/sweep/types.js';
@@ -106,12 +106,7 @@ const goldenFiles = ['interpolate', 'average', 'task_arithmetic', 'negate'];
 for (const name of ['reference', 'native', 'webgpu'] as BackendName[]) {
   const s = suite<{ backend?: Backend }>(`sweep goldens (${name})`, {});
   s.before(async (ctx) => {
-    try {
-      ctx.backend = await createBackend(name);
-    } catch (e) {
-      if (name === 'reference') throw e;
-      console.log(`  sweep goldens: ${name} backend unavailable (${(e as Error).message.split('\n')[0]}): skipped`);
-    }
+    ctx.backend = (await openTestBackend(name, 'sweep goldens')) ?? undefined;
   });
   s.after(async (ctx) => {
     await ctx.backend?.dispose();

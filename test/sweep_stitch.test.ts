@@ -11,6 +11,7 @@ import { runSweep } from '../src/sweep/runner.js';
 import { runStitch } from '../src/sweep/stitch.js';
 import type { FloatTensor, Tensor } from '../src/tensor.js';
 import { writeInputs, writeMlp } from './harness/synthetic.js';
+import { rejection } from './harness/errors.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ctl-stitch-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -31,10 +32,20 @@ test('injecting the row model\'s own features at a hook reproduces its loss exac
   const sweep = await runSweep({ matrix: interpolation(files[0], files[1], [0.3]), inputs: inputsFile, config: cfg }, { backend: be, batch: 3 });
   const data = { inputs: inputsFile, config: cfg };
   for (const hook of ['1', '3', '4']) {
-    const r = await runStitch(files, data, { hook, featureRows: [[0.3, 0.7]], featureWeights: [1], runRow: [0.3, 0.7] }, { backend: be, batch: 3 });
+    const done: number[] = [];
+    const r = await runStitch(files, data, { hook, featureRows: [[0.3, 0.7]], featureWeights: [1], runRow: [0.3, 0.7] }, {
+      backend: be,
+      batch: 3,
+      onProgress: (p) => done.push(p.samplesDone / p.samplesTotal),
+    });
+    assert.equal(done, [3 / 7, 6 / 7, 1], 'progress after each chunk');
     assert.is(r.loss, sweep.rows[0].loss, `hook ${hook}`);
     assert.is(r.accuracy, sweep.rows[0].accuracy);
   }
+  const ctl = new AbortController();
+  ctl.abort(new Error('stitch cancelled'));
+  const spec = { hook: '3', featureRows: [[0.3, 0.7]], featureWeights: [1], runRow: [0.3, 0.7] };
+  assert.match(await rejection(runStitch(files, data, spec, { backend: be, signal: ctl.signal })), /stitch cancelled/);
 });
 
 /** Host layer: y = x Wᵀ + b (float64), optional ReLU. */

@@ -15,10 +15,17 @@ import {
 } from '../src/sweep/coefficients.js';
 import { SimilarityAccumulator, distance, coefficient, cosine } from '../src/metrics/similarity.js';
 import { fixture } from './harness/paths.js';
-import { barrier, crossEntropyAccuracy, meanLogits, checkLabelShape } from '../src/metrics/task.js';
+import { rowLayerMetrics } from '../src/sweep/results.js';
+import { barrier, meanLogits, checkLabelShape, TaskAccumulator } from '../src/metrics/task.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ctl-coef-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+function crossEntropyAccuracy(logits: number[], labels: number[], classes: number, where = 'logits') {
+  const acc = new TaskAccumulator();
+  acc.add(logits, labels, classes, where);
+  return acc.result();
+}
 
 const close = (a: number, b: number, tol = 1e-12) => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
 const rows = (c: { data: Float64Array; k: number; m: number }) =>
@@ -132,6 +139,9 @@ test('cross-entropy and accuracy: hand values, ties to the lowest index, label r
   assert.throws(() => checkLabelShape([4, 3, 10], [4], 'labels'), /labels have shape \[4\], expected \[4, 3\]/);
   assert.is(checkLabelShape([4, 3, 10], [4, 3], 'labels'), 10);
   assert.equal(Array.from(meanLogits([[1, 2], [3, 6]])), [2, 4]);
+  // a NaN that is not the maximum must not slip through as a NaN loss
+  assert.throws(() => crossEntropyAccuracy([1, NaN], [0], 2, 'row 2 logits'), /row 2 logits: NaN or Inf in the logits \(position 0, class 1\)/);
+  assert.throws(() => crossEntropyAccuracy([Infinity, 0], [0], 2), /NaN or Inf in the logits/);
 });
 
 test('barriers on a hand-made curve', () => {
@@ -160,16 +170,8 @@ test('zero-norm golden cases (tools/gen_fixtures.py) through the accumulator', (
     }));
     const acc = new SimilarityAccumulator();
     acc.add(stats, c.name);
-    const s = acc.summary();
-    const got: Record<string, number | null> = {
-      dist_alpha_int: s.dist,
-      coef_alpha_int: s.coef,
-      dist_alpha_int_over_samples_mean: s.distMean,
-      dist_alpha_int_over_samples_std: s.distStd,
-      coef_alpha_int_over_samples_mean: s.coefMean,
-      coef_alpha_int_over_samples_std: s.coefStd,
-      cos_alpha_int_over_samples_mean: s.cosMean,
-    };
+    const got = rowLayerMetrics(acc) as unknown as Record<string, number | null>;
+    assert.equal(Object.keys(got).sort(), Object.keys(c.expected).sort(), `${c.name}: metric names`);
     for (const [k, v] of Object.entries(c.expected)) {
       if (v === null) assert.is(got[k], null, `${c.name} ${k}`);
       else close(got[k]!, v, 1e-12);

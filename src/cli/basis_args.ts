@@ -6,6 +6,7 @@ import {
   interpolation,
   matrixFromFile,
   negation,
+  parseGrid,
   taskArithmetic,
   type CoefficientMatrix,
 } from '../sweep/coefficients.js';
@@ -21,7 +22,7 @@ export interface BasisArgs {
   models?: string[];
 }
 
-/** Adds the mode options; `grid` says whether α/λ are grids (sweep) or single values (merge). */
+/** Adds the mode options (the α / λ options are added by each command). */
 export function addBasisOptions(cmd: Command): Command {
   return cmd
     .option('--interpolate <models...>', 'two models A B: θ_α = α θ_A + (1 − α) θ_B')
@@ -34,16 +35,44 @@ export function addBasisOptions(cmd: Command): Command {
     .option('--models <models...>', 'the basis models for --coefficients');
 }
 
-/** Builds the matrix; `alphas` / `lambdas` are grid strings (`0:1:11`, `0,0.5`) or single values. */
-export function matrixFromArgs(a: BasisArgs, alphas: string | undefined, lambdas: string | undefined): CoefficientMatrix {
+/** An α or λ option: its name (for messages) and the value given, if any. */
+export interface GridArg {
+  flag: string;
+  value?: string;
+}
+
+/** The grid of `g`: its value, else `fallback`; without either the option is required by `mode`. */
+function gridOf(g: GridArg, mode: string, fallback: string | undefined): number[] {
+  const spec = g.value ?? fallback;
+  if (spec === undefined) throw new Error(`${mode}: missing ${g.flag}`);
+  return parseGrid(spec, g.flag);
+}
+
+/** An option of one mode given without that mode is an error, not silently ignored. */
+function checkStray(a: BasisArgs, alpha: GridArg, lambda: GridArg): void {
+  const stray: [boolean, string, string][] = [
+    [alpha.value !== undefined && !a.interpolate, alpha.flag, '--interpolate A B'],
+    [lambda.value !== undefined && !a.taskArithmetic, lambda.flag, '--task-arithmetic (or --task-arithmetic --negate)'],
+    [Boolean(a.negate) && !a.taskArithmetic, '--negate', '--task-arithmetic --base θ0 --tasks t'],
+    [a.base !== undefined && !a.taskArithmetic, '--base', '--task-arithmetic'],
+    [a.tasks !== undefined && !a.taskArithmetic, '--tasks', '--task-arithmetic'],
+    [a.models !== undefined && !a.coefficients, '--models', '--coefficients c.json'],
+  ];
+  for (const [bad, flag, mode] of stray) if (bad) throw new Error(`${flag} goes with ${mode}`);
+}
+
+/**
+ * Builds the matrix from the mode options and the α / λ options; `fallback` is the grid used when the
+ * mode's option is absent (sweep: a default grid; merge: none, the option is required).
+ */
+export function matrixFromArgs(a: BasisArgs, alpha: GridArg, lambda: GridArg, fallback?: string): CoefficientMatrix {
   const modes = [a.interpolate && '--interpolate', a.average && '--average', a.taskArithmetic && '--task-arithmetic', a.coefficients && '--coefficients'].filter(Boolean);
-  if (modes.length !== 1) {
-    throw new Error(`choose exactly one of --interpolate, --average, --task-arithmetic, --coefficients (got ${modes.length ? modes.join(', ') : 'none'})`);
-  }
-  if (a.negate && !a.taskArithmetic) throw new Error('--negate goes with --task-arithmetic --base θ0 --tasks t');
+  if (modes.length > 1) throw new Error(`choose exactly one of --interpolate, --average, --task-arithmetic, --coefficients (got ${modes.join(', ')})`);
+  checkStray(a, alpha, lambda);
+  if (modes.length === 0) throw new Error('choose exactly one of --interpolate, --average, --task-arithmetic, --coefficients (got none; see --help)');
   if (a.interpolate) {
     if (a.interpolate.length !== 2) throw new Error(`--interpolate: expected two models A B, got ${a.interpolate.length}`);
-    return interpolation(a.interpolate[0], a.interpolate[1], alphas ?? '');
+    return interpolation(a.interpolate[0], a.interpolate[1], gridOf(alpha, '--interpolate', fallback));
   }
   if (a.average) {
     if (a.average.length < 2) throw new Error(`--average: expected at least two models, got ${a.average.length}`);
@@ -52,11 +81,12 @@ export function matrixFromArgs(a: BasisArgs, alphas: string | undefined, lambdas
   if (a.taskArithmetic) {
     if (!a.base) throw new Error('--task-arithmetic: missing --base <pretrained model>');
     if (!a.tasks?.length) throw new Error('--task-arithmetic: missing --tasks <finetuned models>');
+    const lambdas = gridOf(lambda, a.negate ? '--negate' : '--task-arithmetic', fallback);
     if (a.negate) {
       if (a.tasks.length !== 1) throw new Error(`--negate: expected one task model, got ${a.tasks.length}`);
-      return negation(a.base, a.tasks[0], lambdas ?? '');
+      return negation(a.base, a.tasks[0], lambdas);
     }
-    return taskArithmetic(a.base, a.tasks, lambdas ?? '');
+    return taskArithmetic(a.base, a.tasks, lambdas);
   }
   if (!a.models?.length) throw new Error('--coefficients: missing --models m1 m2 … (the matrix columns)');
   return matrixFromFile(a.coefficients!, a.models);

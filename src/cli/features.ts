@@ -1,13 +1,16 @@
 // ctlkit features: run a model on inputs and write each captured hook's output (float32, named by
-// the hook) to a safetensors file, atomically.
+// the hook) to a safetensors file, atomically, streaming: each hook is written as soon as it exists.
 import type { Command } from 'commander';
 import { createBackend, type BackendChoice } from '../backends/index.js';
 import { readInputs } from '../io/inputs.js';
-import { writeSafetensors } from '../io/writer.js';
+import { SafetensorsWriter } from '../io/writer.js';
+import type { Checkpoint, TensorInfo } from '../io/types.js';
+import type { Backend } from '../backends/backend.js';
+import type { Model } from '../models/family.js';
 import { forward, resolveCapture } from '../models/forward.js';
 import { openModel } from '../models/open.js';
 import { validateInput } from '../models/input.js';
-import { shapeStr } from '../tensor.js';
+import { numel, shapeStr, type Tensor } from '../tensor.js';
 import { formatTable, parseList } from './util.js';
 
 interface FeaturesOptions {
@@ -33,16 +36,40 @@ export async function runFeatures(opts: FeaturesOptions): Promise<void> {
     validateInput(model, inputs, inputName);
     const be = await createBackend(opts.backend);
     try {
-      const features = await forward(be, model, checkpoint, inputs, { capture, inputName });
-      await writeSafetensors(opts.out, features);
-      const rows = [...features].map(([hook, t]) => [hook, shapeStr(t.shape)]);
-      console.log(`${model.config.architecture} on ${be.name}: wrote ${features.size} features to ${opts.out}\n${formatTable(['hook', 'shape'], rows)}`);
+      // Hooks are written as they are produced (one alive at a time); the writer needs every shape
+      // up front, which a one-sample pass gives.
+      const infos = await hookInfos(be, model, checkpoint, inputs, capture);
+      const writer = await SafetensorsWriter.create(opts.out, infos);
+      try {
+        await forward(be, model, checkpoint, inputs, {
+          capture,
+          inputName,
+          onFeature: async (hook, t) => {
+            const data = await be.read(t);
+            if (!(data instanceof Float32Array)) throw new Error(`hook ${hook}: the ${be.name} backend returned ${t.dtype} data, expected float32`);
+            await writer.write(hook, { dtype: 'float32', shape: [...t.shape], data });
+          },
+        });
+        await writer.commit();
+      } finally {
+        await writer.abort(); // no-op once committed
+      }
+      const rows = infos.map((i) => [i.name, shapeStr(i.shape)]);
+      console.log(`${model.config.architecture} on ${be.name}: wrote ${infos.length} features to ${opts.out}\n${formatTable(['hook', 'shape'], rows)}`);
     } finally {
       await be.dispose();
     }
   } finally {
     await checkpoint.close();
   }
+}
+
+/** Name, dtype and shape of each captured hook's output: a one-sample pass, dim 0 set to N. */
+async function hookInfos(be: Backend, model: Model, checkpoint: Checkpoint, inputs: Tensor, capture: string[] | undefined): Promise<TensorInfo[]> {
+  const perSample = numel(inputs.shape.slice(1));
+  const first = { ...inputs, shape: [1, ...inputs.shape.slice(1)], data: inputs.data.subarray(0, perSample) } as Tensor;
+  const one = await forward(be, model, checkpoint, first, { capture });
+  return [...one].map(([name, t]) => ({ name, dtype: 'F32' as const, shape: [inputs.shape[0], ...t.shape.slice(1)] }));
 }
 
 export function register(program: Command): void {

@@ -7,6 +7,8 @@ import { register as registerInspect } from './inspect.js';
 import { register as registerFeatures } from './features.js';
 import { register as registerSweep } from './sweep.js';
 import { register as registerMerge } from './merge.js';
+import { register as registerReport } from './report.js';
+import { register as registerDemo } from './demo.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -16,12 +18,15 @@ const program = new Command()
   .version(pkg.version)
   .option('--verbose', 'print the full stack trace on errors')
   .exitOverride()
-  .configureOutput({ outputError: (str, write) => write(`ctlkit: ${str.replace(/^error: /, '')}`) });
+  .configureOutput({ outputError: (str, write) => write(`ctlkit: ${str.replace(/^error: /, '')}`) })
+  .addHelpText('after', '\nExamples:\n  ctlkit inspect runs/ft_a/model.safetensors\n  ctlkit features --model runs/ft_a --inputs val.safetensors --out feats.safetensors\n  ctlkit <command> --help');
 
 registerInspect(program);
 registerFeatures(program);
 registerSweep(program);
 registerMerge(program);
+registerReport(program);
+registerDemo(program);
 
 try {
   await program.parseAsync(process.argv);

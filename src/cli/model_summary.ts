@@ -2,6 +2,7 @@
 import type { Checkpoint } from '../io/types.js';
 import type { InputSpec, ModelConfig } from '../models/family.js';
 import { buildModel } from '../models/index.js';
+import { inputShapeStr } from '../models/input.js';
 
 export type ModelSummary =
   | { architecture: string; config: Partial<ModelConfig>; hooks: string[]; logitsHook: string; input: InputSpec; stages: number }
@@ -24,8 +25,8 @@ export function summarizeModel(ckpt: Checkpoint, config: Partial<ModelConfig>): 
   }
 }
 
-export function formatInputSpec(spec: InputSpec): string {
-  const shape = `[${spec.shape.map((d) => (d === -1 ? '*' : String(d))).join(', ')}]`;
+function formatInputSpec(spec: InputSpec): string {
+  const shape = inputShapeStr(spec);
   return spec.kind === 'float' ? `float ${shape}` : `token ids ${shape}, vocabulary ${spec.vocab}, at most ${spec.maxLength} positions`;
 }
 

@@ -3,14 +3,15 @@
 import type { Command } from 'commander';
 import { createBackend, type BackendChoice } from '../backends/index.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { runSweep, type SweepProgress } from '../sweep/runner.js';
+import { runSweep, type SweepProgress, type SweepSpec } from '../sweep/runner.js';
 import type { SweepResults } from '../sweep/types.js';
 import { addBasisOptions, matrixFromArgs, type BasisArgs } from './basis_args.js';
 import { formatTable, parseList, writeJsonAtomic } from './util.js';
+import { resultsToCsv } from '../sweep/csv.js';
 
 interface SweepArgs extends BasisArgs {
-  alphas: string;
-  lambdas: string;
+  alphas?: string;
+  lambdas?: string;
   inputs: string;
   inputKey?: string;
   labels?: string;
@@ -25,27 +26,8 @@ interface SweepArgs extends BasisArgs {
   csv?: string;
 }
 
-const METRICS = [
-  'dist_A_B', 'coef_A_B', 'dist_A_B_over_samples_mean', 'dist_A_B_over_samples_std', 'coef_A_B_over_samples_mean', 'coef_A_B_over_samples_std',
-  'dist_alpha_A', 'dist_alpha_A_over_samples_mean', 'dist_alpha_A_over_samples_std',
-  'dist_alpha_B', 'dist_alpha_B_over_samples_mean', 'dist_alpha_B_over_samples_std',
-  'dist_alpha_int', 'coef_alpha_int', 'dist_alpha_int_over_samples_mean', 'dist_alpha_int_over_samples_std',
-  'coef_alpha_int_over_samples_mean', 'coef_alpha_int_over_samples_std', 'cos_alpha_int_over_samples_mean',
-] as const;
-
-/** One line per (row, layer) with the official sub_linearity.csv column names. */
-export function resultsToCsv(r: SweepResults): string {
-  const header = ['row', 'alpha', 'lambda', 'coefficients', 'layer', ...METRICS, 'loss', 'accuracy'];
-  const cell = (v: unknown): string => (v === undefined || v === null ? '' : String(v));
-  const lines = [header.join(',')];
-  r.rows.forEach((row, k) => {
-    for (const layer of r.layers) {
-      const m: Record<string, unknown> = { ...r.baseline?.[layer], ...row.layers[layer] };
-      lines.push([k, cell(row.alpha), cell(row.lambda), `"${row.coefficients.join(' ')}"`, `"${layer}"`, ...METRICS.map((c) => cell(m[c])), cell(row.loss), cell(row.accuracy)].join(','));
-    }
-  });
-  return lines.join('\n') + '\n';
-}
+/** α / λ grid when --alphas / --lambdas is absent. */
+const DEFAULT_GRID = '0:1:11';
 
 const fmt = (v: number | undefined): string => (v === undefined ? '' : v.toPrecision(4));
 
@@ -60,14 +42,18 @@ export function resultsTable(r: SweepResults): string {
   });
   const lines = [formatTable(header, rows, header.map((_, i) => i).slice(1))];
   if (r.barrier) lines.push(`barrier: loss midpoint ${fmt(r.barrier.loss.midpoint)} weighted ${fmt(r.barrier.loss.weighted)}; error midpoint ${fmt(r.barrier.error.midpoint)} weighted ${fmt(r.barrier.error.weighted)}`);
-  if (r.ensemble) lines.push(`logit ensemble: loss ${fmt(r.ensemble.loss)} accuracy ${fmt(r.ensemble.accuracy)}`);
+  if (r.ensemble) {
+    const avg = r.rows[0];
+    lines.push(`averaged model: loss ${fmt(avg.loss)} accuracy ${fmt(avg.accuracy)}; logit ensemble: loss ${fmt(r.ensemble.loss)} accuracy ${fmt(r.ensemble.accuracy)}`);
+    r.basis?.forEach((b, j) => lines.push(`  basis ${r.models[j]}: loss ${fmt(b.loss)} accuracy ${fmt(b.accuracy)}`));
+  }
   lines.push(`${r.samples} samples, ${r.backend} backend, ${r.elapsed_seconds.toFixed(2)} s, peak RSS ${(r.peak_rss_bytes / 2 ** 20).toFixed(0)} MiB`);
   return lines.join('\n');
 }
 
-function intArg(v: string, what: string): number {
+function intArg(v: string, what: string, positive = false): number {
   const n = Number(v);
-  if (!Number.isInteger(n)) throw new Error(`${what}: expected an integer, got '${v}'`);
+  if (!Number.isInteger(n) || (positive && n < 1)) throw new Error(`${what}: expected ${positive ? 'a positive integer' : 'an integer'}, got '${v}'`);
   return n;
 }
 
@@ -85,12 +71,12 @@ export function register(program: Command): void {
     .command('sweep')
     .description('per-layer Cross-Task Linearity metrics for weight combinations of checkpoints');
   addBasisOptions(cmd)
-    .option('--alphas <grid>', 'interpolation grid: start:stop:count or a comma list', '0:1:11')
-    .option('--lambdas <grid>', 'task arithmetic / negation grid', '0:1:11')
+    .option('--alphas <grid>', `interpolation grid: start:stop:count or a comma list (default: ${DEFAULT_GRID})`)
+    .option('--lambdas <grid>', `task arithmetic / negation grid (default: ${DEFAULT_GRID})`)
     .requiredOption('--inputs <file>', 'inputs: safetensors (key --input-key) or .npy')
     .option('--input-key <key>', 'tensor name of the inputs', 'inputs')
     .option('--labels <file>', 'labels file (default: the labels in the inputs file, if any)')
-    .option('--label-key <key>', 'tensor name of the labels', 'labels')
+    .option('--label-key <key>', 'tensor name of the labels; when given, the labels must exist (default: "labels" if present)')
     .option('--samples <n>', 'use a deterministic subsample of n inputs')
     .option('--seed <s>', 'seed of the subsample', '0')
     .option('--layers <hooks>', 'comma-separated hooks (default: all)')
@@ -101,23 +87,23 @@ export function register(program: Command): void {
     .option('--csv <file>', 'write one CSV line per (row, layer)')
     .addHelpText('after', '\nExamples:\n  ctlkit sweep --interpolate ft_a.safetensors ft_b.safetensors --alphas 0:1:11 --inputs data.safetensors --out results.json\n  ctlkit sweep --task-arithmetic --base pre.safetensors --tasks ft_a.safetensors ft_b.safetensors --lambdas 0:1:6 --inputs data.safetensors --csv ta.csv')
     .action(async (a: SweepArgs) => {
-      const matrix = matrixFromArgs(a, a.alphas, a.lambdas);
+      // every argument is checked before the backend starts
+      const spec: SweepSpec = {
+        matrix: matrixFromArgs(a, { flag: '--alphas', value: a.alphas }, { flag: '--lambdas', value: a.lambdas }, DEFAULT_GRID),
+        inputs: a.inputs,
+        inputKey: a.inputKey,
+        // an explicit --label-key makes the labels required, from the inputs file unless --labels
+        labels: a.labels ?? (a.labelKey === undefined ? undefined : a.inputs),
+        labelKey: a.labelKey,
+        config: a.config,
+        layers: a.layers ? parseList(a.layers, '--layers') : undefined,
+        samples: a.samples === undefined ? undefined : intArg(a.samples, '--samples', true),
+        seed: intArg(a.seed, '--seed'),
+      };
+      const batch = intArg(a.batch, '--batch', true);
       const backend = await createBackend(a.backend as BackendChoice);
       try {
-        const results = await runSweep(
-          {
-            matrix,
-            inputs: a.inputs,
-            inputKey: a.inputKey,
-            labels: a.labels,
-            labelKey: a.labelKey,
-            config: a.config,
-            layers: a.layers ? parseList(a.layers, '--layers') : undefined,
-            samples: a.samples === undefined ? undefined : intArg(a.samples, '--samples'),
-            seed: intArg(a.seed, '--seed'),
-          },
-          { backend, batch: intArg(a.batch, '--batch'), onProgress: progressPrinter() },
-        );
+        const results = await runSweep(spec, { backend, batch, onProgress: progressPrinter() });
         if (a.out) await writeJsonAtomic(a.out, results);
         if (a.csv) await writeFileAtomic(a.csv, resultsToCsv(results));
         console.log(resultsTable(results));

@@ -2,6 +2,7 @@
 // so a crash or an error never leaves a half-written file at the target path.
 import fs from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
+import { fsReason } from './fs_errors.js';
 
 /** `<target>.tmp-<pid>-<random>`: unique per process and call, in the target's own folder. */
 export function tempPathFor(target: string): string {
@@ -16,6 +17,6 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array)
     await fs.rename(tmp, target);
   } catch (e) {
     await fs.rm(tmp, { force: true });
-    throw e;
+    throw new Error(`${target}: cannot write (${fsReason(e)})`);
   }
 }

@@ -6,8 +6,9 @@ import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Tensor } from '../tensor.js';
 import type { Checkpoint, TensorInfo } from './types.js';
-import { readHeader, readTensor, MAX_HEADER_BYTES, type StHeader } from './safetensors.js';
-import { findDuplicateKey } from './json_strict.js';
+import { byName, readHeader, readTensor, MAX_HEADER_BYTES, type StHeader } from './safetensors.js';
+import { parseJsonObject } from './json_strict.js';
+import { fsReason } from './fs_errors.js';
 
 interface Shard {
   fh: FileHandle;
@@ -18,8 +19,8 @@ const SINGLE = 'model.safetensors';
 const INDEX = 'model.safetensors.index.json';
 
 export async function openCheckpoint(userPath: string): Promise<Checkpoint> {
-  const stat = await fs.stat(userPath).catch((e: NodeJS.ErrnoException) => {
-    throw new Error(`${userPath}: cannot open checkpoint (${e.code === 'ENOENT' ? 'no such file or folder' : e.message})`);
+  const stat = await fs.stat(userPath).catch((e: unknown) => {
+    throw new Error(`${userPath}: cannot open checkpoint (${fsReason(e)})`);
   });
   let file = userPath;
   if (stat.isDirectory()) {
@@ -41,8 +42,8 @@ async function firstExisting(candidates: string[]): Promise<string | undefined> 
 }
 
 async function openShard(file: string): Promise<Shard> {
-  const fh = await fs.open(file, 'r').catch((e: NodeJS.ErrnoException) => {
-    throw new Error(`${file}: cannot open (${e.code === 'ENOENT' ? 'no such file' : e.message})`);
+  const fh = await fs.open(file, 'r').catch((e: unknown) => {
+    throw new Error(`${file}: cannot open (${fsReason(e)})`);
   });
   try {
     return { fh, header: await readHeader(fh, file) };
@@ -55,17 +56,13 @@ async function openShard(file: string): Promise<Shard> {
 async function readIndex(indexFile: string): Promise<Record<string, unknown>> {
   const { size } = await fs.stat(indexFile);
   if (size > MAX_HEADER_BYTES) throw new Error(`${indexFile}: index is ${size} bytes, over the ${MAX_HEADER_BYTES}-byte limit`);
-  const text = await fs.readFile(indexFile, 'utf8');
-  let json: unknown;
+  let text: string;
   try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`${indexFile}: not valid JSON (${(e as Error).message})`);
+    text = new TextDecoder('utf-8', { fatal: true }).decode(await fs.readFile(indexFile));
+  } catch {
+    throw new Error(`${indexFile}: index is not valid UTF-8`);
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`${indexFile}: index must be a JSON object`);
-  const dup = findDuplicateKey(text);
-  if (dup) throw new Error(`${indexFile}: key "${dup.key}" appears twice${dup.path.length ? ` in "${dup.path.join('.')}"` : ''}`);
-  return json as Record<string, unknown>;
+  return parseJsonObject(indexFile, text, 'index');
 }
 
 /** The index's `metadata` (e.g. total_size) as strings. */
@@ -130,7 +127,7 @@ function makeCheckpoint(userPath: string, shards: Shard[], extraMeta: Record<str
     }
   }
   Object.assign(metadata, extraMeta);
-  infos.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  infos.sort(byName);
   let closed = false;
   return {
     path: userPath,

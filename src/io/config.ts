@@ -2,9 +2,10 @@
 // ctlkit uses are read, with their Hugging Face aliases; every other key is ignored.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Architecture, ModelConfig } from '../models/family.js';
+import { ARCHITECTURES, type Architecture, type ModelConfig } from '../models/family.js';
+import { fsReason } from './fs_errors.js';
+import { parseJsonObject } from './json_strict.js';
 
-const ARCHITECTURES: readonly Architecture[] = ['mlp', 'resnet', 'vit', 'gpt2'];
 const STEMS = ['imagenet', 'cifar'] as const;
 
 /** Reads `configPath`, or config.json in the checkpoint's folder (a missing one gives {}). */
@@ -19,16 +20,9 @@ export async function loadModelConfig(checkpointPath: string, configPath?: strin
     text = await fs.readFile(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT' && configPath === undefined) return {};
-    throw new Error(`${file}: cannot read model config (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new Error(`${file}: cannot read model config (${fsReason(e)})`);
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`${file}: model config is not valid JSON (${(e as Error).message})`);
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`${file}: model config must be a JSON object`);
-  return parseModelConfig(file, json as Record<string, unknown>);
+  return parseModelConfig(file, parseJsonObject(file, text, 'model config'));
 }
 
 /** Picks ctlkit's keys out of a parsed config object; `file` names it in errors. */

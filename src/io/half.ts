@@ -16,22 +16,21 @@ export function f16BitsToNumber(h: number): number {
 
 let f16Table: Float32Array | undefined;
 
-/** F16 bits → float32, via a 65536-entry table built on first use. */
-export function f16ToFloat32(src: Uint16Array): Float32Array {
+/** F16 bits → float32 (via a 65536-entry table built on first use), written to `out` from index `at`. */
+export function f16ToFloat32(src: Uint16Array, out = new Float32Array(src.length), at = 0): Float32Array {
   if (!f16Table) {
     f16Table = new Float32Array(65536);
     for (let h = 0; h < 65536; h++) f16Table[h] = f16BitsToNumber(h);
   }
-  const out = new Float32Array(src.length);
-  for (let i = 0; i < src.length; i++) out[i] = f16Table[src[i]];
+  const table = f16Table;
+  for (let i = 0; i < src.length; i++) out[at + i] = table[src[i]];
   return out;
 }
 
-/** BF16 bits → float32: the bits are the top half of a float32. */
-export function bf16ToFloat32(src: Uint16Array): Float32Array {
-  const out = new Float32Array(src.length);
-  const bits = new Uint32Array(out.buffer);
-  for (let i = 0; i < src.length; i++) bits[i] = src[i] << 16;
+/** BF16 bits → float32 (the bits are the top half of a float32), written to `out` from index `at`. */
+export function bf16ToFloat32(src: Uint16Array, out = new Float32Array(src.length), at = 0): Float32Array {
+  const bits = new Uint32Array(out.buffer, out.byteOffset, out.length);
+  for (let i = 0; i < src.length; i++) bits[at + i] = src[i] << 16;
   return out;
 }
 

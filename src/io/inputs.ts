@@ -1,6 +1,8 @@
 // Model inputs (and optional integer labels) from a safetensors file or a .npy file.
+import fs from 'node:fs/promises';
 import type { IntTensor, Tensor } from '../tensor.js';
 import { openCheckpoint } from './checkpoint.js';
+import { fsReason } from './fs_errors.js';
 import { readNpy } from './npy.js';
 
 export interface InputOptions {
@@ -16,6 +18,9 @@ export interface Inputs {
 }
 
 export async function readInputs(file: string, { key = 'inputs', labelKey = 'labels' }: InputOptions = {}): Promise<Inputs> {
+  await fs.access(file).catch((e: unknown) => {
+    throw new Error(`${file}: cannot read inputs (${fsReason(e)})`);
+  });
   if (file.toLowerCase().endsWith('.npy')) return { inputs: await readNpy(file) };
   const ckpt = await openCheckpoint(file);
   try {

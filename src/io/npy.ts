@@ -1,7 +1,10 @@
 // NumPy .npy files: magic "\x93NUMPY", version (1|2|3).minor, header length (u16 for v1, u32 for
 // v2/v3), a Python dict literal {'descr', 'fortran_order', 'shape'}, then the raw C-order data.
+// Read with positioned reads: the header first, then exactly the data bytes (no whole-file slurp).
 import fs from 'node:fs/promises';
-import { DTYPE_SIZE, checkedProduct, decodeTensor } from './safetensors.js';
+import type { FileHandle } from 'node:fs/promises';
+import { DTYPE_SIZE, checkedProduct, decodeTensor, readExactly } from './safetensors.js';
+import { fsReason } from './fs_errors.js';
 import type { StDType } from './types.js';
 import type { Tensor } from '../tensor.js';
 
@@ -11,20 +14,33 @@ const DESCR: Readonly<Record<string, StDType>> = {
 };
 
 export async function readNpy(file: string): Promise<Tensor> {
-  const buf = new Uint8Array(await fs.readFile(file));
+  const fh = await fs.open(file, 'r').catch((e: unknown) => {
+    throw new Error(`${file}: cannot read .npy file (${fsReason(e)})`);
+  });
+  try {
+    return await readOpenNpy(fh, file);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Reads the preamble and header, then the data with one positioned read of exactly its bytes. */
+async function readOpenNpy(fh: FileHandle, file: string): Promise<Tensor> {
+  const { size } = await fh.stat();
   const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
-  if (buf.length < 10 || magic.some((b, i) => buf[i] !== b)) throw new Error(`${file}: not a .npy file (bad magic)`);
-  const major = buf[6];
-  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  if (major < 1 || major > 3) throw new Error(`${file}: unsupported .npy version ${major}.${buf[7]} (expected 1, 2 or 3)`);
+  const pre = size < 10 ? new Uint8Array(0) : await readExactly(fh, file, 0, Math.min(size, 12));
+  if (pre.length < 10 || magic.some((b, i) => pre[i] !== b)) throw new Error(`${file}: not a .npy file (bad magic)`);
+  const major = pre[6];
+  if (major < 1 || major > 3) throw new Error(`${file}: unsupported .npy version ${major}.${pre[7]} (expected 1, 2 or 3)`);
   const lenBytes = major === 1 ? 2 : 4;
-  if (buf.length < 8 + lenBytes) throw new Error(`${file}: .npy header truncated`);
+  if (pre.length < 8 + lenBytes) throw new Error(`${file}: .npy header truncated`);
+  const dv = new DataView(pre.buffer);
   const headerLen = major === 1 ? dv.getUint16(8, true) : dv.getUint32(8, true);
   const dataStart = 8 + lenBytes + headerLen;
-  if (dataStart > buf.length) throw new Error(`${file}: .npy header length ${headerLen} runs past the end of the file`);
+  if (dataStart > size) throw new Error(`${file}: .npy header length ${headerLen} runs past the end of the file`);
   let header: string;
   try {
-    header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1', { fatal: true }).decode(buf.subarray(8 + lenBytes, dataStart));
+    header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1', { fatal: true }).decode(await readExactly(fh, file, 8 + lenBytes, headerLen));
   } catch {
     throw new Error(`${file}: .npy header is not valid text`);
   }
@@ -41,9 +57,9 @@ export async function readNpy(file: string): Promise<Tensor> {
   if (!dims.every((d) => /^\d+$/.test(d))) throw new Error(`${file}: .npy shape (${shapeText}) must be non-negative integers`);
   const shape = dims.map(Number);
   const need = checkedProduct([...shape, DTYPE_SIZE[dtype]]);
-  const have = buf.length - dataStart;
+  const have = size - dataStart;
   if (need !== have) {
     throw new Error(`${file}: .npy data has ${have} bytes but shape (${shape.join(', ')}) of '${descr}' needs ${need ?? 'too many'}`);
   }
-  return decodeTensor({ name: file, dtype, shape }, buf.slice(dataStart));
+  return decodeTensor({ name: file, dtype, shape }, await readExactly(fh, file, dataStart, have));
 }

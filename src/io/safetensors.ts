@@ -2,9 +2,9 @@
 // Validation follows the reference Rust crate: every rule is checked from the header alone, before
 // any tensor data is read, and each error names the file and the tensor or field at fault.
 import type { FileHandle } from 'node:fs/promises';
-import type { Tensor } from '../tensor.js';
+import { shapeStr, type Tensor } from '../tensor.js';
 import type { StDType, TensorInfo } from './types.js';
-import { findDuplicateKey } from './json_strict.js';
+import { parseJsonObject } from './json_strict.js';
 import { bf16ToFloat32, f16ToFloat32 } from './half.js';
 
 /** Largest header ctlkit accepts (the Rust crate's limit). */
@@ -44,27 +44,17 @@ export function checkedProduct(dims: readonly number[]): number | undefined {
   return n;
 }
 
+/** Orders tensors (or header entries) by name, the order ctlkit lists and writes them in. */
+export const byName = (a: { name: string }, b: { name: string }): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
 const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
-/** Validates a parsed header object against a data section of `dataBytes` bytes. */
+/** Parses and validates header text against a data section of `dataBytes` bytes. */
 export function validateHeader(file: string, text: string, dataStart: number, dataBytes: number): StHeader {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`${file}: safetensors header is not valid JSON (${(e as Error).message})`);
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new Error(`${file}: safetensors header must be a JSON object`);
-  }
-  const dup = findDuplicateKey(text);
-  if (dup) {
-    const where = dup.path.length ? ` in "${dup.path.join('.')}"` : '';
-    throw new Error(`${file}: safetensors header has duplicate key "${dup.key}"${where}`);
-  }
+  const json = parseJsonObject(file, text, 'safetensors header');
   const metadata: Record<string, string> = {};
   const entries: StEntry[] = [];
-  for (const [name, raw] of Object.entries(json as Record<string, unknown>)) {
+  for (const [name, raw] of Object.entries(json)) {
     if (name === '__metadata__') {
       if (raw === null) continue;
       if (typeof raw !== 'object' || Array.isArray(raw)) {
@@ -92,7 +82,7 @@ export function validateHeader(file: string, text: string, dataStart: number, da
     const what = expected < dataBytes ? `${dataBytes - expected} trailing bytes after the last tensor` : `file truncated: tensors need ${expected} data bytes`;
     throw new Error(`${file}: data section has ${dataBytes} bytes but the header describes ${expected} (${what})`);
   }
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  entries.sort(byName);
   return { file, dataStart, entries: new Map(entries.map((e) => [e.name, e])), metadata };
 }
 
@@ -117,16 +107,16 @@ function parseEntry(file: string, name: string, raw: unknown): StEntry {
   if (end < begin) throw new Error(`${at}: data_offsets [${begin}, ${end}] end before begin`);
   const n = checkedProduct(shape);
   const bytes = n === undefined ? undefined : checkedProduct([n, DTYPE_SIZE[dtype]]);
-  if (bytes === undefined) throw new Error(`${at}: shape [${shape.join(', ')}] has too many elements (overflow)`);
+  if (bytes === undefined) throw new Error(`${at}: shape ${shapeStr(shape)} has too many elements (overflow)`);
   if (end - begin !== bytes) {
-    throw new Error(`${at}: data_offsets [${begin}, ${end}] span ${end - begin} bytes, but ${dtype} [${shape.join(', ')}] needs ${bytes}`);
+    throw new Error(`${at}: data_offsets [${begin}, ${end}] span ${end - begin} bytes, but ${dtype} ${shapeStr(shape)} needs ${bytes}`);
   }
   return { name, dtype, shape: [...shape], begin, end };
 }
 
-/** Reads exactly `length` bytes at `position` into a fresh (hence aligned) buffer. */
-export async function readExactly(fh: FileHandle, file: string, position: number, length: number): Promise<Uint8Array> {
-  const buf = new Uint8Array(length);
+/** Fills `buf` with the bytes at `position` (positioned reads; short reads are continued). */
+async function readInto(fh: FileHandle, file: string, position: number, buf: Uint8Array): Promise<Uint8Array> {
+  const length = buf.length;
   let done = 0;
   while (done < length) {
     const chunk = Math.min(length - done, 1 << 30);
@@ -137,15 +127,20 @@ export async function readExactly(fh: FileHandle, file: string, position: number
   return buf;
 }
 
+/** Reads exactly `length` bytes at `position` into a fresh (hence aligned) buffer. */
+export function readExactly(fh: FileHandle, file: string, position: number, length: number): Promise<Uint8Array> {
+  return readInto(fh, file, position, new Uint8Array(length));
+}
+
 /** Reads and validates the header of an open safetensors file. Reads no tensor data. */
 export async function readHeader(fh: FileHandle, file: string): Promise<StHeader> {
   const { size } = await fh.stat();
   if (size < 8) throw new Error(`${file}: not a safetensors file (${size} bytes, the 8-byte header length is missing)`);
   const lenBytes = await readExactly(fh, file, 0, 8);
   const n = new DataView(lenBytes.buffer).getBigUint64(0, true);
-  if (n > BigInt(MAX_HEADER_BYTES)) throw new Error(`${file}: header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
+  if (n > BigInt(MAX_HEADER_BYTES)) throw new Error(`${file}: header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit (not a safetensors file?)`);
   const headerLen = Number(n);
-  if (8 + headerLen > size) throw new Error(`${file}: header length ${headerLen} runs past the end of the ${size}-byte file (truncated?)`);
+  if (8 + headerLen > size) throw new Error(`${file}: header length ${headerLen} runs past the end of the ${size}-byte file (truncated, or not a safetensors file?)`);
   const headerBytes = await readExactly(fh, file, 8, headerLen);
   let text: string;
   try {
@@ -185,9 +180,29 @@ function ownBuffer(bytes: Uint8Array): ArrayBuffer {
   return (whole ? bytes.buffer : bytes.slice().buffer) as ArrayBuffer;
 }
 
-/** Reads one tensor of an opened file: one positioned read of exactly its bytes. */
-export async function readTensor(fh: FileHandle, header: StHeader, entry: StEntry): Promise<Tensor> {
-  const bytes = await readExactly(fh, header.file, header.dataStart + entry.begin, entry.end - entry.begin);
-  return decodeTensor(entry, bytes);
+/** Source bytes converted per step when a stored F16/BF16/F64 tensor is widened to float32. */
+export const CONVERT_CHUNK_BYTES = 1 << 24;
+
+/** Reads one tensor of an opened file with positioned reads of exactly its bytes. F32 and integer
+ *  tensors are read straight into their result; F16/BF16/F64 ones larger than `chunkBytes` are read
+ *  and converted a chunk at a time, so the peak memory is the float32 result plus one chunk. */
+export async function readTensor(fh: FileHandle, header: StHeader, entry: StEntry, chunkBytes = CONVERT_CHUNK_BYTES): Promise<Tensor> {
+  const position = header.dataStart + entry.begin;
+  const length = entry.end - entry.begin;
+  const size = DTYPE_SIZE[entry.dtype];
+  const widened = entry.dtype === 'F16' || entry.dtype === 'BF16' || entry.dtype === 'F64';
+  if (!widened || length <= chunkBytes) return decodeTensor(entry, await readExactly(fh, header.file, position, length));
+  const n = length / size;
+  const out = new Float32Array(n);
+  const step = Math.max(1, Math.floor(chunkBytes / size));
+  const buf = new Uint8Array(step * size);
+  for (let i = 0; i < n; i += step) {
+    const m = Math.min(step, n - i);
+    await readInto(fh, header.file, position + i * size, buf.subarray(0, m * size));
+    if (entry.dtype === 'F16') f16ToFloat32(new Uint16Array(buf.buffer, 0, m), out, i);
+    else if (entry.dtype === 'BF16') bf16ToFloat32(new Uint16Array(buf.buffer, 0, m), out, i);
+    else out.set(new Float64Array(buf.buffer, 0, m), i);
+  }
+  return { dtype: 'float32', shape: [...entry.shape], data: out };
 }
 

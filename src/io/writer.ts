@@ -3,11 +3,12 @@
 // and renamed on commit; abort or any failure removes it and leaves an existing target untouched.
 import fs from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { numel, type Tensor } from '../tensor.js';
+import { numel, sameShape, shapeStr, type Tensor } from '../tensor.js';
 import type { StDType, TensorInfo } from './types.js';
-import { DTYPE_SIZE, checkedProduct, isStDType } from './safetensors.js';
+import { DTYPE_SIZE, byName, checkedProduct, isStDType } from './safetensors.js';
 import { float32ToBf16, float32ToF16 } from './half.js';
 import { tempPathFor } from './atomic.js';
+import { fsReason } from './fs_errors.js';
 
 /** Float dtypes the writer can store float32 tensors as. */
 export type FloatOutDType = 'F32' | 'F16' | 'BF16';
@@ -32,8 +33,6 @@ interface Slot {
   bytes: number;
 }
 
-const byName = (a: TensorInfo, b: TensorInfo): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-
 /** Streaming writer: declare every tensor up front, write each once (any order), then commit. */
 export class SafetensorsWriter {
   private readonly written = new Set<string>();
@@ -49,7 +48,9 @@ export class SafetensorsWriter {
   static async create(path: string, infos: readonly TensorInfo[], metadata?: Record<string, string>): Promise<SafetensorsWriter> {
     const { header, slots } = layout(path, infos, metadata ?? {});
     const tmp = tempPathFor(path);
-    const fh = await fs.open(tmp, 'wx');
+    const fh = await fs.open(tmp, 'wx').catch((e: unknown) => {
+      throw new Error(`${path}: cannot create the output file (${fsReason(e)})`);
+    });
     const w = new SafetensorsWriter(path, tmp, fh, slots);
     try {
       await writeAll(fh, header, 0);
@@ -132,9 +133,9 @@ function layout(path: string, infos: readonly TensorInfo[], metadata: Record<str
     if (info.name === '' || info.name === '__metadata__') throw new Error(`${at}: reserved or empty tensor name`);
     if (i > 0 && sorted[i - 1].name === info.name) throw new Error(`${at}: declared twice`);
     if (!isStDType(info.dtype)) throw new Error(`${at}: unknown dtype ${JSON.stringify(info.dtype)}`);
-    if (!info.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new Error(`${at}: bad shape [${info.shape.join(', ')}]`);
+    if (!info.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new Error(`${at}: bad shape ${shapeStr(info.shape)}`);
     const bytes = checkedProduct([...info.shape, DTYPE_SIZE[info.dtype]]);
-    if (bytes === undefined) throw new Error(`${at}: shape [${info.shape.join(', ')}] is too large`);
+    if (bytes === undefined) throw new Error(`${at}: shape ${shapeStr(info.shape)} is too large`);
     json[info.name] = { dtype: info.dtype, shape: info.shape, data_offsets: [offset, offset + bytes] };
     placed.push({ info: { name: info.name, dtype: info.dtype, shape: [...info.shape] }, begin: offset, bytes });
     offset += bytes;
@@ -151,10 +152,10 @@ function layout(path: string, infos: readonly TensorInfo[], metadata: Record<str
 /** The tensor's bytes in the declared dtype; the tensor must match the declared shape and kind. */
 function encode(path: string, info: TensorInfo, t: Tensor): Uint8Array {
   const at = `${path}: tensor "${info.name}"`;
-  if (t.shape.length !== info.shape.length || t.shape.some((d, i) => d !== info.shape[i])) {
-    throw new Error(`${at}: shape [${t.shape.join(', ')}] differs from the declared [${info.shape.join(', ')}]`);
+  if (!sameShape(t.shape, info.shape)) {
+    throw new Error(`${at}: shape ${shapeStr(t.shape)} differs from the declared ${shapeStr(info.shape)}`);
   }
-  if (t.data.length !== numel(t.shape)) throw new Error(`${at}: has ${t.data.length} values, shape [${t.shape.join(', ')}] needs ${numel(t.shape)}`);
+  if (t.data.length !== numel(t.shape)) throw new Error(`${at}: has ${t.data.length} values, shape ${shapeStr(t.shape)} needs ${numel(t.shape)}`);
   const view = (a: ArrayBufferView): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
   if (t.dtype === 'float32') {
     switch (info.dtype) {

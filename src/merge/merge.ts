@@ -15,6 +15,16 @@ export interface MergeOptions {
   /** Backend doing the combination (default: the reference backend). */
   backend?: Backend;
   metadata?: Record<string, string>;
+  /** Checked before each tensor; an abort leaves no output and no temporary file. */
+  signal?: AbortSignal;
+  /** Called after each tensor is written. */
+  onProgress?: (p: MergeProgress) => void;
+}
+
+export interface MergeProgress {
+  tensor: string;
+  tensorsDone: number;
+  tensorsTotal: number;
 }
 
 export interface MergeSummary {
@@ -55,17 +65,20 @@ export async function mergeCheckpoint(models: readonly string[], coefficients: r
     const c = Float64Array.from(coefficients);
     writer = await SafetensorsWriter.create(out, infos, opts.metadata);
     let combined = 0;
+    let done = 0;
+    const tensors = infos.length;
     for (const info of ckpts[0].tensors.values()) {
+      opts.signal?.throwIfAborted();
       if (!isFloatDType(info.dtype)) {
         // integer tensors (e.g. num_batches_tracked) are copied from the first model
         await writer.write(info.name, await ckpts[0].read(info.name));
-        continue;
+      } else {
+        await writer.write(info.name, await combineTensor(be, ckpts, info.name, c));
+        combined++;
       }
-      await writer.write(info.name, await combineTensor(be, ckpts, info.name, c));
-      combined++;
+      opts.onProgress?.({ tensor: info.name, tensorsDone: ++done, tensorsTotal: tensors });
     }
     await writer.commit();
-    const tensors = infos.length;
     return { out, tensors, combined, copied: tensors - combined, dtype };
   } catch (e) {
     await writer?.abort();

@@ -28,7 +28,7 @@ export function cosine(dot: number, ff: number, gg: number): number {
 }
 
 /** Running mean and unbiased variance (Welford), float64. */
-export class RunningMoments {
+class RunningMoments {
   private n = 0;
   private mu = 0;
   private m2 = 0;

@@ -49,12 +49,12 @@ export class TaskAccumulator {
       let arg = 0;
       for (let c = 0; c < classes; c++) {
         const z = logits[base + c];
+        if (!Number.isFinite(z)) throw new Error(`${where}: NaN or Inf in the logits (position ${r}, class ${c})`);
         if (z > max) {
           max = z;
           arg = c;
         }
       }
-      if (!Number.isFinite(max)) throw new Error(`${where}: NaN or Inf in the logits (position ${r})`);
       let sum = 0;
       for (let c = 0; c < classes; c++) sum += Math.exp(logits[base + c] - max);
       // −log softmax(z)[y] = log Σ exp(z − max) + max − z_y
@@ -67,13 +67,6 @@ export class TaskAccumulator {
   result(): TaskMetrics {
     return { loss: this.lossSum / this.count, accuracy: this.correct / this.count };
   }
-}
-
-/** One-shot cross-entropy and accuracy. */
-export function crossEntropyAccuracy(logits: ArrayLike<number>, labels: ArrayLike<number>, classes: number, where = 'logits'): TaskMetrics {
-  const acc = new TaskAccumulator();
-  acc.add(logits, labels, classes, where);
-  return acc.result();
 }
 
 /** ensemble logits = (1/M) Σ_j logits_j, in float64. */

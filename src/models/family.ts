@@ -5,7 +5,9 @@
 // basis models stage by stage, which is why a model is a list and not a closure.
 import type { Backend, DeviceTensor } from '../backends/backend.js';
 
-export type Architecture = 'mlp' | 'resnet' | 'vit' | 'gpt2';
+/** Every model family ctlkit builds. */
+export const ARCHITECTURES = ['mlp', 'resnet', 'vit', 'gpt2'] as const;
+export type Architecture = (typeof ARCHITECTURES)[number];
 
 export interface ModelConfig {
   architecture: Architecture;

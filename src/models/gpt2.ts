@@ -2,10 +2,9 @@
 // (x + c_proj(causal MHA(c_attn(ln_1 x))); x + mlp.c_proj(gelu_tanh(mlp.c_fc(ln_2 x)))), Conv1D
 // weights stored [in, out] → ln_f → lm_head (no bias; tied to wte when absent).
 // Input int token ids [N, T], T ≤ positions. Hooks: each block [N, T, D], ln_f, lm_head [N, T, V].
-import type { DeviceTensor } from '../backends/backend.js';
 import type { Model, ModelConfig, Stage } from './family.js';
 import { layerNormParams, linearParams, type ParamTable } from './params.js';
-import { addReleasing, chain, makeStage, opt } from './stage.js';
+import { addReleasing, chain, makeStage, optionalParam, residualPair } from './stage.js';
 import { fill, indicesOf, requireContiguous } from './naming/template.js';
 import { TORCH_PARAMS, type Gpt2Naming } from './naming/types.js';
 
@@ -59,28 +58,24 @@ export function buildGpt2(t: ParamTable, config: Partial<ModelConfig>, n: Gpt2Na
     t.expect(weightOf(fill(n.mlpOut, { i })), fcOut.outFeatures, dim, 'output features (dim 1)', '(hidden size, residual add)');
     const params = [...ln1.params, ...qkv.params, ...out.params, ...ln2.params, ...fcIn.params, ...fcOut.params];
     stages.push(
-      makeStage(block, true, params, async (be, x, p) => {
-        const attn = await chain(be, x, [
-          (v) => be.layerNorm(v, p(ln1.weight), p(ln1.bias), eps),
-          (v) => be.linear(v, p(qkv.weight), opt(p, qkv.bias), 'inOut'),
-          (v) => be.attention(v, heads, true),
-          (v) => be.linear(v, p(out.weight), opt(p, out.bias), 'inOut'),
-        ]);
-        const h = await addReleasing(be, attn, x, x);
-        let mlp: DeviceTensor;
-        try {
-          mlp = await chain(be, h, [
+      makeStage(block, true, params, (be, x, p) =>
+        residualPair(
+          be,
+          x,
+          [
+            (v) => be.layerNorm(v, p(ln1.weight), p(ln1.bias), eps),
+            (v) => be.linear(v, p(qkv.weight), optionalParam(p, qkv.bias), 'inOut'),
+            (v) => be.attention(v, heads, true),
+            (v) => be.linear(v, p(out.weight), optionalParam(p, out.bias), 'inOut'),
+          ],
+          [
             (v) => be.layerNorm(v, p(ln2.weight), p(ln2.bias), eps),
-            (v) => be.linear(v, p(fcIn.weight), opt(p, fcIn.bias), 'inOut'),
+            (v) => be.linear(v, p(fcIn.weight), optionalParam(p, fcIn.bias), 'inOut'),
             (v) => be.gelu(v, 'tanh'),
-            (v) => be.linear(v, p(fcOut.weight), opt(p, fcOut.bias), 'inOut'),
-          ]);
-        } catch (e) {
-          be.release(h);
-          throw e;
-        }
-        return addReleasing(be, h, mlp, x);
-      }),
+            (v) => be.linear(v, p(fcOut.weight), optionalParam(p, fcOut.bias), 'inOut'),
+          ],
+        ),
+      ),
     );
     prev = block;
   }

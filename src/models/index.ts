@@ -1,7 +1,7 @@
 // Model builders: checkpoint header (names → shapes) + config → Model. The architecture comes from
 // the config, else from the tensor names, matched against each naming convention's signature.
 import type { TensorInfo } from '../io/types.js';
-import type { Architecture, Model, ModelConfig } from './family.js';
+import { ARCHITECTURES, type Architecture, type Model, type ModelConfig } from './family.js';
 import { ParamTable } from './params.js';
 import { buildMlp } from './mlp.js';
 import { buildResNet } from './resnet.js';
@@ -35,7 +35,6 @@ const CONVENTIONS: readonly Convention[] = [
   convention('mlp', torchSequentialMlp, buildMlp),
 ];
 
-const ARCHITECTURES: readonly Architecture[] = ['mlp', 'resnet', 'vit', 'gpt2'];
 
 const matches = (sig: Signature, names: ReadonlyMap<string, unknown>): boolean =>
   sig.names.every((n) => names.has(n)) && sig.prefixes.every((pre) => [...names.keys()].some((n) => n.startsWith(pre)));

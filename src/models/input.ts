@@ -1,12 +1,17 @@
 // Checks an input tensor against a model's InputSpec before anything runs.
 import { isFloat, shapeStr, type Tensor } from '../tensor.js';
-import type { Model } from './family.js';
+import type { InputSpec, Model } from './family.js';
+
+/** An input spec's shape with its free dims as `*`, e.g. `[*, 3, 224, 224]`. */
+export function inputShapeStr(spec: InputSpec): string {
+  return `[${spec.shape.map((d) => (d === -1 ? '*' : String(d))).join(', ')}]`;
+}
 
 /** Throws a message naming `source` (file and key) with the expected and actual rank, shape, dtype
  *  or token id. */
 export function validateInput(model: Model, input: Tensor, source: string): void {
   const spec = model.input;
-  const expected = shapeStr(spec.shape).replace(/-1/g, '*');
+  const expected = inputShapeStr(spec);
   const arch = model.config.architecture;
   if (input.shape.length !== spec.shape.length) {
     throw new Error(`${source}: input has shape ${shapeStr(input.shape)} (rank ${input.shape.length}), the ${arch} model expects rank ${spec.shape.length} ${expected}`);

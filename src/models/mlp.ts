@@ -2,7 +2,7 @@
 // every Linear but the last). Input [N, D]. Hooks: each ReLU's output and the last Linear (logits).
 import type { Model, ModelConfig, Stage } from './family.js';
 import { linearParams, type ParamTable } from './params.js';
-import { chain, makeStage, opt } from './stage.js';
+import { chain, makeStage, optionalParam } from './stage.js';
 import { fill, indicesOf } from './naming/template.js';
 import { TORCH_PARAMS, type MlpNaming } from './naming/types.js';
 
@@ -32,7 +32,7 @@ export function buildMlp(t: ParamTable, config: Partial<ModelConfig>, naming: Ml
     stages.push(
       makeStage(name, true, lin.params, (be, x, p) =>
         chain(be, x, [
-          (v) => be.linear(v, p(lin.weight), opt(p, lin.bias), 'outIn'),
+          (v) => be.linear(v, p(lin.weight), optionalParam(p, lin.bias), 'outIn'),
           ...(last ? [] : [(v: typeof x) => be.relu(v)]),
         ]),
       ),

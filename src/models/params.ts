@@ -2,7 +2,7 @@
 // name, must be a float tensor of the expected rank, and its dims are checked against the dims the
 // surrounding layers imply. Errors name the file, the tensor and what was expected.
 import type { TensorInfo } from '../io/types.js';
-import { shapeStr } from '../tensor.js';
+import { sameShape, shapeStr } from '../tensor.js';
 import { fill } from './naming/template.js';
 import { TORCH_PARAMS } from './naming/types.js';
 
@@ -42,13 +42,14 @@ export class ParamTable {
   /** A tensor that must have exactly `shape`. */
   exact(name: string, shape: readonly number[], role: string): void {
     const got = this.shape(name, shape.length, role);
-    if (!got.every((d, i) => d === shape[i])) {
+    if (!sameShape(got, shape)) {
       throw this.error(`${name} has shape ${shapeStr(got)}, expected ${shapeStr(shape)} (${role})`);
     }
   }
 }
 
-const p = (key: keyof typeof TORCH_PARAMS, m: string): string => fill(TORCH_PARAMS[key], { m });
+/** Checkpoint name of parameter `key` of torch module `m`: ('runningVar', 'bn1') → 'bn1.running_var'. */
+const paramName = (key: keyof typeof TORCH_PARAMS, m: string): string => fill(TORCH_PARAMS[key], { m });
 
 export interface ConvInfo {
   weight: string;
@@ -60,10 +61,10 @@ export interface ConvInfo {
 
 /** nn.Conv2d `m` (groups 1) reading `inChannels` channels (`why` says where that number comes from). */
 export function convParams(t: ParamTable, m: string, inChannels: number, why: string): ConvInfo {
-  const weight = p('weight', m);
+  const weight = paramName('weight', m);
   const [out, inC, kh, kw] = t.shape(weight, 4, `weight of conv ${m}`);
   t.expect(weight, inC, inChannels, 'input channels', why);
-  const bias = t.has(p('bias', m)) ? p('bias', m) : null;
+  const bias = t.has(paramName('bias', m)) ? paramName('bias', m) : null;
   if (bias) t.exact(bias, [out], `bias of conv ${m}`);
   return { weight, bias, outChannels: out, kernel: [kh, kw], params: bias ? [weight, bias] : [weight] };
 }
@@ -78,7 +79,7 @@ export interface NormInfo {
 
 /** nn.BatchNorm2d `m` over `channels` (running statistics for eval mode). */
 export function batchNormParams(t: ParamTable, m: string, channels: number, why: string): NormInfo {
-  const info = { weight: p('weight', m), bias: p('bias', m), mean: p('runningMean', m), variance: p('runningVar', m) };
+  const info = { weight: paramName('weight', m), bias: paramName('bias', m), mean: paramName('runningMean', m), variance: paramName('runningVar', m) };
   for (const name of [info.weight, info.bias, info.mean, info.variance]) {
     t.expect(name, t.shape(name, 1, `BatchNorm ${m}`)[0], channels, 'channels', why);
   }
@@ -87,8 +88,8 @@ export function batchNormParams(t: ParamTable, m: string, channels: number, why:
 
 /** nn.LayerNorm `m` over a last dim of `dim`. */
 export function layerNormParams(t: ParamTable, m: string, dim: number, why: string): { weight: string; bias: string; params: string[] } {
-  const weight = p('weight', m);
-  const bias = p('bias', m);
+  const weight = paramName('weight', m);
+  const bias = paramName('bias', m);
   for (const name of [weight, bias]) t.expect(name, t.shape(name, 1, `LayerNorm ${m}`)[0], dim, 'features', why);
   return { weight, bias, params: [weight, bias] };
 }
@@ -102,11 +103,11 @@ export interface LinearInfo {
 
 /** nn.Linear (`outIn`: weight [out, in]) or HF Conv1D (`inOut`: weight [in, out]) `m` reading `inFeatures`. */
 export function linearParams(t: ParamTable, m: string, inFeatures: number, why: string, layout: 'outIn' | 'inOut'): LinearInfo {
-  const weight = p('weight', m);
+  const weight = paramName('weight', m);
   const shape = t.shape(weight, 2, `weight of linear ${m}`);
   const [inDim, outDim] = layout === 'outIn' ? [1, 0] : [0, 1];
   t.expect(weight, shape[inDim], inFeatures, `input features (dim ${inDim})`, why);
-  const bias = t.has(p('bias', m)) ? p('bias', m) : null;
+  const bias = t.has(paramName('bias', m)) ? paramName('bias', m) : null;
   if (bias) t.exact(bias, [shape[outDim]], `bias of linear ${m}`);
   return { weight, bias, outFeatures: shape[outDim], params: bias ? [weight, bias] : [weight] };
 }

@@ -5,7 +5,7 @@
 import type { Backend, Conv2dOptions, DeviceTensor } from '../backends/backend.js';
 import type { Model, ModelConfig, ParamLookup, Stage } from './family.js';
 import { batchNormParams, convParams, linearParams, type ConvInfo, type NormInfo, type ParamTable } from './params.js';
-import { addReleasing, chain, makeStage, opt, type Step } from './stage.js';
+import { addReleasing, chain, makeStage, optionalParam, type Step } from './stage.js';
 import { fill, indicesOf, requireContiguous } from './naming/template.js';
 import { TORCH_PARAMS, type ResNetNaming } from './naming/types.js';
 
@@ -25,7 +25,7 @@ const convOptions = (conv: ConvInfo, stride: number): Conv2dOptions => ({
 /** conv → BatchNorm(eps) steps. */
 function convBnSteps(be: Backend, p: ParamLookup, cb: ConvBn, eps: number): Step[] {
   return [
-    (x) => be.conv2d(x, p(cb.conv.weight), opt(p, cb.conv.bias), cb.options),
+    (x) => be.conv2d(x, p(cb.conv.weight), optionalParam(p, cb.conv.bias), cb.options),
     (x) => be.batchNorm(x, p(cb.bn.mean), p(cb.bn.variance), p(cb.bn.weight), p(cb.bn.bias), eps),
   ];
 }
@@ -44,7 +44,7 @@ export function buildResNet(t: ParamTable, config: Partial<ModelConfig>, n: ResN
   const stemOptions = convOptions(stemConv, stem === 'imagenet' ? 2 : 1);
   const stemBn = batchNormParams(t, n.stemBn, stemConv.outChannels, `from ${n.stemConv}'s output channels`);
   const stages: Stage[] = [
-    makeStage(n.stemConv, true, stemConv.params, (be, x, p) => be.conv2d(x, p(stemConv.weight), opt(p, stemConv.bias), stemOptions)),
+    makeStage(n.stemConv, true, stemConv.params, (be, x, p) => be.conv2d(x, p(stemConv.weight), optionalParam(p, stemConv.bias), stemOptions)),
     makeStage(stem === 'imagenet' ? n.stemPool : n.stemAct, false, stemBn.params, (be, x, p) =>
       chain(be, x, [
         (v) => be.batchNorm(v, p(stemBn.mean), p(stemBn.variance), p(stemBn.weight), p(stemBn.bias), eps),
@@ -125,7 +125,7 @@ export function buildResNet(t: ParamTable, config: Partial<ModelConfig>, n: ResN
       chain(be, x, [
         (v) => be.adaptiveAvgPool2d(v, 1, 1),
         { view: (v) => be.reshape(v, [v.shape[0], v.shape[1]]) },
-        (v) => be.linear(v, p(fc.weight), opt(p, fc.bias), 'outIn'),
+        (v) => be.linear(v, p(fc.weight), optionalParam(p, fc.bias), 'outIn'),
       ]),
     ),
   );

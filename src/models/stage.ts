@@ -41,6 +41,20 @@ export async function addReleasing(be: Backend, a: DeviceTensor, b: DeviceTensor
   }
 }
 
+/** A pre-norm transformer block's two residual branches: h = x + attn(x); y = h + mlp(h).
+ *  Releases h and every intermediate, never `x`. */
+export async function residualPair(be: Backend, x: DeviceTensor, attn: readonly Step[], mlp: readonly Step[]): Promise<DeviceTensor> {
+  const h = await addReleasing(be, await chain(be, x, attn), x, x);
+  let m: DeviceTensor;
+  try {
+    m = await chain(be, h, mlp);
+  } catch (e) {
+    be.release(h);
+    throw e;
+  }
+  return addReleasing(be, h, m, x);
+}
+
 export function makeStage(
   name: string,
   hook: boolean,
@@ -51,4 +65,4 @@ export function makeStage(
 }
 
 /** `name` or null → the parameter on the backend, or null. */
-export const opt = (p: ParamLookup, name: string | null): DeviceTensor | null => (name === null ? null : p(name));
+export const optionalParam = (p: ParamLookup, name: string | null): DeviceTensor | null => (name === null ? null : p(name));

@@ -2,10 +2,9 @@
 // prepend the class token → add position embeddings (dropout: identity in eval) → pre-norm encoder
 // layers (x + MHA(ln_1 x); x + MLP(ln_2 x), exact GELU) → final LayerNorm → head on the class token.
 // Hooks: conv_proj [N, D, h, w], each encoder layer [N, T, D], encoder.ln [N, T, D], heads.head [N, classes].
-import type { DeviceTensor } from '../backends/backend.js';
 import type { Model, ModelConfig, Stage } from './family.js';
 import { convParams, layerNormParams, linearParams, type ParamTable } from './params.js';
-import { addReleasing, chain, makeStage, opt } from './stage.js';
+import { chain, makeStage, optionalParam, residualPair } from './stage.js';
 import { fill, indicesOf, requireContiguous } from './naming/template.js';
 import { TORCH_PARAMS, type VitNaming } from './naming/types.js';
 
@@ -37,7 +36,7 @@ export function buildVit(t: ParamTable, config: Partial<ModelConfig>, n: VitNami
   const imageSize = side * patch;
   const convOptions = { stride: [patch, patch] as [number, number], padding: [0, 0] as [number, number], dilation: [1, 1] as [number, number], groups: 1 };
   const stages: Stage[] = [
-    makeStage(n.patchConv, true, conv.params, (be, x, p) => be.conv2d(x, p(conv.weight), opt(p, conv.bias), convOptions)),
+    makeStage(n.patchConv, true, conv.params, (be, x, p) => be.conv2d(x, p(conv.weight), optionalParam(p, conv.bias), convOptions)),
     makeStage(n.embedOut, false, [n.classToken, n.posEmbedding], (be, x, p) =>
       chain(be, x, [
         // [N, D, h, w] → [N, D, h·w] → [N, h·w, D] → class token first → + pos_embedding[0]
@@ -70,28 +69,24 @@ export function buildVit(t: ParamTable, config: Partial<ModelConfig>, n: VitNami
     t.expect(weightOf(fill(n.mlpOut, { i })), mlpOut.outFeatures, dim, 'output features', `(hidden size, residual add)`);
     const params = [...ln1.params, qkvW, qkvB, ...out.params, ...ln2.params, ...mlpIn.params, ...mlpOut.params];
     stages.push(
-      makeStage(layer, true, params, async (be, x, p) => {
-        const attn = await chain(be, x, [
-          (v) => be.layerNorm(v, p(ln1.weight), p(ln1.bias), eps),
-          (v) => be.linear(v, p(qkvW), p(qkvB), 'outIn'),
-          (v) => be.attention(v, heads, false),
-          (v) => be.linear(v, p(out.weight), opt(p, out.bias), 'outIn'),
-        ]);
-        const h = await addReleasing(be, attn, x, x);
-        let mlp: DeviceTensor;
-        try {
-          mlp = await chain(be, h, [
+      makeStage(layer, true, params, (be, x, p) =>
+        residualPair(
+          be,
+          x,
+          [
+            (v) => be.layerNorm(v, p(ln1.weight), p(ln1.bias), eps),
+            (v) => be.linear(v, p(qkvW), p(qkvB), 'outIn'),
+            (v) => be.attention(v, heads, false),
+            (v) => be.linear(v, p(out.weight), optionalParam(p, out.bias), 'outIn'),
+          ],
+          [
             (v) => be.layerNorm(v, p(ln2.weight), p(ln2.bias), eps),
-            (v) => be.linear(v, p(mlpIn.weight), opt(p, mlpIn.bias), 'outIn'),
+            (v) => be.linear(v, p(mlpIn.weight), optionalParam(p, mlpIn.bias), 'outIn'),
             (v) => be.gelu(v, 'erf'),
-            (v) => be.linear(v, p(mlpOut.weight), opt(p, mlpOut.bias), 'outIn'),
-          ]);
-        } catch (e) {
-          be.release(h);
-          throw e;
-        }
-        return addReleasing(be, h, mlp, x);
-      }),
+            (v) => be.linear(v, p(mlpOut.weight), optionalParam(p, mlpOut.bias), 'outIn'),
+          ],
+        ),
+      ),
     );
     prev = layer;
   }
@@ -102,7 +97,7 @@ export function buildVit(t: ParamTable, config: Partial<ModelConfig>, n: VitNami
   stages.push(
     makeStage(n.finalLn, true, ln.params, (be, x, p) => be.layerNorm(x, p(ln.weight), p(ln.bias), eps)),
     makeStage(n.head, true, head.params, (be, x, p) =>
-      chain(be, x, [(v) => be.selectToken(v, 0), (v) => be.linear(v, p(head.weight), opt(p, head.bias), 'outIn')]),
+      chain(be, x, [(v) => be.selectToken(v, 0), (v) => be.linear(v, p(head.weight), optionalParam(p, head.bias), 'outIn')]),
     ),
   );
   return {

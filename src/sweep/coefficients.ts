@@ -48,7 +48,7 @@ export function parseGrid(spec: string, what = 'grid'): number[] {
 function parseNumber(p: string, what: string, spec: string): number {
   const t = p.trim();
   const v = t === '' ? NaN : Number(t);
-  if (!Number.isFinite(v)) throw new Error(`${what}: '${t}' in '${spec}' is not a finite number`);
+  if (!Number.isFinite(v)) throw new Error(`${what}: '${t}'${t === spec.trim() ? '' : ` in '${spec}'`} is not a finite number`);
   return v;
 }
 

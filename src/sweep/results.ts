@@ -1,21 +1,26 @@
 // Turns the schedule's accumulators into results.json rows (official sub_linearity.csv names).
-import type { SimilarityAccumulator } from '../metrics/similarity.js';
+import type { SimilarityAccumulator, SimilaritySummary } from '../metrics/similarity.js';
 import { barrier } from '../metrics/task.js';
 import { coefficientRow, type CoefficientMatrix } from './coefficients.js';
 import type { ScheduleState } from './schedule.js';
-import type { BaselineMetrics, RowLayerMetrics, SweepResults, SweepRow } from './types.js';
+import type { RowLayerMetrics, SweepResults, SweepRow } from './types.js';
 
-function rowLayer(int: SimilarityAccumulator, vsA?: SimilarityAccumulator, vsB?: SimilarityAccumulator): RowLayerMetrics {
+/** dist_<tag>, coef_<tag> and their `_over_samples_mean` / `_std` (official sub_linearity.csv names). */
+function distCoef<T extends string>(tag: T, s: SimilaritySummary) {
+  return {
+    [`dist_${tag}`]: s.dist,
+    [`coef_${tag}`]: s.coef,
+    [`dist_${tag}_over_samples_mean`]: s.distMean,
+    [`dist_${tag}_over_samples_std`]: s.distStd,
+    [`coef_${tag}_over_samples_mean`]: s.coefMean,
+    [`coef_${tag}_over_samples_std`]: s.coefStd,
+  } as Record<`${'dist' | 'coef'}_${T}${'' | '_over_samples_mean'}`, number> & Record<`${'dist' | 'coef'}_${T}_over_samples_std`, number | null>;
+}
+
+/** One row's metrics at one hook: F vs G (`int`), and in interpolate mode F vs f(θ_A), F vs f(θ_B). */
+export function rowLayerMetrics(int: SimilarityAccumulator, vsA?: SimilarityAccumulator, vsB?: SimilarityAccumulator): RowLayerMetrics {
   const s = int.summary();
-  const out: RowLayerMetrics = {
-    dist_alpha_int: s.dist,
-    coef_alpha_int: s.coef,
-    dist_alpha_int_over_samples_mean: s.distMean,
-    dist_alpha_int_over_samples_std: s.distStd,
-    coef_alpha_int_over_samples_mean: s.coefMean,
-    coef_alpha_int_over_samples_std: s.coefStd,
-    cos_alpha_int_over_samples_mean: s.cosMean,
-  };
+  const out: RowLayerMetrics = { ...distCoef('alpha_int', s), cos_alpha_int_over_samples_mean: s.cosMean };
   if (vsA && vsB) {
     const a = vsA.summary();
     const b = vsB.summary();
@@ -29,18 +34,6 @@ function rowLayer(int: SimilarityAccumulator, vsA?: SimilarityAccumulator, vsB?:
     });
   }
   return out;
-}
-
-function baselineOf(acc: SimilarityAccumulator): BaselineMetrics {
-  const s = acc.summary();
-  return {
-    dist_A_B: s.dist,
-    coef_A_B: s.coef,
-    dist_A_B_over_samples_mean: s.distMean,
-    dist_A_B_over_samples_std: s.distStd,
-    coef_A_B_over_samples_mean: s.coefMean,
-    coef_A_B_over_samples_std: s.coefStd,
-  };
 }
 
 export interface ResultsContext {
@@ -61,7 +54,7 @@ export function buildResults(state: ScheduleState, ctx: ResultsContext): SweepRe
     if (matrix.alphas) row.alpha = matrix.alphas[k];
     if (matrix.lambdas) row.lambda = matrix.lambdas[k];
     if (state.rowTask) Object.assign(row, state.rowTask[k].result());
-    for (const l of layers) row.layers[l] = rowLayer(state.int[k].get(l)!, state.vsA?.[k].get(l), state.vsB?.[k].get(l));
+    for (const l of layers) row.layers[l] = rowLayerMetrics(state.int[k].get(l)!, state.vsA?.[k].get(l), state.vsB?.[k].get(l));
     rows.push(row);
   }
   const res: SweepResults = {
@@ -75,7 +68,7 @@ export function buildResults(state: ScheduleState, ctx: ResultsContext): SweepRe
     peak_rss_bytes: ctx.peakRssBytes,
     elapsed_seconds: ctx.elapsedSeconds,
   };
-  if (state.baseline) res.baseline = Object.fromEntries(layers.map((l) => [l, baselineOf(state.baseline!.get(l)!)]));
+  if (state.baseline) res.baseline = Object.fromEntries(layers.map((l) => [l, distCoef('A_B', state.baseline!.get(l)!.summary())]));
   if (state.basisTask) {
     const basis = state.basisTask.map((t) => t.result());
     if (matrix.mode === 'interpolate' && matrix.alphas) {

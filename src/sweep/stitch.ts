@@ -46,12 +46,18 @@ function checkSpec(model: Model, m: number, s: StitchSpec): number {
   return idx;
 }
 
+export interface StitchOptions {
+  backend: Backend;
+  /** Samples per chunk (default 32). */
+  batch?: number;
+  signal?: AbortSignal;
+  /** Called after each chunk of samples. */
+  onProgress?: (p: { samplesDone: number; samplesTotal: number }) => void;
+}
+
 /** Loss and accuracy of θ_run continued from the injected features at `hook`. */
-export async function stitchEvaluate(
-  inp: StitchInput,
-  spec: StitchSpec,
-  opts: { backend: Backend; batch: number; signal?: AbortSignal },
-): Promise<TaskMetrics> {
+export async function stitchEvaluate(inp: StitchInput, spec: StitchSpec, opts: StitchOptions): Promise<TaskMetrics> {
+  const batch = opts.batch ?? 32;
   const { model } = inp;
   const be = opts.backend;
   const hookIdx = checkSpec(model, inp.checkpoints.length, spec);
@@ -68,8 +74,8 @@ export async function stitchEvaluate(
   const params = new BasisParams(be, inp.checkpoints);
   const task = new TaskAccumulator();
   try {
-    for (let start = 0; start < n; start += opts.batch) {
-      const end = Math.min(n, start + opts.batch);
+    for (let start = 0; start < n; start += batch) {
+      const end = Math.min(n, start + batch);
       let xs: DeviceTensor[] = [be.upload(inp.inputs.data.slice(start * per, end * per), [end - start, ...inp.inputs.shape.slice(1)])];
       let shared = true; // xs entries all point at the one uploaded input
       for (let si = 0; si <= logitsIdx; si++) {
@@ -93,6 +99,7 @@ export async function stitchEvaluate(
       const classes = checkLabelShape(xs[0].shape, [end - start, ...inp.labels.shape.slice(1)], 'labels');
       task.add(await be.read(xs[0]), inp.labels.data.subarray(start * labelsPer, end * labelsPer), classes, `stitch at ${spec.hook}`);
       be.release(xs[0]);
+      opts.onProgress?.({ samplesDone: end, samplesTotal: n });
     }
   } finally {
     params.release();
@@ -105,13 +112,12 @@ export async function runStitch(
   models: readonly string[],
   data: DataSpec,
   spec: StitchSpec,
-  opts: { backend: Backend; batch?: number; signal?: AbortSignal },
+  opts: StitchOptions,
 ): Promise<TaskMetrics> {
   const prep = await prepare(models, data);
   try {
     if (!prep.labels) throw new Error('stitch: labels are needed for loss and accuracy (none in the inputs file, no --labels)');
-    checkSpec(prep.model, models.length, spec);
-    return await stitchEvaluate({ ...prep, labels: prep.labels }, spec, { ...opts, batch: opts.batch ?? 32 });
+    return await stitchEvaluate({ ...prep, labels: prep.labels }, spec, opts);
   } finally {
     await closeAll(prep.checkpoints);
   }

@@ -1,6 +1,7 @@
 // Checks a sweep can run, from headers and host data only, before any tensor data or forward work.
 import type { Checkpoint, StDType } from '../io/types.js';
 import type { Model } from '../models/family.js';
+import { checkLabelRange } from '../metrics/task.js';
 import type { CoefficientMatrix } from './coefficients.js';
 
 const FLOAT_DTYPES: readonly StDType[] = ['F64', 'F32', 'F16', 'BF16'];
@@ -67,11 +68,5 @@ export function checkLabels(model: Model, inputsShape: readonly number[], labels
   if (labels.shape.length !== want.length || labels.shape.some((d, i) => d !== want[i])) {
     throw new Error(`${file}: labels have shape [${labels.shape.join(', ')}], expected [${want.join(', ')}]`);
   }
-  if (classes === undefined) return;
-  for (let i = 0; i < labels.data.length; i++) {
-    const l = labels.data[i];
-    if (l < 0 || l >= classes) {
-      throw new Error(`${file}: label ${l} at position ${i} is out of range for ${classes} classes (expected 0..${classes - 1})`);
-    }
-  }
+  if (classes !== undefined) checkLabelRange(labels.data, classes, file);
 }

@@ -3,18 +3,13 @@
 import { writeSafetensors } from '../../src/io/writer.js';
 import type { FloatOutDType } from '../../src/io/writer.js';
 import type { Tensor } from '../../src/tensor.js';
+import { makeRng } from './rng.js';
 
-/** Deterministic values in [-1, 1) (mulberry32). */
-export function seededUniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
-}
+/** Deterministic values in [-1, 1). */
+const seededUniform = (seed: number): (() => number) => {
+  const rng = makeRng(seed);
+  return () => rng.uniform(-1, 1);
+};
 
 export function randomTensor(shape: number[], seed: number, scale = 1): Tensor {
   const r = seededUniform(seed);

@@ -1,5 +1,5 @@
 // Weight combination: K output tensors from M basis tensors, float64 sums rounded once to float32.
-import { shapeStr } from '../../tensor.js';
+import { sameShape, shapeStr } from '../../tensor.js';
 import type { DeviceTensor } from '../backend.js';
 import { expectInt, f32, wrap, type RefTensor } from './tensor_store.js';
 
@@ -9,7 +9,7 @@ export function basisData(op: string, basis: readonly DeviceTensor[], shape: rea
   const want = shape ?? f32(op, 'basis[0]', basis[0]).shape;
   return basis.map((t, j) => {
     const b = f32(op, `basis[${j}]`, t);
-    if (b.shape.length !== want.length || b.shape.some((d, i) => d !== want[i])) {
+    if (!sameShape(b.shape, want)) {
       throw new Error(`${op}: basis[${j}] has shape ${shapeStr(b.shape)}, expected ${shapeStr(want)}${shape ? '' : ' (the shape of basis[0])'}`);
     }
     return b.data;

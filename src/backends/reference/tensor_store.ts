@@ -62,13 +62,6 @@ export function expectRank(op: string, arg: string, shape: readonly number[], ra
   }
 }
 
-/** Throws unless `shape` equals `want`. */
-export function expectShape(op: string, arg: string, shape: readonly number[], want: readonly number[]): void {
-  if (shape.length !== want.length || shape.some((d, i) => d !== want[i])) {
-    throw new Error(`${op}: ${arg} must have shape ${shapeStr(want)}, got ${shapeStr(shape)}`);
-  }
-}
-
 /** Throws unless `v` is an integer ≥ `min`. */
 export function expectInt(op: string, arg: string, v: number, min: number): void {
   if (!Number.isInteger(v) || v < min) throw new Error(`${op}: ${arg} must be an integer ≥ ${min}, got ${v}`);

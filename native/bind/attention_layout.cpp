@@ -1,0 +1,91 @@
+// attention, embedding, transpose12, prependToken, selectToken → Promise<void>.
+#include <string>
+
+#include "bind/register.h"
+#include "napi_util.h"
+#include "ops/attention.h"
+#include "ops/layout.h"
+
+namespace ctl {
+namespace {
+
+// attention(qkv, out, n, t, d, heads, causal)
+Napi::Value attention_js(const Napi::CallbackInfo& info) {
+  Args args(info, "attention", 7);
+  size_t n = args.size(2, "n"), t = args.size(3, "t"), d = args.size(4, "d", 1), heads = args.size(5, "heads", 1);
+  bool causal = args.boolean(6, "causal");
+  if (d % heads != 0) args.fail("heads", "must divide d = " + std::to_string(d) + ", got " + std::to_string(heads));
+  auto qkv = args.array<float>(0, "qkv", checked_product("attention", {n, t, 3 * d}));
+  auto out = args.array<float>(1, "out", checked_product("attention", {n, t, d}));
+  const float* qp = qkv.data;
+  float* yp = out.data;
+  double work = 2.0 * double(n) * double(t) * double(t) * double(d);
+  return run_job(args, work, [=] { attention(n, t, d, heads, causal, qp, yp); }, {qkv.object, out.object});
+}
+
+// embedding(ids, table, out, vocab, dim); an id outside [0, vocab) rejects the promise naming it
+Napi::Value embedding_js(const Napi::CallbackInfo& info) {
+  Args args(info, "embedding", 5);
+  size_t vocab = args.size(3, "vocab"), dim = args.size(4, "dim");
+  auto ids = args.array<int32_t>(0, "ids");
+  auto table = args.array<float>(1, "table", checked_product("embedding", {vocab, dim}));
+  auto out = args.array<float>(2, "out", checked_product("embedding", {ids.length, dim}));
+  const int32_t* ip = ids.data;
+  const float* tp = table.data;
+  float* yp = out.data;
+  size_t count = ids.length;
+  return run_job(args, double(out.length), [=] { embedding(count, ip, vocab, dim, tp, yp); },
+                 {ids.object, table.object, out.object});
+}
+
+// transpose12(x, out, a, b, c): [a, b, c] → [a, c, b]
+Napi::Value transpose12_js(const Napi::CallbackInfo& info) {
+  Args args(info, "transpose12", 5);
+  size_t na = args.size(2, "a"), nb = args.size(3, "b"), nc = args.size(4, "c");
+  size_t total = checked_product("transpose12", {na, nb, nc});
+  auto x = args.array<float>(0, "x", total), out = args.array<float>(1, "out", total);
+  const float* xp = x.data;
+  float* yp = out.data;
+  return run_job(args, double(total), [=] { transpose12(na, nb, nc, xp, yp); }, {x.object, out.object});
+}
+
+// prependToken(x, token, out, n, t, d): [n, t, d] → [n, t + 1, d]
+Napi::Value prepend_token_js(const Napi::CallbackInfo& info) {
+  Args args(info, "prependToken", 6);
+  size_t n = args.size(3, "n"), t = args.size(4, "t"), d = args.size(5, "d");
+  auto x = args.array<float>(0, "x", checked_product("prependToken", {n, t, d}));
+  auto token = args.array<float>(1, "token", d);
+  auto out = args.array<float>(2, "out", checked_product("prependToken", {n, t + 1, d}));
+  const float *xp = x.data, *tp = token.data;
+  float* yp = out.data;
+  return run_job(args, double(out.length), [=] { prepend_token(n, t, d, xp, tp, yp); },
+                 {x.object, token.object, out.object});
+}
+
+// selectToken(x, out, n, t, d, index): [n, t, d] → [n, d]
+Napi::Value select_token_js(const Napi::CallbackInfo& info) {
+  Args args(info, "selectToken", 6);
+  size_t n = args.size(2, "n"), t = args.size(3, "t"), d = args.size(4, "d");
+  size_t index = args.size(5, "index");
+  if (index >= t) args.fail("index", std::to_string(index) + " is out of range for " + std::to_string(t) + " tokens");
+  auto x = args.array<float>(0, "x", checked_product("selectToken", {n, t, d}));
+  auto out = args.array<float>(1, "out", checked_product("selectToken", {n, d}));
+  const float* xp = x.data;
+  float* yp = out.data;
+  return run_job(args, double(out.length), [=] { select_token(n, t, d, index, xp, yp); }, {x.object, out.object});
+}
+
+}  // namespace
+
+void register_attention(Napi::Env env, Napi::Object exports) {
+  export_function(env, exports, "attention", attention_js);
+}
+
+void register_layout(Napi::Env env, Napi::Object exports) {
+  export_function(env, exports, "embedding", embedding_js);
+  export_function(env, exports, "transpose12", transpose12_js);
+  export_function(env, exports, "prependToken", prepend_token_js);
+  export_function(env, exports, "selectToken", select_token_js);
+}
+
+}  // namespace ctl

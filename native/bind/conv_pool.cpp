@@ -1,0 +1,98 @@
+// conv2d, maxPool2d, avgPool2d, adaptiveAvgPool2d → Promise<void>; shapes checked before queueing.
+#include <string>
+
+#include "bind/register.h"
+#include "napi_util.h"
+#include "ops/conv2d.h"
+#include "ops/pool.h"
+
+namespace ctl {
+namespace {
+
+// conv2d(x, w, bias | null, out, xShape[4], wShape[4], stride[2], padding[2], dilation[2], groups)
+Napi::Value conv2d_js(const Napi::CallbackInfo& info) {
+  Args args(info, "conv2d", 10);
+  auto xs = args.dims(4, "xShape", 4), ws = args.dims(5, "wShape", 4, 1);
+  auto st = args.dims(6, "stride", 2, 1), pd = args.dims(7, "padding", 2), dl = args.dims(8, "dilation", 2, 1);
+  size_t groups = args.size(9, "groups", 1);
+  if (xs[1] % groups != 0 || ws[0] % groups != 0)
+    args.fail("groups", "must divide the input channels " + std::to_string(xs[1]) + " and the output channels " +
+                            std::to_string(ws[0]));
+  if (ws[1] * groups != xs[1])
+    args.fail("wShape", "has " + std::to_string(ws[1]) + " input channels per group, expected " +
+                            std::to_string(xs[1] / groups));
+  Conv2dArgs c{};
+  c.n = xs[0], c.c = xs[1], c.h = xs[2], c.w = xs[3], c.o = ws[0], c.kh = ws[2], c.kw = ws[3];
+  c.sh = st[0], c.sw = st[1], c.ph = pd[0], c.pw = pd[1], c.dh = dl[0], c.dw = dl[1], c.groups = groups;
+  c.oh = conv_out_size(c.h, c.kh, c.sh, c.ph, c.dh);
+  c.ow = conv_out_size(c.w, c.kw, c.sw, c.pw, c.dw);
+  if (c.oh == 0 || c.ow == 0) args.fail("wShape", "kernel (with dilation) is larger than the padded input");
+  auto x = args.array<float>(0, "x", checked_product("conv2d", {c.n, c.c, c.h, c.w}));
+  auto w = args.array<float>(1, "w", checked_product("conv2d", {c.o, ws[1], c.kh, c.kw}));
+  auto bias = args.optional_array<float>(2, "bias", c.o);
+  auto out = args.array<float>(3, "out", checked_product("conv2d", {c.n, c.o, c.oh, c.ow}));
+  c.x = x.data, c.weight = w.data, c.bias = bias.data, c.y = out.data;
+  double work = double(out.length) * double(ws[1] * c.kh * c.kw);
+  return run_job(args, work, [c] { conv2d(c); }, {x.object, w.object, out.object, bias.object});
+}
+
+// Pool arguments shared by max and average pooling: (x, out, xShape[4], kernel[2], stride[2], padding[2]).
+Pool2dArgs pool_args(const Args& args, ArrayArg<float>& x, ArrayArg<float>& out) {
+  auto xs = args.dims(2, "xShape", 4);
+  auto k = args.dims(3, "kernel", 2, 1), s = args.dims(4, "stride", 2, 1), p = args.dims(5, "padding", 2);
+  if (2 * p[0] > k[0] || 2 * p[1] > k[1]) args.fail("padding", "must be at most half the kernel size");
+  Pool2dArgs a{};
+  a.planes = checked_product(args.fn(), {xs[0], xs[1]}), a.h = xs[2], a.w = xs[3];
+  a.kh = k[0], a.kw = k[1], a.sh = s[0], a.sw = s[1], a.ph = p[0], a.pw = p[1];
+  a.oh = pool_out_size(a.h, a.kh, a.sh, a.ph);
+  a.ow = pool_out_size(a.w, a.kw, a.sw, a.pw);
+  if (a.oh == 0 || a.ow == 0) args.fail("kernel", "is larger than the padded input");
+  x = args.array<float>(0, "x", checked_product(args.fn(), {a.planes, a.h, a.w}));
+  out = args.array<float>(1, "out", checked_product(args.fn(), {a.planes, a.oh, a.ow}));
+  a.x = x.data, a.y = out.data;
+  return a;
+}
+
+Napi::Value max_pool2d_js(const Napi::CallbackInfo& info) {
+  Args args(info, "maxPool2d", 6);
+  ArrayArg<float> x, out;
+  Pool2dArgs a = pool_args(args, x, out);
+  return run_job(args, double(out.length) * a.kh * a.kw, [a] { max_pool2d(a); }, {x.object, out.object});
+}
+
+Napi::Value avg_pool2d_js(const Napi::CallbackInfo& info) {
+  Args args(info, "avgPool2d", 6);
+  ArrayArg<float> x, out;
+  Pool2dArgs a = pool_args(args, x, out);
+  return run_job(args, double(out.length) * a.kh * a.kw, [a] { avg_pool2d(a); }, {x.object, out.object});
+}
+
+// adaptiveAvgPool2d(x, out, xShape[4], outH, outW)
+Napi::Value adaptive_avg_pool2d_js(const Napi::CallbackInfo& info) {
+  Args args(info, "adaptiveAvgPool2d", 5);
+  auto xs = args.dims(2, "xShape", 4);
+  size_t oh = args.size(3, "outH", 1), ow = args.size(4, "outW", 1);
+  size_t planes = checked_product("adaptiveAvgPool2d", {xs[0], xs[1]}), h = xs[2], w = xs[3];
+  if (h == 0 || w == 0) args.fail("xShape", "must have non-zero height and width");
+  auto x = args.array<float>(0, "x", checked_product("adaptiveAvgPool2d", {planes, h, w}));
+  auto out = args.array<float>(1, "out", checked_product("adaptiveAvgPool2d", {planes, oh, ow}));
+  const float* xp = x.data;
+  float* yp = out.data;
+  return run_job(
+      args, double(x.length) + double(out.length), [=] { adaptive_avg_pool2d(planes, h, w, oh, ow, xp, yp); },
+      {x.object, out.object});
+}
+
+}  // namespace
+
+void register_conv2d(Napi::Env env, Napi::Object exports) {
+  export_function(env, exports, "conv2d", conv2d_js);
+}
+
+void register_pool(Napi::Env env, Napi::Object exports) {
+  export_function(env, exports, "maxPool2d", max_pool2d_js);
+  export_function(env, exports, "avgPool2d", avg_pool2d_js);
+  export_function(env, exports, "adaptiveAvgPool2d", adaptive_avg_pool2d_js);
+}
+
+}  // namespace ctl

@@ -1,0 +1,91 @@
+// layerNorm, batchNorm, relu, gelu, add → Promise<void>.
+#include <string>
+
+#include "bind/register.h"
+#include "napi_util.h"
+#include "ops/elementwise.h"
+#include "ops/norm.h"
+
+namespace ctl {
+namespace {
+
+// layerNorm(x, weight, bias, out, rows, cols, eps)
+Napi::Value layer_norm_js(const Napi::CallbackInfo& info) {
+  Args args(info, "layerNorm", 7);
+  size_t rows = args.size(4, "rows"), cols = args.size(5, "cols", 1);
+  double eps = args.number(6, "eps");
+  size_t n = checked_product("layerNorm", {rows, cols});
+  auto x = args.array<float>(0, "x", n), w = args.array<float>(1, "weight", cols);
+  auto b = args.array<float>(2, "bias", cols), out = args.array<float>(3, "out", n);
+  const float *xp = x.data, *wp = w.data, *bp = b.data;
+  float* yp = out.data;
+  return run_job(args, 3.0 * double(n), [=] { layer_norm(rows, cols, xp, wp, bp, eps, yp); },
+                 {x.object, w.object, b.object, out.object});
+}
+
+// batchNorm(x, mean, var, weight, bias, out, n, c, inner, eps)
+Napi::Value batch_norm_js(const Napi::CallbackInfo& info) {
+  Args args(info, "batchNorm", 10);
+  size_t n = args.size(6, "n"), c = args.size(7, "c", 1), inner = args.size(8, "inner");
+  double eps = args.number(9, "eps");
+  size_t total = checked_product("batchNorm", {n, c, inner});
+  auto x = args.array<float>(0, "x", total), mean = args.array<float>(1, "mean", c);
+  auto var = args.array<float>(2, "var", c), w = args.array<float>(3, "weight", c);
+  auto b = args.array<float>(4, "bias", c), out = args.array<float>(5, "out", total);
+  const float *xp = x.data, *mp = mean.data, *vp = var.data, *wp = w.data, *bp = b.data;
+  float* yp = out.data;
+  return run_job(args, double(total), [=] { batch_norm(n, c, inner, xp, mp, vp, wp, bp, eps, yp); },
+                 {x.object, mean.object, var.object, w.object, b.object, out.object});
+}
+
+// relu(x, out)
+Napi::Value relu_js(const Napi::CallbackInfo& info) {
+  Args args(info, "relu", 2);
+  auto x = args.array<float>(0, "x");
+  auto out = args.array<float>(1, "out", x.length);
+  const float* xp = x.data;
+  float* yp = out.data;
+  size_t n = x.length;
+  return run_job(args, double(n), [=] { relu(n, xp, yp); }, {x.object, out.object});
+}
+
+// gelu(x, out, tanhApprox)
+Napi::Value gelu_js(const Napi::CallbackInfo& info) {
+  Args args(info, "gelu", 3);
+  auto x = args.array<float>(0, "x");
+  auto out = args.array<float>(1, "out", x.length);
+  bool t = args.boolean(2, "tanhApprox");
+  const float* xp = x.data;
+  float* yp = out.data;
+  size_t n = x.length;
+  return run_job(args, 16.0 * double(n), [=] { gelu(n, xp, t, yp); }, {x.object, out.object});
+}
+
+// add(a, b, out): b repeats over a (b's shape is a suffix of a's)
+Napi::Value add_js(const Napi::CallbackInfo& info) {
+  Args args(info, "add", 3);
+  auto a = args.array<float>(0, "a"), b = args.array<float>(1, "b");
+  if (b.length == 0 ? a.length != 0 : a.length % b.length != 0)
+    args.fail("b", "has " + std::to_string(b.length) + " elements, which does not divide a's " +
+                       std::to_string(a.length));
+  auto out = args.array<float>(2, "out", a.length);
+  const float *ap = a.data, *bp = b.data;
+  float* yp = out.data;
+  size_t na = a.length, nb = b.length;
+  return run_job(args, double(na), [=] { add_suffix(na, ap, nb, bp, yp); }, {a.object, b.object, out.object});
+}
+
+}  // namespace
+
+void register_norm(Napi::Env env, Napi::Object exports) {
+  export_function(env, exports, "layerNorm", layer_norm_js);
+  export_function(env, exports, "batchNorm", batch_norm_js);
+}
+
+void register_elementwise(Napi::Env env, Napi::Object exports) {
+  export_function(env, exports, "relu", relu_js);
+  export_function(env, exports, "gelu", gelu_js);
+  export_function(env, exports, "add", add_js);
+}
+
+}  // namespace ctl

@@ -1,0 +1,49 @@
+// version(), numThreads(), cpuFeatures(), setSimd(enabled), fmaPeak(out, iterations).
+#include "bind/register.h"
+#include "napi_util.h"
+#include "ops/peak.h"
+#include "runtime/cpu.h"
+#include "runtime/thread_pool.h"
+
+namespace ctl {
+namespace {
+
+Napi::Value version(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), "0.1.0"); }
+
+Napi::Value num_threads_js(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(num_threads()));
+}
+
+Napi::Value cpu_features(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("avx2Fma", Napi::Boolean::New(info.Env(), cpu_has_avx2_fma()));
+  o.Set("simd", Napi::Boolean::New(info.Env(), use_avx2_fma()));
+  return o;
+}
+
+Napi::Value set_simd(const Napi::CallbackInfo& info) {
+  Args args(info, "setSimd", 1);
+  set_simd_enabled(args.boolean(0, "enabled"));
+  return info.Env().Undefined();
+}
+
+// fmaPeak(out: Float64Array(2), iterations) → Promise<void>: out = [one thread, all threads] GFLOP/s
+Napi::Value fma_peak_js(const Napi::CallbackInfo& info) {
+  Args args(info, "fmaPeak", 2);
+  auto out = args.array<double>(0, "out", 2);
+  size_t iterations = args.size(1, "iterations", 1);
+  double* o = out.data;
+  return run_job(args, double(iterations) * 160.0, [=] { fma_peak(iterations, o, o + 1); }, {out.object});
+}
+
+}  // namespace
+
+void register_runtime(Napi::Env env, Napi::Object exports) {
+  export_function(env, exports, "version", version);
+  export_function(env, exports, "numThreads", num_threads_js);
+  export_function(env, exports, "cpuFeatures", cpu_features);
+  export_function(env, exports, "setSimd", set_simd);
+  export_function(env, exports, "fmaPeak", fma_peak_js);
+}
+
+}  // namespace ctl

@@ -1,0 +1,200 @@
+// GEMM in the BLIS style: B packed into KC×NR panels, A into MR×KC panels, an MR×NR register tile.
+#include "ops/gemm.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "ops/aligned_buffer.h"
+#include "runtime/cpu.h"
+#include "runtime/thread_pool.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+namespace ctl {
+namespace {
+
+constexpr size_t MR = 6, NR = 16;
+// A block MC×KC (≤ 144 KiB) stays in L2, a B micro-panel KC×NR (16 KiB) in L1, packed B KC×NC in L3.
+constexpr size_t MC_MAX = 144, KC = 256, NC = 3072;
+
+using Kernel = void (*)(size_t kc, const float* ap, const float* bp, float* c, size_t ldc, bool acc);
+
+// C[6,16] (+)= Σ_k ap[k,0:6]ᵀ · bp[k,0:16]  (portable; the compiler vectorises the inner loop)
+void kernel_generic(size_t kc, const float* ap, const float* bp, float* c, size_t ldc, bool acc) {
+  float t[MR][NR] = {};
+  for (size_t p = 0; p < kc; p++) {
+    for (size_t i = 0; i < MR; i++) {
+      float a = ap[p * MR + i];
+      for (size_t j = 0; j < NR; j++) t[i][j] += a * bp[p * NR + j];
+    }
+  }
+  for (size_t i = 0; i < MR; i++)
+    for (size_t j = 0; j < NR; j++) c[i * ldc + j] = acc ? c[i * ldc + j] + t[i][j] : t[i][j];
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+// C[6,16] (+)= Σ_k ap[k,0:6]ᵀ · bp[k,0:16]  (12 ymm accumulators, FMA)
+__attribute__((target("avx2,fma"))) void kernel_avx2(size_t kc, const float* ap, const float* bp, float* c,
+                                                      size_t ldc, bool acc) {
+  __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+  __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+  for (size_t i = 0; i < MR; i++) {  // the C tile arrives while the loop runs
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + NR - 1), _MM_HINT_T0);
+  }
+#pragma GCC unroll 4
+  for (size_t p = 0; p < kc; p++) {
+    _mm_prefetch(reinterpret_cast<const char*>(bp + 8 * NR), _MM_HINT_T0);
+    __m256 b0 = _mm256_load_ps(bp), b1 = _mm256_load_ps(bp + 8);
+    __m256 a = _mm256_broadcast_ss(ap);
+    c00 = _mm256_fmadd_ps(a, b0, c00);
+    c01 = _mm256_fmadd_ps(a, b1, c01);
+    a = _mm256_broadcast_ss(ap + 1);
+    c10 = _mm256_fmadd_ps(a, b0, c10);
+    c11 = _mm256_fmadd_ps(a, b1, c11);
+    a = _mm256_broadcast_ss(ap + 2);
+    c20 = _mm256_fmadd_ps(a, b0, c20);
+    c21 = _mm256_fmadd_ps(a, b1, c21);
+    a = _mm256_broadcast_ss(ap + 3);
+    c30 = _mm256_fmadd_ps(a, b0, c30);
+    c31 = _mm256_fmadd_ps(a, b1, c31);
+    a = _mm256_broadcast_ss(ap + 4);
+    c40 = _mm256_fmadd_ps(a, b0, c40);
+    c41 = _mm256_fmadd_ps(a, b1, c41);
+    a = _mm256_broadcast_ss(ap + 5);
+    c50 = _mm256_fmadd_ps(a, b0, c50);
+    c51 = _mm256_fmadd_ps(a, b1, c51);
+    ap += MR;
+    bp += NR;
+  }
+  __m256 r[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+  for (size_t i = 0; i < MR; i++) {
+    float* ci = c + i * ldc;
+    if (acc) {
+      r[i][0] = _mm256_add_ps(r[i][0], _mm256_loadu_ps(ci));
+      r[i][1] = _mm256_add_ps(r[i][1], _mm256_loadu_ps(ci + 8));
+    }
+    _mm256_storeu_ps(ci, r[i][0]);
+    _mm256_storeu_ps(ci + 8, r[i][1]);
+  }
+}
+#endif
+
+Kernel pick_kernel() {
+#if defined(__x86_64__) || defined(__i386__)
+  if (use_avx2_fma()) return kernel_avx2;
+#endif
+  return kernel_generic;
+}
+
+// Bp[panel][p][j] = B(pc + p, j0 + panel·NR + j), zero beyond column n.
+void pack_b(const GemmArgs& g, size_t pc, size_t kc, size_t j0, size_t panel_begin, size_t panel_end, float* bp) {
+  for (size_t q = panel_begin; q < panel_end; q++) {
+    float* dst = bp + q * kc * NR;
+    size_t col = j0 + q * NR;
+    size_t w = std::min(NR, g.n - col);
+    if (!g.trans_b && w == NR) {
+      for (size_t p = 0; p < kc; p++) std::memcpy(dst + p * NR, g.b + (pc + p) * g.ldb + col, NR * sizeof(float));
+    } else if (!g.trans_b) {
+      for (size_t p = 0; p < kc; p++) {
+        const float* src = g.b + (pc + p) * g.ldb + col;
+        for (size_t j = 0; j < NR; j++) dst[p * NR + j] = j < w ? src[j] : 0.f;
+      }
+    } else {
+      for (size_t j = 0; j < NR; j++) {
+        if (j < w) {
+          const float* src = g.b + (col + j) * g.ldb + pc;
+          for (size_t p = 0; p < kc; p++) dst[p * NR + j] = src[p];
+        } else {
+          for (size_t p = 0; p < kc; p++) dst[p * NR + j] = 0.f;
+        }
+      }
+    }
+  }
+}
+
+// Ap[panel][p][i] = A(i0 + panel·MR + i, pc + p), zero beyond row m.
+void pack_a(const GemmArgs& g, size_t i0, size_t mc, size_t pc, size_t kc, float* ap) {
+  for (size_t r = 0; r < mc; r += MR) {
+    float* dst = ap + r * kc;
+    size_t h = std::min(MR, mc - r);
+    for (size_t i = 0; i < MR; i++) {
+      if (i < h) {
+        const float* src = g.a + (i0 + r + i) * g.lda + pc;
+        for (size_t p = 0; p < kc; p++) dst[p * MR + i] = src[p];
+      } else {
+        for (size_t p = 0; p < kc; p++) dst[p * MR + i] = 0.f;
+      }
+    }
+  }
+}
+
+// C block rows [i0, i0+mc), panels [q0, q1) of the packed B (columns from j0), depth kc.
+void macro_kernel(const GemmArgs& g, Kernel kern, const float* ap, const float* bp, size_t i0, size_t mc, size_t j0,
+                  size_t q0, size_t q1, size_t kc, bool acc) {
+  alignas(32) float tmp[MR * NR];
+  for (size_t q = q0; q < q1; q++) {
+    size_t col = j0 + q * NR;
+    size_t w = std::min(NR, g.n - col);
+    const float* bq = bp + q * kc * NR;
+    for (size_t r = 0; r < mc; r += MR) {
+      size_t h = std::min(MR, mc - r);
+      float* c = g.c + (i0 + r) * g.ldc + col;
+      const float* ar = ap + r * kc;
+      if (h == MR && w == NR) {
+        kern(kc, ar, bq, c, g.ldc, acc);
+      } else {
+        kern(kc, ar, bq, tmp, NR, false);
+        for (size_t i = 0; i < h; i++)
+          for (size_t j = 0; j < w; j++) c[i * g.ldc + j] = acc ? c[i * g.ldc + j] + tmp[i * NR + j] : tmp[i * NR + j];
+      }
+    }
+  }
+}
+
+thread_local AlignedBuffer a_pack, b_pack;
+
+}  // namespace
+
+// C = A·B: for each NC column block and KC depth slice, pack B once, then tasks (MC row block ×
+// column chunk) pack their A block and run the micro-kernel over it.
+void gemm(const GemmArgs& g) {
+  if (g.m == 0 || g.n == 0) return;
+  if (g.k == 0) {
+    if (!g.accumulate)
+      for (size_t i = 0; i < g.m; i++) std::fill(g.c + i * g.ldc, g.c + i * g.ldc + g.n, 0.f);
+    return;
+  }
+  Kernel kern = pick_kernel();
+  size_t threads = num_threads();
+  size_t n_ic = (g.m + MC_MAX - 1) / MC_MAX;
+  size_t mc_step = ((g.m + n_ic - 1) / n_ic + MR - 1) / MR * MR;  // equal blocks, multiple of MR
+  n_ic = (g.m + mc_step - 1) / mc_step;
+  float* bp = b_pack.get(KC * NC);
+  for (size_t jc = 0; jc < g.n; jc += NC) {
+    size_t nc = std::min(NC, g.n - jc);
+    size_t panels = (nc + NR - 1) / NR;
+    size_t chunks = std::min(panels, std::max<size_t>(1, (2 * threads + n_ic - 1) / n_ic));
+    size_t per_chunk = (panels + chunks - 1) / chunks;
+    chunks = (panels + per_chunk - 1) / per_chunk;
+    for (size_t pc = 0; pc < g.k; pc += KC) {
+      size_t kc = std::min(KC, g.k - pc);
+      bool acc = g.accumulate || pc > 0;
+      parallel_for(panels, std::max<size_t>(1, panels / (2 * threads)),
+                   [&](size_t b, size_t e) { pack_b(g, pc, kc, jc, b, e, bp); });
+      parallel_for(n_ic * chunks, 1, [&](size_t b, size_t e) {
+        for (size_t t = b; t < e; t++) {
+          size_t ic = (t / chunks) * mc_step, q0 = (t % chunks) * per_chunk;
+          size_t mc = std::min(mc_step, g.m - ic), q1 = std::min(panels, q0 + per_chunk);
+          float* ap = a_pack.get(mc_step * KC);
+          pack_a(g, ic, mc, pc, kc, ap);
+          macro_kernel(g, kern, ap, bp, ic, mc, jc, q0, q1, kc, acc);
+        }
+      });
+    }
+  }
+}
+
+}  // namespace ctl

@@ -1,0 +1,99 @@
+// featureStats: fixed-size chunks of each sample give partial sums, reduced in a fixed order
+// (the result does not depend on the thread count).
+#include "ops/metrics.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "runtime/cpu.h"
+#include "runtime/thread_pool.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+namespace ctl {
+namespace {
+
+constexpr size_t kChunk = 8192;
+
+struct Sums {
+  double dot = 0, ff = 0, gg = 0;
+};
+
+// Σ f·g, Σ f², Σ g² over [b, e) with g = Σ_j c_j basis_j (portable)
+Sums chunk_generic(size_t b, size_t e, const float* f, size_t m, const float* const* basis, const double* c) {
+  Sums s;
+  for (size_t i = b; i < e; i++) {
+    double g = 0.0;
+    for (size_t j = 0; j < m; j++) g += c[j] * double(basis[j][i]);
+    double fv = f[i];
+    s.dot += fv * g;
+    s.ff += fv * fv;
+    s.gg += g * g;
+  }
+  return s;
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("avx2,fma"))) double hsum(__m256d v) {
+  __m128d x = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+  return _mm_cvtsd_f64(_mm_add_sd(x, _mm_unpackhi_pd(x, x)));
+}
+
+// Σ f·g, Σ f², Σ g² over [b, e) with g = Σ_j c_j basis_j, four float64 lanes
+__attribute__((target("avx2,fma"))) Sums chunk_avx2(size_t b, size_t e, const float* f, size_t m,
+                                                     const float* const* basis, const double* c) {
+  __m256d dot = _mm256_setzero_pd(), ff = dot, gg = dot;
+  size_t v_end = b + (e - b) / 4 * 4;
+  for (size_t i = b; i < v_end; i += 4) {
+    __m256d g = _mm256_setzero_pd();
+    for (size_t j = 0; j < m; j++)
+      g = _mm256_fmadd_pd(_mm256_broadcast_sd(c + j), _mm256_cvtps_pd(_mm_loadu_ps(basis[j] + i)), g);
+    __m256d fv = _mm256_cvtps_pd(_mm_loadu_ps(f + i));
+    dot = _mm256_fmadd_pd(fv, g, dot);
+    ff = _mm256_fmadd_pd(fv, fv, ff);
+    gg = _mm256_fmadd_pd(g, g, gg);
+  }
+  Sums s = chunk_generic(v_end, e, f, m, basis, c);
+  s.dot += hsum(dot);
+  s.ff += hsum(ff);
+  s.gg += hsum(gg);
+  return s;
+}
+#endif
+
+}  // namespace
+
+void feature_stats(size_t n, size_t per_sample, const float* f, size_t m, const float* const* basis, const double* c,
+                   double* dot, double* ff, double* gg) {
+  size_t chunks = std::max<size_t>(1, (per_sample + kChunk - 1) / kChunk);
+  std::vector<Sums> part(n * chunks);
+  [[maybe_unused]] bool simd = use_avx2_fma();
+  parallel_for(n * chunks, std::max<size_t>(1, 4 / chunks), [&](size_t tb, size_t te) {
+    for (size_t t = tb; t < te; t++) {
+      size_t s = t / chunks, b = s * per_sample + (t % chunks) * kChunk;
+      size_t e = std::min(s * per_sample + per_sample, b + kChunk);
+#if defined(__x86_64__) || defined(__i386__)
+      if (simd) {
+        part[t] = chunk_avx2(b, e, f, m, basis, c);
+        continue;
+      }
+#endif
+      part[t] = chunk_generic(b, e, f, m, basis, c);
+    }
+  });
+  for (size_t s = 0; s < n; s++) {
+    Sums acc;
+    for (size_t q = 0; q < chunks; q++) {
+      acc.dot += part[s * chunks + q].dot;
+      acc.ff += part[s * chunks + q].ff;
+      acc.gg += part[s * chunks + q].gg;
+    }
+    dot[s] = acc.dot;
+    ff[s] = acc.ff;
+    gg[s] = acc.gg;
+  }
+}
+
+}  // namespace ctl

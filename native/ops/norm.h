@@ -1,0 +1,14 @@
+// Normalisation layers (inference).
+#pragma once
+#include <cstddef>
+
+namespace ctl {
+
+// y = (x − μ) / sqrt(σ² + eps) · weight + bias over each row of `cols` (μ, σ² in float64, biased)
+void layer_norm(size_t rows, size_t cols, const float* x, const float* weight, const float* bias, double eps, float* y);
+
+// y[n,c,i] = (x[n,c,i] − mean[c]) / sqrt(var[c] + eps) · weight[c] + bias[c]
+void batch_norm(size_t n, size_t c, size_t inner, const float* x, const float* mean, const float* var,
+                const float* weight, const float* bias, double eps, float* y);
+
+}  // namespace ctl

@@ -1,0 +1,15 @@
+// y[r, d] = table[ids[r], d] (ids validated on the host before upload)
+override WG: u32 = 256;
+struct Params { n: u32, dim: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> ids: array<i32>;
+@group(0) @binding(2) var<storage, read> table: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * WG;
+  if (i >= p.n) { return; }
+  let r = i / p.dim;
+  y[i] = table[u32(ids[r]) * p.dim + i % p.dim];
+}

@@ -1,0 +1,21 @@
+// y[n, 0, :] = token; y[n, t + 1, :] = x[n, t, :]  ([N,T,D] → [N,T+1,D])
+override WG: u32 = 256;
+struct Params { n: u32, t: u32, d: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> token: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * WG;
+  if (i >= p.n) { return; }
+  let d = i % p.d;
+  let t = (i / p.d) % (p.t + 1u);
+  let s = i / (p.d * (p.t + 1u));
+  if (t == 0u) {
+    y[i] = token[d];
+  } else {
+    y[i] = x[(s * p.t + t - 1u) * p.d + d];
+  }
+}

@@ -1,0 +1,32 @@
+// Terminal tables of sweep results (the layout helper is the CLI's formatTable).
+import { formatTable } from '../cli/util.js';
+import type { SweepResults } from '../sweep/types.js';
+import { midRow } from './plots.js';
+
+export type Cell = string | number | null | undefined;
+
+/** A number with `digits` decimals; null/undefined/NaN as '—'. */
+export function num(v: number | null | undefined, digits = 4): string {
+  if (v === null || v === undefined || Number.isNaN(v)) return '—';
+  const s = v.toFixed(digits);
+  return /^-0\.?0*$/.test(s) ? s.slice(1) : s; // no "-0.0000" for tiny negative values
+}
+
+/** formatTable over mixed cells: numbers printed with `num` and right-aligned. */
+export function cellTable(header: readonly string[], rows: readonly (readonly Cell[])[], digits = 4): string {
+  const right = header.map((_, c) => c).filter((c) => rows.some((r) => typeof r[c] === 'number'));
+  const text = rows.map((r) => header.map((_, c) => (typeof r[c] === 'number' ? num(r[c] as number, digits) : String(r[c] ?? '—'))));
+  return formatTable(header, text, right);
+}
+
+/** Per layer: the baseline dist_A_B (interpolate mode) and dist/coef/cos at the middle row. */
+export function layerSummary(results: SweepResults): { header: string[]; rows: Cell[][] } {
+  const row = midRow(results);
+  const at = row.alpha !== undefined ? `α=${row.alpha}` : row.lambda !== undefined ? `λ=${row.lambda}` : 'row';
+  const header = ['layer', ...(results.baseline ? ['dist_A_B'] : []), `dist_alpha_int (${at})`, 'coef_alpha_int', 'cos (mean)'];
+  const rows = results.layers.map((layer) => {
+    const m = row.layers[layer];
+    return [layer, ...(results.baseline ? [results.baseline[layer]?.dist_A_B] : []), m?.dist_alpha_int, m?.coef_alpha_int, m?.cos_alpha_int_over_samples_mean];
+  });
+  return { header, rows };
+}

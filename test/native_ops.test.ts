@@ -1,0 +1,208 @@
+// Native-addon-only checks: guard values around outputs, argument errors that name the function
+// and argument, C++ exceptions as rejected promises, the event loop kept free during big work,
+// and the AVX2/FMA kernels agreeing with the portable fallback. (Op-by-op numerics against the
+// reference backend live in the backend-ops suite.)
+import { spawnSync } from 'node:child_process';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { addonPath, loadNative } from '../src/backends/native/bindings.js';
+import { createNativeBackend } from '../src/backends/native/index.js';
+import { rejection } from './harness/errors.js';
+
+const nm = loadNative();
+const GUARD = 12345.5;
+const PAD = 37;
+
+/** A seeded uniform [-1, 1) generator, so failures reproduce. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 31 - 1;
+  };
+}
+const rand = (n: number, r: () => number): Float32Array => Float32Array.from({ length: n }, r);
+
+/** An output view of n elements inside a larger buffer whose PAD elements either side hold GUARD. */
+function guarded(n: number): { buf: Float32Array; view: Float32Array } {
+  const buf = new Float32Array(n + 2 * PAD).fill(GUARD);
+  return { buf, view: buf.subarray(PAD, PAD + n) };
+}
+function assertGuards(buf: Float32Array, what: string): void {
+  for (let i = 0; i < PAD; i++) {
+    assert.is(buf[i], GUARD, `${what}: guard before the output at ${i} was overwritten`);
+    assert.is(buf[buf.length - 1 - i], GUARD, `${what}: guard after the output at ${i} was overwritten`);
+  }
+}
+
+/** C = A·B (B as [n,k] when transB) in float64. */
+function refGemm(a: Float32Array, b: Float32Array, m: number, n: number, k: number, transB: boolean): Float64Array {
+  const c = new Float64Array(m * n);
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) s += a[i * k + p] * (transB ? b[j * k + p] : b[p * n + j]);
+      c[i * n + j] = s;
+    }
+  return c;
+}
+function assertClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: number, what: string): void {
+  assert.is(got.length, want.length, `${what}: length`);
+  for (let i = 0; i < want.length; i++) {
+    const ok = Math.abs(got[i] - want[i]) <= tol * Math.max(1, Math.abs(want[i]));
+    if (!ok) assert.unreachable(`${what}: [${i}] = ${got[i]}, expected ${want[i]}`);
+  }
+}
+
+test('gemm: odd shapes, both B layouts, SIMD and fallback kernels, guards intact', async () => {
+  const r = rng(1);
+  const shapes: [number, number, number][] = [[1, 1, 1], [7, 33, 3], [13, 17, 300], [6, 16, 256], [33, 1, 7], [65, 130, 257]];
+  for (const simd of [true, false]) {
+    nm.setSimd(simd);
+    try {
+      for (const [m, n, k] of shapes) {
+        for (const transB of [false, true]) {
+          const a = rand(m * k, r), b = rand(k * n, r), bias = rand(n, r);
+          const { buf, view } = guarded(m * n);
+          await nm.gemm(a, b, bias, view, m, n, k, transB);
+          const want = refGemm(a, b, m, n, k, transB).map((v, i) => v + bias[i % n]);
+          const what = `gemm ${m}×${n}×${k} transB=${transB} simd=${simd}`;
+          assertClose(view, want, 1e-5 * Math.sqrt(k), what);
+          assertGuards(buf, what);
+        }
+      }
+    } finally {
+      nm.setSimd(true);
+    }
+  }
+});
+
+test('conv2d: guards intact around a strided, padded, grouped convolution', async () => {
+  const r = rng(2);
+  const x = rand(2 * 4 * 9 * 7, r), w = rand(6 * 2 * 3 * 3, r);
+  const oh = Math.floor((9 + 2 - 2 * 2 - 1) / 2) + 1, ow = Math.floor((7 + 2 - 2 - 1) / 1) + 1;
+  const { buf, view } = guarded(2 * 6 * oh * ow);
+  await nm.conv2d(x, w, null, view, [2, 4, 9, 7], [6, 2, 3, 3], [2, 1], [1, 1], [2, 1], 2);
+  assertGuards(buf, 'conv2d');
+  // one output checked by hand: sample 1, channel 4 (group 1), position (2, 3)
+  let s = 0;
+  for (let ci = 0; ci < 2; ci++)
+    for (let i = 0; i < 3; i++)
+      for (let j = 0; j < 3; j++) {
+        const iy = 2 * 2 - 1 + i * 2, ix = 3 - 1 + j;
+        if (iy >= 0 && iy < 9 && ix >= 0 && ix < 7) s += w[((4 * 2 + ci) * 3 + i) * 3 + j] * x[((1 * 4 + 2 + ci) * 9 + iy) * 7 + ix];
+      }
+  assertClose([view[((1 * 6 + 4) * oh + 2) * ow + 3]], [s], 1e-5, 'conv2d value');
+});
+
+test('combine: float64 sums rounded once, guards intact around every output', async () => {
+  const r = rng(3);
+  const len = 4099; // not a multiple of the SIMD width or the block size
+  const basis = [rand(len, r), rand(len, r), rand(len, r)];
+  const coeffs = Float64Array.from([0.1, 0.2, 0.7, 1.5, -0.25, -0.25]);
+  const outs = [guarded(len), guarded(len)];
+  await nm.combine(basis, coeffs, outs.map((o) => o.view));
+  outs.forEach((o, k) => {
+    assertGuards(o.buf, `combine row ${k}`);
+    for (let i = 0; i < len; i++) {
+      let acc = 0;
+      for (let j = 0; j < 3; j++) acc += coeffs[k * 3 + j] * basis[j][i];
+      assert.is(o.view[i], Math.fround(acc), `combine row ${k} [${i}]`);
+    }
+  });
+});
+
+test('bad arguments: errors name the function and the argument, nothing is written', async () => {
+  const a = new Float32Array(6), b = new Float32Array(6);
+  const { buf, view } = guarded(4);
+  assert.throws(() => nm.gemm(a, b, null, new Float32Array(5), 2, 2, 3, false), /gemm: argument 'out' has 5 elements, expected 4/);
+  assert.throws(() => nm.gemm(a, new Float64Array(6) as unknown as Float32Array, null, view, 2, 2, 3, false), /gemm: argument 'b' must be a Float32Array/);
+  assert.throws(() => nm.gemm(a, b, null, view, 2, 2, 3.5, false), /gemm: argument 'k' must be an integer/);
+  assert.throws(() => nm.gemm(a, b, null, view, -2, 2, 3, false), /gemm: argument 'm' must be an integer/);
+  assert.throws(() => (nm.gemm as unknown as (...x: unknown[]) => unknown)(a, b), /gemm: expected 8 arguments, got 2/);
+  assert.throws(
+    () => nm.conv2d(new Float32Array(48), new Float32Array(27), null, view, [1, 3, 4, 4], [1, 3, 3, 3], [1, 1], [0, 0], [1, 1], 2),
+    /conv2d: argument 'groups' must divide/,
+  );
+  assert.throws(
+    () => nm.conv2d(new Float32Array(48), new Float32Array(27), null, view, [1, 3, 4], [1, 3, 3, 3], [1, 1], [0, 0], [1, 1], 1),
+    /conv2d: argument 'xShape' must have 4 entries/,
+  );
+  assert.throws(() => nm.combine([a, new Float32Array(5)], new Float64Array(2), [view]), /combine: argument 'basis' \[1\] has 5 elements/);
+  assert.throws(() => nm.combine([a], new Float64Array(2), [new Float32Array(6)]), /combine: argument 'coeffs' has 2 elements, expected 1/);
+  assert.throws(() => nm.attention(new Float32Array(18), new Float32Array(6), 1, 1, 6, 4, false), /attention: argument 'heads' must divide d = 6/);
+  // a std::exception on the main thread (size overflow) is a JS error, not a crash
+  assert.throws(() => nm.attention(new Float32Array(3), new Float32Array(1), 2 ** 40, 2 ** 40, 1, 1, false), /attention: tensor size overflows/);
+  assertGuards(buf, 'after rejected calls');
+  assert.ok(view.every((v) => v === GUARD), 'output untouched');
+});
+
+test('a C++ exception rejects the promise with its message (sync and async paths)', async () => {
+  const dim = 1024, vocab = 10;
+  const table = new Float32Array(vocab * dim);
+  const big = new Int32Array(100).fill(3); // 100·1024 elements: queued on the libuv pool
+  big[57] = 11;
+  const msg = await rejection(nm.embedding(big, table, new Float32Array(100 * dim), vocab, dim));
+  assert.match(msg, /embedding: id 11 at position 57 is out of range \[0, 10\)/);
+  const small = Int32Array.from([0, -1]); // tiny: runs synchronously, still a rejection
+  assert.match(await rejection(nm.embedding(small, table, new Float32Array(2 * dim), vocab, dim)), /id -1 at position 1/);
+});
+
+test('a big GEMM leaves the event loop free (a timer fires, a small op completes, before it settles)', async () => {
+  const s = 768;
+  const a = new Float32Array(s * s).fill(1), c = new Float32Array(s * s);
+  let fired = false;
+  const timer = setTimeout(() => (fired = true), 0);
+  let gemmDone = false;
+  const big = nm.gemm(a, a, null, c, s, s, s, false).then(() => (gemmDone = true));
+  // a small call meanwhile runs inline on this thread instead of waiting for the busy pool
+  const y = new Float32Array(1000);
+  await nm.relu(Float32Array.from({ length: 1000 }, (_, i) => i - 500), y);
+  assert.not.ok(gemmDone, 'the small relu waited for the big GEMM');
+  assert.is(y[0], 0);
+  assert.is(y[999], 499);
+  await big;
+  clearTimeout(timer);
+  assert.ok(fired, 'the timer did not fire while the GEMM ran');
+  assert.is(c[12345], s);
+});
+
+test('backend: released storage is reused for outputs without stale values; K = 0 matmul gives zeros', async () => {
+  const be = await createNativeBackend();
+  const x = be.upload(Float32Array.from([-1, 2, -3, 4]), [2, 2]);
+  const first = await be.relu(x);
+  assert.equal(Array.from(await be.read(first)), [0, 2, 0, 4]);
+  be.release(first); // its storage now backs the next output of 4 elements
+  const second = await be.add(x, be.upload(Float32Array.from([10, 20]), [2]));
+  assert.equal(Array.from(await be.read(second)), [9, 22, 7, 24]);
+  be.release(second);
+  const empty = await be.matmul(be.upload(new Float32Array(0), [2, 2, 0]), be.upload(new Float32Array(0), [0, 1]), false);
+  assert.equal([...empty.shape], [2, 2, 1]);
+  assert.equal(Array.from(await be.read(empty)), [0, 0, 0, 0]);
+  await be.dispose();
+});
+
+test('a missing addon is an error naming the path, the loader message and the build command', () => {
+  assert.throws(
+    () => loadNative('/nonexistent/ctlkit.node'),
+    (e: Error) =>
+      /could not be loaded from \/nonexistent\/ctlkit\.node: .*Cannot find module/.test(e.message) &&
+      /npm install.*node scripts\/build-native\.mjs/.test(e.message),
+  );
+});
+
+test('runtime: thread count (CTLKIT_NUM_THREADS overrides it) and CPU features are reported', () => {
+  assert.ok(nm.numThreads() >= 1);
+  const threads = (env: string): string =>
+    spawnSync(process.execPath, ['-e', `process.stdout.write(String(require(${JSON.stringify(addonPath)}).numThreads()))`], {
+      env: { ...process.env, CTLKIT_NUM_THREADS: env },
+      encoding: 'utf8',
+    }).stdout.trim();
+  assert.is(threads('3'), '3');
+  assert.is(threads('zero'), String(nm.numThreads()), 'an invalid value falls back to the core count');
+  const f = nm.cpuFeatures();
+  assert.type(f.avx2Fma, 'boolean');
+  assert.is(f.simd, f.avx2Fma);
+});
+
+test.run();
