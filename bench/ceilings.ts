@@ -2,7 +2,7 @@
 // all cores, and the bandwidth of a large multithreaded copy (bytes read + written). A ceiling is
 // the best of its samples (noise only lowers it); the ops are reported as medians against it.
 import os from 'node:os';
-import { loadCeilings } from './native_ceilings.js';
+import { loadNative } from '../src/backends/native/bindings.js';
 import { median } from './harness.js';
 
 export interface Ceiling {
@@ -25,7 +25,7 @@ function ceilingOf(samples: number[], threads: number): Ceiling {
 }
 
 export async function measureCeilings(o: { quick: boolean }): Promise<Ceilings> {
-  const native = loadCeilings();
+  const native = loadNative();
   const cores = os.availableParallelism();
   const repeats = o.quick ? 3 : 7;
   const iterations = 1 << 24; // 192 flops each per thread: ~30 ms at 100 GFLOP/s per core
