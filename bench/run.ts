@@ -79,6 +79,8 @@ async function availableBackends(log: (s: string) => void): Promise<BackendEntry
 }
 
 const cpuBackends = new Set(['native', 'reference', 'pytorch']);
+/** On a software WebGPU adapter (lavapipe) only cases up to this work (FLOPs, or 10 × bytes) run. */
+const SOFTWARE_ADAPTER_MAX_WORK = 3e9;
 
 function rateOf(c: BenchCase, seconds: number): { unit: 'GFLOP/s' | 'GB/s'; rate: number } {
   if (c.op.flops !== undefined) return { unit: 'GFLOP/s', rate: c.op.flops / seconds / 1e9 };
@@ -133,6 +135,10 @@ async function main(o: Options): Promise<void> {
   for (const c of selected) {
     for (const { be, note } of backends) {
       if (be.name === 'reference' && !c.onReference) continue;
+      if (note?.startsWith('software') && (c.op.flops ?? 0) + 10 * (c.op.bytes ?? 0) > SOFTWARE_ADAPTER_MAX_WORK) {
+        log(`bench: webgpu (software adapter) skips ${c.op.vars()}: too slow to be worth timing there`);
+        continue;
+      }
       if (!be.supports(c.op.op)) {
         log(`bench: ${be.name} does not support ${c.op.op}`);
         continue;
