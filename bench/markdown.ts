@@ -55,7 +55,7 @@ export function performanceMarkdown(r: Results): string {
       'GFLOP/s counts the nominal work, 13 forward passes per sample (2 basis models + 11 rows), for both engines. ' +
       'Agreement: the largest |Δ dist_alpha_int| over rows and layers between the two (tolerance 1e-4).', '');
   }
-  out.push('### Targets (issue 4)', '', ...targets(r).map((t) => `- ${t}`), '');
+  out.push('### Targets (issue 4), against the ceilings measured in this run', '', ...targets(r).map((t) => `- ${t}`), '');
   return out.join('\n');
 }
 
