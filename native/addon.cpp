@@ -2,6 +2,7 @@
 #include <napi.h>
 
 #include "bind/register.h"
+#include "ops/ceilings.h"
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ctl::register_runtime(env, exports);
@@ -14,6 +15,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ctl::register_layout(env, exports);
   ctl::register_combine(env, exports);
   ctl::register_metrics(env, exports);
+  ctl::RegisterCeilings(env, exports);
   return exports;
 }
 

@@ -45,6 +45,10 @@ export interface NativeModule {
   featureStats(
     f: F32, basis: F32[], c: Float64Array, n: number, dot: Float64Array, ff: Float64Array, gg: Float64Array,
   ): Promise<void>;
+  /** Bench ceiling (native/ops/ceilings.cpp): `threads` threads × `iterations` rounds of 12 FMA chains. */
+  ceilingsFmaPeak(threads: number, iterations: number): Promise<{ seconds: number; flops: number; isa: string }>;
+  /** Bench ceiling: copies `bytes` bytes `repeats` times over `threads` threads; bytesMoved = 2·bytes (read + write). */
+  ceilingsCopy(bytes: number, threads: number, repeats: number): Promise<{ seconds: number[]; bytesMoved: number }>;
 }
 
 /** The addon's path: <repo>/build/Release/ctlkit.node (this file is dist/src/backends/native/). */

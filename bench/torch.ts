@@ -1,0 +1,43 @@
+// PyTorch in the same run: Debian's python3-torch through /usr/bin/python3, 2 threads
+// (torch.set_num_threads and OPENBLAS_NUM_THREADS / OMP_NUM_THREADS), when it is installed.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { repoRoot } from '../test/harness/paths.js';
+import type { TorchSpec } from './harness.js';
+
+export const PYTHON = '/usr/bin/python3';
+export const TORCH_THREADS = 2;
+
+export const torchEnv = (): NodeJS.ProcessEnv => ({
+  ...process.env,
+  THREADS: String(TORCH_THREADS),
+  OPENBLAS_NUM_THREADS: String(TORCH_THREADS),
+  OMP_NUM_THREADS: String(TORCH_THREADS),
+  MKL_NUM_THREADS: String(TORCH_THREADS),
+});
+
+/** The torch version, or null (with the reason) when /usr/bin/python3 cannot import torch. */
+export function torchVersion(): { version: string | null; reason?: string } {
+  const r = spawnSync(PYTHON, ['-c', 'import torch, torchvision; print(torch.__version__)'], { encoding: 'utf8' });
+  if (r.status === 0) return { version: r.stdout.trim() };
+  return { version: null, reason: r.error ? r.error.message : (r.stderr.trim().split('\n').pop() ?? 'import failed') };
+}
+
+export interface TorchTiming {
+  id: string;
+  median_seconds: number;
+  samples: number;
+}
+
+/** Times the specs with bench/torch_ops.py; returns the median seconds by id. */
+export function runTorchOps(specs: (TorchSpec & { id: string })[], o: { quick: boolean }): Map<string, TorchTiming> {
+  const r = spawnSync(PYTHON, [path.join(repoRoot, 'bench', 'torch_ops.py')], {
+    input: JSON.stringify(specs),
+    encoding: 'utf8',
+    env: { ...torchEnv(), MAX_TIME: o.quick ? '1' : '3', MIN_SAMPLES: o.quick ? '3' : '5' },
+    maxBuffer: 1 << 24,
+  });
+  if (r.status !== 0) throw new Error(`bench/torch_ops.py failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  const out = JSON.parse(r.stdout) as { results: TorchTiming[] };
+  return new Map(out.results.map((t) => [t.id, t]));
+}

@@ -1,0 +1,229 @@
+// Ceilings: an FMA peak loop (AVX2/FMA, chosen at run time, scalar fallback) and a multithreaded
+// large memory copy, timed across all threads from the first start to the last end.
+#include "ops/ceilings.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <thread>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define CTL_CEILINGS_X86 1
+#endif
+
+namespace ctl {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr int kChains = 12;
+constexpr double kFlopsPerRoundScalar = 2.0 * kChains;
+
+#ifdef CTL_CEILINGS_X86
+bool has_avx2_fma() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
+
+// acc_i = acc_i · m + a on 12 independent ymm chains (enough to cover FMA latency × ports).
+__attribute__((target("avx2,fma"))) float fma_loop_avx2(size_t iterations) {
+  const __m256 m = _mm256_set1_ps(0.999999f), a = _mm256_set1_ps(1e-6f);
+  __m256 c0 = _mm256_set1_ps(1.0f), c1 = _mm256_set1_ps(1.1f), c2 = _mm256_set1_ps(1.2f),
+         c3 = _mm256_set1_ps(1.3f), c4 = _mm256_set1_ps(1.4f), c5 = _mm256_set1_ps(1.5f),
+         c6 = _mm256_set1_ps(1.6f), c7 = _mm256_set1_ps(1.7f), c8 = _mm256_set1_ps(1.8f),
+         c9 = _mm256_set1_ps(1.9f), c10 = _mm256_set1_ps(2.0f), c11 = _mm256_set1_ps(2.1f);
+  for (size_t i = 0; i < iterations; i++) {
+    c0 = _mm256_fmadd_ps(c0, m, a); c1 = _mm256_fmadd_ps(c1, m, a); c2 = _mm256_fmadd_ps(c2, m, a);
+    c3 = _mm256_fmadd_ps(c3, m, a); c4 = _mm256_fmadd_ps(c4, m, a); c5 = _mm256_fmadd_ps(c5, m, a);
+    c6 = _mm256_fmadd_ps(c6, m, a); c7 = _mm256_fmadd_ps(c7, m, a); c8 = _mm256_fmadd_ps(c8, m, a);
+    c9 = _mm256_fmadd_ps(c9, m, a); c10 = _mm256_fmadd_ps(c10, m, a); c11 = _mm256_fmadd_ps(c11, m, a);
+  }
+  __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(c0, c1), _mm256_add_ps(c2, c3)),
+                           _mm256_add_ps(_mm256_add_ps(c4, c5), _mm256_add_ps(c6, c7)));
+  s = _mm256_add_ps(s, _mm256_add_ps(_mm256_add_ps(c8, c9), _mm256_add_ps(c10, c11)));
+  alignas(32) float out[8];
+  _mm256_store_ps(out, s);
+  return out[0] + out[1] + out[2] + out[3] + out[4] + out[5] + out[6] + out[7];
+}
+#else
+bool has_avx2_fma() { return false; }
+float fma_loop_avx2(size_t) { return 0.0f; }
+#endif
+
+// acc_i = acc_i · m + a on 12 independent scalar chains (portable fallback).
+float fma_loop_scalar(size_t iterations) {
+  float c[kChains];
+  for (int j = 0; j < kChains; j++) c[j] = 1.0f + 0.1f * static_cast<float>(j);
+  for (size_t i = 0; i < iterations; i++)
+    for (int j = 0; j < kChains; j++) c[j] = c[j] * 0.999999f + 1e-6f;
+  float s = 0.0f;
+  for (int j = 0; j < kChains; j++) s += c[j];
+  return s;
+}
+
+// Runs body(t) on `threads` threads released together; returns last end − first start (seconds).
+double run_timed(size_t threads, const std::function<void(size_t)>& body) {
+  std::atomic<size_t> ready{0};
+  std::atomic<bool> go{false};
+  std::vector<Clock::time_point> start(threads), end(threads);
+  std::vector<std::thread> pool;
+  pool.reserve(threads);
+  for (size_t t = 0; t < threads; t++) {
+    pool.emplace_back([&, t] {
+      ready.fetch_add(1);
+      while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
+      start[t] = Clock::now();
+      body(t);
+      end[t] = Clock::now();
+    });
+  }
+  while (ready.load() < threads) std::this_thread::yield();
+  go.store(true, std::memory_order_release);
+  for (auto& th : pool) th.join();
+  auto first = *std::min_element(start.begin(), start.end());
+  auto last = *std::max_element(end.begin(), end.end());
+  return std::chrono::duration<double>(last - first).count();
+}
+
+}  // namespace
+
+FmaPeakResult fma_peak(size_t threads, size_t iterations) {
+  const bool simd = has_avx2_fma();
+  std::vector<float> sink(threads);
+  double seconds = run_timed(threads, [&](size_t t) {
+    sink[t] = simd ? fma_loop_avx2(iterations) : fma_loop_scalar(iterations);
+  });
+  // The sums are consumed so the loops cannot be removed; they stay finite by construction.
+  float total = 0.0f;
+  for (float s : sink) total += s;
+  if (!(total == total)) throw std::runtime_error("ceilingsFmaPeak: the FMA chains produced NaN");
+  double lanes = simd ? 8.0 : 1.0;
+  return {seconds, kFlopsPerRoundScalar * lanes * static_cast<double>(iterations) * static_cast<double>(threads),
+          simd ? "avx2-fma" : "scalar"};
+}
+
+std::vector<double> copy_bandwidth(size_t bytes, size_t threads, size_t repeats) {
+  struct Free {
+    void operator()(char* p) const { std::free(p); }
+  };
+  const size_t aligned = (bytes + 63) / 64 * 64;
+  std::unique_ptr<char, Free> src(static_cast<char*>(std::aligned_alloc(64, aligned)));
+  std::unique_ptr<char, Free> dst(static_cast<char*>(std::aligned_alloc(64, aligned)));
+  if (!src || !dst) throw std::runtime_error("ceilingsCopy: could not allocate 2 × " + std::to_string(bytes) + " bytes");
+  const size_t chunk = (bytes / threads + 63) / 64 * 64;
+  auto range = [&](size_t t, size_t* b, size_t* e) {
+    *b = std::min(bytes, t * chunk);
+    *e = t + 1 == threads ? bytes : std::min(bytes, (t + 1) * chunk);
+  };
+  // First touch by the thread that copies the chunk later (page faults kept out of the timing).
+  run_timed(threads, [&](size_t t) {
+    size_t b, e;
+    range(t, &b, &e);
+    std::memset(src.get() + b, static_cast<int>(t + 1), e - b);
+    std::memset(dst.get() + b, 0, e - b);
+  });
+  std::vector<double> seconds;
+  for (size_t r = 0; r < repeats; r++) {
+    seconds.push_back(run_timed(threads, [&](size_t t) {
+      size_t b, e;
+      range(t, &b, &e);
+      std::memcpy(dst.get() + b, src.get() + b, e - b);
+    }));
+  }
+  if (bytes > 0 && dst.get()[bytes - 1] != src.get()[bytes - 1])
+    throw std::runtime_error("ceilingsCopy: the copy did not arrive");
+  return seconds;
+}
+
+namespace {
+
+size_t int_arg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name, double hi) {
+  double v = info[i].IsNumber() ? info[i].As<Napi::Number>().DoubleValue() : -1.0;
+  if (!info[i].IsNumber() || v != static_cast<double>(static_cast<int64_t>(v)) || v < 1 || v > hi)
+    throw Napi::TypeError::New(info.Env(), std::string(fn) + ": argument '" + name +
+                                               "' must be an integer in [1, " + std::to_string(int64_t(hi)) + "]");
+  return static_cast<size_t>(v);
+}
+
+// Runs a measurement off the main thread and resolves a promise with the object `done` builds.
+class CeilingJob : public Napi::AsyncWorker {
+ public:
+  using Task = std::function<void()>;
+  using Done = std::function<Napi::Value(Napi::Env)>;
+  CeilingJob(Napi::Env env, const char* fn, Task task, Done done)
+      : Napi::AsyncWorker(env, fn), deferred_(Napi::Promise::Deferred::New(env)), task_(std::move(task)),
+        done_(std::move(done)) {}
+  Napi::Promise promise() const { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    try {
+      task_();
+    } catch (const std::exception& e) {
+      SetError(e.what());
+    }
+  }
+  void OnOK() override { deferred_.Resolve(done_(Env())); }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  Task task_;
+  Done done_;
+};
+
+// ceilingsFmaPeak(threads, iterations) → Promise<{seconds, flops, isa}>
+Napi::Value fma_peak_js(const Napi::CallbackInfo& info) {
+  const char* fn = "ceilingsFmaPeak";
+  if (info.Length() != 2) throw Napi::TypeError::New(info.Env(), std::string(fn) + ": expected 2 arguments (threads, iterations)");
+  size_t threads = int_arg(info, 0, fn, "threads", 1024);
+  size_t iterations = int_arg(info, 1, fn, "iterations", 1e12);
+  auto result = std::make_shared<FmaPeakResult>();
+  auto* job = new CeilingJob(
+      info.Env(), fn, [=] { *result = fma_peak(threads, iterations); },
+      [=](Napi::Env env) {
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("seconds", result->seconds);
+        o.Set("flops", result->flops);
+        o.Set("isa", result->isa);
+        return o;
+      });
+  Napi::Promise p = job->promise();
+  job->Queue();
+  return p;
+}
+
+// ceilingsCopy(bytes, threads, repeats) → Promise<{seconds: number[], bytesMoved}> (bytesMoved = 2·bytes)
+Napi::Value copy_js(const Napi::CallbackInfo& info) {
+  const char* fn = "ceilingsCopy";
+  if (info.Length() != 3) throw Napi::TypeError::New(info.Env(), std::string(fn) + ": expected 3 arguments (bytes, threads, repeats)");
+  size_t bytes = int_arg(info, 0, fn, "bytes", 1ull << 36);
+  size_t threads = int_arg(info, 1, fn, "threads", 1024);
+  size_t repeats = int_arg(info, 2, fn, "repeats", 1e6);
+  auto seconds = std::make_shared<std::vector<double>>();
+  auto* job = new CeilingJob(
+      info.Env(), fn, [=] { *seconds = copy_bandwidth(bytes, threads, repeats); },
+      [=](Napi::Env env) {
+        Napi::Object o = Napi::Object::New(env);
+        Napi::Array s = Napi::Array::New(env, seconds->size());
+        for (size_t i = 0; i < seconds->size(); i++) s.Set(static_cast<uint32_t>(i), (*seconds)[i]);
+        o.Set("seconds", s);
+        o.Set("bytesMoved", 2.0 * static_cast<double>(bytes));
+        return o;
+      });
+  Napi::Promise p = job->promise();
+  job->Queue();
+  return p;
+}
+
+}  // namespace
+
+void RegisterCeilings(Napi::Env env, Napi::Object exports) {
+  exports.Set("ceilingsFmaPeak", Napi::Function::New(env, fma_peak_js, "ceilingsFmaPeak"));
+  exports.Set("ceilingsCopy", Napi::Function::New(env, copy_js, "ceilingsCopy"));
+}
+
+}  // namespace ctl
