@@ -1,7 +1,6 @@
-// version(), numThreads(), cpuFeatures(), setSimd(enabled), fmaPeak(out, iterations).
+// version(), numThreads(), cpuFeatures(), setSimd(enabled). (Machine ceilings: ops/ceilings.cpp.)
 #include "bind/register.h"
 #include "napi_util.h"
-#include "ops/peak.h"
 #include "runtime/cpu.h"
 #include "runtime/thread_pool.h"
 
@@ -27,15 +26,6 @@ Napi::Value set_simd(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// fmaPeak(out: Float64Array(2), iterations) → Promise<void>: out = [one thread, all threads] GFLOP/s
-Napi::Value fma_peak_js(const Napi::CallbackInfo& info) {
-  Args args(info, "fmaPeak", 2);
-  auto out = args.array<double>(0, "out", 2);
-  size_t iterations = args.size(1, "iterations", 1);
-  double* o = out.data;
-  return run_job(args, double(iterations) * 160.0, [=] { fma_peak(iterations, o, o + 1); }, {out.object});
-}
-
 }  // namespace
 
 void register_runtime(Napi::Env env, Napi::Object exports) {
@@ -43,7 +33,6 @@ void register_runtime(Napi::Env env, Napi::Object exports) {
   export_function(env, exports, "numThreads", num_threads_js);
   export_function(env, exports, "cpuFeatures", cpu_features);
   export_function(env, exports, "setSimd", set_simd);
-  export_function(env, exports, "fmaPeak", fma_peak_js);
 }
 
 }  // namespace ctl

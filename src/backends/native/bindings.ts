@@ -16,8 +16,6 @@ export interface NativeModule {
   cpuFeatures(): { avx2Fma: boolean; simd: boolean };
   /** Turns the AVX2/FMA kernels off (portable fallback) or back on; for tests. */
   setSimd(enabled: boolean): void;
-  /** FMA peak loop for benchmarks: out = [one thread, all threads] GFLOP/s (160 flops an iteration). */
-  fmaPeak(out: Float64Array, iterations: number): Promise<void>;
   /** out[m,n] = a[m,k] · b[k,n] (b as [n,k] when transB) + bias[n]. */
   gemm(a: F32, b: F32, bias: F32 | null, out: F32, m: number, n: number, k: number, transB: boolean): Promise<void>;
   conv2d(
