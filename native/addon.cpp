@@ -2,7 +2,6 @@
 #include <napi.h>
 
 #include "bind/register.h"
-#include "ops/ceilings.h"
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ctl::register_runtime(env, exports);
@@ -15,7 +14,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ctl::register_layout(env, exports);
   ctl::register_combine(env, exports);
   ctl::register_metrics(env, exports);
-  ctl::RegisterCeilings(env, exports);
+  ctl::register_ceilings(env, exports);
   return exports;
 }
 

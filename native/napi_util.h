@@ -176,12 +176,18 @@ inline size_t checked_product(const char* fn, std::initializer_list<size_t> dims
 // main thread (well under a millisecond); larger ones run on the libuv pool.
 constexpr double kAsyncWorkThreshold = 1 << 16;
 
-// Runs `task` (plain C++, no Napi::) and settles a promise: resolved with undefined, or rejected
-// with the message of the std::exception it threw. Keeps `keep` alive until it settles.
+// Runs `task` (plain C++, no Napi::) and settles a promise: resolved with what `done` builds on the
+// main thread (undefined without one), or rejected with the message of the std::exception it threw.
+// Keeps `keep` alive until it settles.
 class PromiseJob : public Napi::AsyncWorker {
  public:
-  PromiseJob(Napi::Env env, const char* fn, std::function<void()> task, const std::vector<Napi::Object>& keep)
-      : Napi::AsyncWorker(env, fn), deferred_(Napi::Promise::Deferred::New(env)), task_(std::move(task)) {
+  using Done = std::function<Napi::Value(Napi::Env)>;
+  PromiseJob(Napi::Env env, const char* fn, std::function<void()> task, const std::vector<Napi::Object>& keep,
+             Done done = nullptr)
+      : Napi::AsyncWorker(env, fn),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        task_(std::move(task)),
+        done_(std::move(done)) {
     for (const Napi::Object& o : keep)
       if (!o.IsEmpty()) refs_.push_back(Napi::Persistent(o));  // empty: an absent optional argument
   }
@@ -195,12 +201,13 @@ class PromiseJob : public Napi::AsyncWorker {
       SetError(e.what());
     }
   }
-  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+  void OnOK() override { deferred_.Resolve(done_ ? done_(Env()) : Env().Undefined()); }
   void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
  private:
   Napi::Promise::Deferred deferred_;
   std::function<void()> task_;
+  Done done_;
   std::vector<Napi::ObjectReference> refs_;
 };
 

@@ -1,7 +1,5 @@
 // Machine ceilings the bench reports its figures against: FMA peak and memory copy bandwidth.
 #pragma once
-#include <napi.h>
-
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -21,8 +19,5 @@ FmaPeakResult fma_peak(size_t threads, size_t iterations);
 // Copies a `bytes`-byte buffer into another `repeats` times, split over `threads` threads;
 // returns the seconds of each copy (the bandwidth counts read + write: 2·bytes per copy).
 std::vector<double> copy_bandwidth(size_t bytes, size_t threads, size_t repeats);
-
-// Exports ceilingsFmaPeak(threads, iterations) and ceilingsCopy(bytes, threads, repeats).
-void RegisterCeilings(Napi::Env env, Napi::Object exports);
 
 }  // namespace ctl

@@ -1,0 +1,58 @@
+// ceilingsFmaPeak(threads, iterations), ceilingsCopy(bytes, threads, repeats): the bench's machine
+// ceilings (kernels in ops/ceilings.cpp), always measured off the main thread.
+#include <memory>
+
+#include "bind/register.h"
+#include "napi_util.h"
+#include "ops/ceilings.h"
+
+namespace ctl {
+namespace {
+
+Napi::Value queue(const Args& args, std::function<void()> task, PromiseJob::Done done) {
+  auto* job = new PromiseJob(args.env(), args.fn(), std::move(task), {}, std::move(done));
+  Napi::Promise p = job->promise();
+  job->Queue();
+  return p;
+}
+
+// ceilingsFmaPeak(threads, iterations) → Promise<{seconds, flops, isa}>
+Napi::Value fma_peak_js(const Napi::CallbackInfo& info) {
+  Args args(info, "ceilingsFmaPeak", 2);
+  size_t threads = static_cast<size_t>(args.integer(0, "threads", 1, 1024));
+  size_t iterations = static_cast<size_t>(args.integer(1, "iterations", 1, int64_t(1e12)));
+  auto result = std::make_shared<FmaPeakResult>();
+  return queue(args, [=] { *result = fma_peak(threads, iterations); }, [=](Napi::Env env) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("seconds", result->seconds);
+    o.Set("flops", result->flops);
+    o.Set("isa", result->isa);
+    return o;
+  });
+}
+
+// ceilingsCopy(bytes, threads, repeats) → Promise<{seconds: number[], bytesMoved}> (bytesMoved = 2·bytes)
+Napi::Value copy_js(const Napi::CallbackInfo& info) {
+  Args args(info, "ceilingsCopy", 3);
+  size_t bytes = static_cast<size_t>(args.integer(0, "bytes", 1, int64_t(1) << 36));
+  size_t threads = static_cast<size_t>(args.integer(1, "threads", 1, 1024));
+  size_t repeats = static_cast<size_t>(args.integer(2, "repeats", 1, 1000000));
+  auto seconds = std::make_shared<std::vector<double>>();
+  return queue(args, [=] { *seconds = copy_bandwidth(bytes, threads, repeats); }, [=](Napi::Env env) {
+    Napi::Object o = Napi::Object::New(env);
+    Napi::Array s = Napi::Array::New(env, seconds->size());
+    for (size_t i = 0; i < seconds->size(); i++) s.Set(static_cast<uint32_t>(i), (*seconds)[i]);
+    o.Set("seconds", s);
+    o.Set("bytesMoved", 2.0 * static_cast<double>(bytes));
+    return o;
+  });
+}
+
+}  // namespace
+
+void register_ceilings(Napi::Env env, Napi::Object exports) {
+  export_function(env, exports, "ceilingsFmaPeak", fma_peak_js);
+  export_function(env, exports, "ceilingsCopy", copy_js);
+}
+
+}  // namespace ctl
