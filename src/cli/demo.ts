@@ -15,7 +15,7 @@ import { runSweep } from '../sweep/runner.js';
 import type { SweepResults } from '../sweep/types.js';
 import { Progress } from './progress.js';
 import { resultsToCsv } from '../sweep/csv.js';
-import { parseList, writeJsonAtomic } from './util.js';
+import { parseIntArg, parseList, writeJsonAtomic } from './util.js';
 
 interface DemoArgs {
   examples: string;
@@ -33,12 +33,6 @@ const INTRO = [
   'dist_alpha_int = 1 − |⟨F, G⟩| / (‖F‖‖G‖) between the features F of the combined weights and the same combination G of the features; small values mean Cross-Task Linearity holds at that layer. dist_A_B is the same distance between the two end models (the scale to compare against).',
 ];
 
-function positiveInt(v: string, what: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 2) throw new Error(`${what}: expected an integer ≥ 2, got '${v}'`);
-  return n;
-}
-
 /** Results with model paths relative to the working directory (portable JSON). */
 function portable(r: SweepResults): SweepResults {
   return { ...r, models: r.models.map((m) => path.relative(process.cwd(), m) || m) };
@@ -53,7 +47,7 @@ async function runDemo(a: DemoArgs): Promise<void> {
       throw new Error(`${path.join(a.examples, arch)}: no bundled checkpoints (expected config.json there; see tools/train_examples.py)`);
     }
   }
-  const samples = positiveInt(a.samples, '--samples');
+  const samples = parseIntArg(a.samples, '--samples', 2);
   const grids = { alphas: parseGrid(a.alphas, '--alphas'), lambdas: parseGrid(a.lambdas, '--lambdas') };
   const plans = archs.map((arch) => demoPlan(a.examples, arch, grids));
   const total = plans.reduce((s, p) => s + p.length, 0);
@@ -104,7 +98,7 @@ async function runExperiment(
     { matrix: exp.matrix, inputs: d.inputs, labels: d.labels, config },
     {
       backend,
-      batch: positiveInt(batch, '--batch'),
+      batch: parseIntArg(batch, '--batch', 2),
       onProgress: (p) => onFraction(p.samplesTotal > 0 ? p.samplesDone / p.samplesTotal : 0),
     },
   );

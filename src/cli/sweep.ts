@@ -6,7 +6,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { runSweep, type SweepProgress, type SweepSpec } from '../sweep/runner.js';
 import type { SweepResults } from '../sweep/types.js';
 import { addBasisOptions, matrixFromArgs, type BasisArgs } from './basis_args.js';
-import { formatTable, parseList, writeJsonAtomic } from './util.js';
+import { formatTable, parseIntArg, parseList, writeJsonAtomic } from './util.js';
 import { resultsToCsv } from '../sweep/csv.js';
 
 interface SweepArgs extends BasisArgs {
@@ -51,12 +51,6 @@ export function resultsTable(r: SweepResults): string {
   return lines.join('\n');
 }
 
-function intArg(v: string, what: string, positive = false): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || (positive && n < 1)) throw new Error(`${what}: expected ${positive ? 'a positive integer' : 'an integer'}, got '${v}'`);
-  return n;
-}
-
 function progressPrinter(): ((p: SweepProgress) => void) | undefined {
   if (!process.stderr.isTTY) return undefined;
   return (p) => {
@@ -97,10 +91,10 @@ export function register(program: Command): void {
         labelKey: a.labelKey,
         config: a.config,
         layers: a.layers ? parseList(a.layers, '--layers') : undefined,
-        samples: a.samples === undefined ? undefined : intArg(a.samples, '--samples', true),
-        seed: intArg(a.seed, '--seed'),
+        samples: a.samples === undefined ? undefined : parseIntArg(a.samples, '--samples', 1),
+        seed: parseIntArg(a.seed, '--seed'),
       };
-      const batch = intArg(a.batch, '--batch', true);
+      const batch = parseIntArg(a.batch, '--batch', 1);
       const backend = await createBackend(a.backend as BackendChoice);
       try {
         const results = await runSweep(spec, { backend, batch, onProgress: progressPrinter() });

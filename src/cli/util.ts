@@ -23,3 +23,13 @@ export function parseList(value: string, what = 'list'): string[] {
   if (items.length === 0) throw new Error(`${what}: expected a comma-separated list, got ${JSON.stringify(value)}`);
   return items;
 }
+
+/** A command-line integer at least `min` (an error naming the option otherwise). */
+export function parseIntArg(value: string, what: string, min = -Infinity): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) {
+    const expected = min === -Infinity ? 'an integer' : min === 1 ? 'a positive integer' : `an integer ≥ ${min}`;
+    throw new Error(`${what}: expected ${expected}, got '${value}'`);
+  }
+  return n;
+}

@@ -63,10 +63,6 @@ function perRow(k: number, layers: readonly string[]): Map<string, SimilarityAcc
   return Array.from({ length: k }, () => new Map(layers.map((l) => [l, new SimilarityAccumulator()])));
 }
 
-export function throwIfAborted(signal?: AbortSignal): void {
-  if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('sweep aborted');
-}
-
 /** Uploads basis parameters on first use and keeps them for the whole run. */
 export class BasisParams {
   private readonly cache: Map<string, DeviceTensor>[];
@@ -189,7 +185,7 @@ export async function runSchedule(inp: ScheduleInput, opts: ScheduleOptions): Pr
       let x0Live = true;
       try {
         for (let si = 0; si < stages.length; si++) {
-          throwIfAborted(opts.signal);
+          opts.signal?.throwIfAborted();
           const stage = stages[si];
           progress({ phase: 'forward', layer: stage.name, samplesDone: start });
           const basisMaps = await params.forStage(stage);

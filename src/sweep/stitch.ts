@@ -7,7 +7,7 @@ import type { Checkpoint } from '../io/types.js';
 import type { Model } from '../models/family.js';
 import { TaskAccumulator, checkLabelShape, type TaskMetrics } from '../metrics/task.js';
 import { closeAll, prepare, type DataSpec } from './prepare.js';
-import { BasisParams, combineStage, lookup, releaseMaps, throwIfAborted } from './schedule.js';
+import { BasisParams, combineStage, lookup, releaseMaps } from './schedule.js';
 
 export interface StitchSpec {
   /** The hook whose output is replaced. */
@@ -79,7 +79,7 @@ export async function stitchEvaluate(inp: StitchInput, spec: StitchSpec, opts: S
       let xs: DeviceTensor[] = [be.upload(inp.inputs.data.slice(start * per, end * per), [end - start, ...inp.inputs.shape.slice(1)])];
       let shared = true; // xs entries all point at the one uploaded input
       for (let si = 0; si <= logitsIdx; si++) {
-        throwIfAborted(opts.signal);
+        opts.signal?.throwIfAborted();
         const stage = model.stages[si];
         const live = si <= hookIdx ? R : 1;
         const rowMaps = await combineStage(be, await params.forStage(stage), si <= hookIdx ? c.subarray(0, R * M) : c.subarray(R * M), live);
