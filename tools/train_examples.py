@@ -20,7 +20,6 @@ Usage: /usr/bin/python3 tools/train_examples.py [--out examples]
 import argparse
 import json
 import os
-import struct
 import time
 from collections import OrderedDict
 
@@ -31,6 +30,8 @@ import torch.nn.functional as F
 from sklearn.datasets import load_digits
 from torchvision.models.resnet import BasicBlock
 from torchvision.models.vision_transformer import VisionTransformer
+
+from fixtures.st_io import write_safetensors  # tools/fixtures (this script's folder is on sys.path)
 
 SIZE = 16
 N_EVAL = 256
@@ -43,28 +44,9 @@ BATCH = 64
 
 
 # ---------------------------------------------------------------- safetensors (no package here)
-ST_DTYPES = {torch.float32: ('F32', '<f4'), torch.int64: ('I64', '<i8')}
-
-
 def save_safetensors(tensors, path):
-    """8-byte LE header length, JSON header padded with spaces to 8 bytes, then the data."""
-    header, blobs, offset = {'__metadata__': {'format': 'pt'}}, [], 0
-    for name in sorted(tensors):
-        t = tensors[name].detach().cpu().contiguous()
-        dtype, np_dtype = ST_DTYPES[t.dtype]
-        raw = t.numpy().astype(np_dtype).tobytes()
-        header[name] = {'dtype': dtype, 'shape': list(t.shape), 'data_offsets': [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
-    head = json.dumps(header, separators=(',', ':')).encode()
-    head += b' ' * ((8 - len(head) % 8) % 8)
-    tmp = path + '.tmp'
-    with open(tmp, 'wb') as f:
-        f.write(struct.pack('<Q', len(head)))
-        f.write(head)
-        for b in blobs:
-            f.write(b)
-    os.replace(tmp, path)
+    """Names sorted, metadata {"format": "pt"}; the writer shared with the fixture generator."""
+    write_safetensors(path, {name: tensors[name] for name in sorted(tensors)}, {'format': 'pt'})
 
 
 # ---------------------------------------------------------------- data
