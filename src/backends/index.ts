@@ -25,8 +25,9 @@ export async function createBackend(name: BackendChoice, opts: { quiet?: boolean
 }
 
 async function createAutoBackend(quiet: boolean): Promise<Backend> {
-  const { createWebGPUBackend, hasHardwareAdapter } = await import('./webgpu/index.js');
-  if (await hasHardwareAdapter().catch(() => false)) return createWebGPUBackend();
+  const { createHardwareWebGPUBackend } = await import('./webgpu/index.js');
+  const gpu = await createHardwareWebGPUBackend().catch(() => null);
+  if (gpu) return gpu;
   try {
     const { createNativeBackend } = await import('./native/index.js');
     return await createNativeBackend();

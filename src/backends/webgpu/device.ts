@@ -60,6 +60,17 @@ export async function hasHardwareAdapter(dawnFlags: readonly string[] = []): Pro
 /** Opens the adapter and a device with the storage-buffer limits raised to the adapter's. */
 export async function openDevice(dawnFlags: readonly string[] = []): Promise<GpuDevice> {
   const { gpu, adapter } = await requestAdapter(dawnFlags);
+  return deviceOn(gpu, adapter);
+}
+
+/** Like openDevice, but null (and no device) when the adapter is a software one: `--backend auto`
+ *  asks Dawn for the adapter once instead of probing first and opening again. */
+export async function openHardwareDevice(dawnFlags: readonly string[] = []): Promise<GpuDevice | null> {
+  const { gpu, adapter } = await requestAdapter(dawnFlags);
+  return isSoftwareAdapter(adapter.info) ? null : deviceOn(gpu, adapter);
+}
+
+async function deviceOn(gpu: GPU, adapter: GPUAdapter): Promise<GpuDevice> {
   const l = adapter.limits;
   const device = await adapter.requestDevice({
     label: 'ctlkit',

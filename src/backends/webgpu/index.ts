@@ -3,7 +3,7 @@
 import { numel, shapeStr } from '../../tensor.js';
 import type { Backend, Conv2dOptions, DeviceTensor, FeatureStats, OpName, Pool2dOptions } from '../backend.js';
 import { GpuContext, GpuTensor } from './context.js';
-import { openDevice, type GpuDevice } from './device.js';
+import { openDevice, openHardwareDevice, type GpuDevice } from './device.js';
 import * as ew from './ops_elementwise.js';
 import * as gm from './ops_gemm.js';
 import * as rd from './ops_reduce.js';
@@ -133,4 +133,10 @@ export interface WebGPUBackendOptions {
 export async function createWebGPUBackend(opts: WebGPUBackendOptions = {}): Promise<WebGPUBackend> {
   const dev = await openDevice(opts.dawnFlags);
   return new WebGPUBackend(dev, new GpuContext(dev, new ShaderLoader(opts.shaderDir)));
+}
+
+/** The backend on a hardware adapter, or null when Dawn's adapter is a software one (`auto`). */
+export async function createHardwareWebGPUBackend(opts: WebGPUBackendOptions = {}): Promise<WebGPUBackend | null> {
+  const dev = await openHardwareDevice(opts.dawnFlags);
+  return dev && new WebGPUBackend(dev, new GpuContext(dev, new ShaderLoader(opts.shaderDir)));
 }
