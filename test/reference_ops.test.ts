@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import type { Backend, DeviceTensor } from '../src/backends/backend.js';
 import { createReferenceBackend } from '../src/backends/reference/index.js';
 import { erf, erfc } from '../src/backends/reference/erf.js';
+import { rejection } from './harness/errors.js';
 
 const be: Backend = await createReferenceBackend();
 const up = (shape: number[], values: number[]): DeviceTensor => be.upload(new Float32Array(values), shape);
@@ -22,15 +23,7 @@ async function expect(t: DeviceTensor, shape: number[], want: number[], tol = 1e
   });
 }
 
-async function rejects(p: Promise<unknown>, re: RegExp): Promise<void> {
-  try {
-    await p;
-  } catch (e) {
-    assert.match((e as Error).message, re);
-    return;
-  }
-  assert.unreachable(`expected an error matching ${re}`);
-}
+const rejects = async (p: Promise<unknown>, re: RegExp): Promise<void> => assert.match(await rejection(p), re);
 
 const r2 = (v: number): number => Math.fround(v);
 const nine = [1, 2, 3, 4, 5, 6, 7, 8, 9];

@@ -28,7 +28,7 @@ export interface SweepOptions {
 export async function runSweep(spec: SweepSpec, opts: SweepOptions): Promise<SweepResults> {
   const t0 = performance.now();
   const batch = opts.batch ?? 32;
-  if (!Number.isInteger(batch) || batch < 1) throw new Error(`--batch: expected a positive integer, got ${batch}`);
+  if (!Number.isInteger(batch) || batch < 1) throw new Error(`runSweep: batch must be a positive integer, got ${batch}`);
   const { matrix } = spec;
   checkMatrix(matrix, matrix.basis.length);
   opts.signal?.throwIfAborted();
