@@ -92,7 +92,7 @@ nativeTest('conv2d: guards intact around a strided, padded, grouped convolution'
   const x = rand(2 * 4 * 9 * 7, r), w = rand(6 * 2 * 3 * 3, r);
   const oh = Math.floor((9 + 2 - 2 * 2 - 1) / 2) + 1, ow = Math.floor((7 + 2 - 2 - 1) / 1) + 1;
   const { buf, view } = guarded(2 * 6 * oh * ow);
-  await nm.conv2d(x, w, null, view, [2, 4, 9, 7], [6, 2, 3, 3], [2, 1], [1, 1], [2, 1], 2);
+  await nm.conv2d(x, w, null, view, [2, 4, 9, 7], [6, 2, 3, 3], [2, 1], [1, 1], [2, 1], 2, null, 0, null, false);
   assertGuards(buf, 'conv2d');
   // one output checked by hand: sample 1, channel 4 (group 1), position (2, 3)
   let s = 0;
@@ -103,6 +103,71 @@ nativeTest('conv2d: guards intact around a strided, padded, grouped convolution'
         if (iy >= 0 && iy < 9 && ix >= 0 && ix < 7) s += w[((4 * 2 + ci) * 3 + i) * 3 + j] * x[((1 * 4 + 2 + ci) * 9 + iy) * 7 + ix];
       }
   assertClose([view[((1 * 6 + 4) * oh + 2) * ow + 3]], [s], 1e-5, 'conv2d value');
+});
+
+/** Σ(a − b)² / Σ b² over positions where both are finite; throws where NaN/±Inf kinds differ. */
+function nmse(got: Float32Array, want: Float32Array, what: string): number {
+  let num = 0, den = 0;
+  for (let i = 0; i < want.length; i++) {
+    if (!Number.isFinite(want[i]) || !Number.isFinite(got[i])) {
+      if (!Object.is(got[i], want[i]) && !(Number.isNaN(got[i]) && Number.isNaN(want[i]))) {
+        assert.unreachable(`${what}: [${i}] = ${got[i]}, expected ${want[i]}`);
+      }
+      continue;
+    }
+    num += (got[i] - want[i]) ** 2;
+    den += want[i] ** 2;
+  }
+  return den === 0 ? num : num / den;
+}
+
+// Winograd F(4×4,3×3) takes 3×3/stride-1 convs with ≥ 16 channels: shapes with partial tiles, a
+// padding that is not 1, several tile blocks (shared filters) and a deep layer (per-task filters).
+nativeTest('conv2d Winograd path: matches im2col + GEMM (SIMD and fallback), epilogue, non-finite inputs, guards', async () => {
+  const r = rng(11);
+  const cases: { n: number; c: number; h: number; w: number; o: number; p: number; nonfinite?: boolean }[] = [
+    { n: 2, c: 16, h: 7, w: 9, o: 17, p: 1 },
+    { n: 1, c: 20, h: 13, w: 6, o: 16, p: 0 },
+    { n: 3, c: 17, h: 4, w: 4, o: 33, p: 2 },
+    { n: 8, c: 64, h: 64, w: 64, o: 64, p: 1 },
+    { n: 2, c: 512, h: 4, w: 4, o: 512, p: 1 },
+    { n: 2, c: 16, h: 9, w: 9, o: 16, p: 1, nonfinite: true },
+  ];
+  try {
+    for (const simd of [true, false]) {
+      nm.setSimd(simd);
+      for (const k of cases) {
+        if (!simd && k.c * k.o * k.h * k.w * k.n > 1 << 22) continue;  // the portable path on the small ones only
+        const what = `conv ${JSON.stringify(k)} simd=${simd}`;
+        const oh = k.h + 2 * k.p - 2, ow = k.w + 2 * k.p - 2, size = k.n * k.o * oh * ow;
+        const x = rand(k.n * k.c * k.h * k.w, r), w = rand(k.o * k.c * 9, r).map((v) => v / Math.sqrt(k.c * 9)), b = rand(k.o, r);
+        if (k.nonfinite) {
+          x[5] = NaN;
+          x[k.h * k.w + 40] = Infinity;
+          x[2 * k.h * k.w + 7] = -Infinity;
+        }
+        const bn = [rand(k.o, r), rand(k.o, r).map((v) => v + 1.5), rand(k.o, r), rand(k.o, r)];
+        const residual = rand(size, r);
+        for (const epi of [false, true]) {
+          const run = async (wino: boolean): Promise<{ buf: Float32Array; view: Float32Array }> => {
+            nm.setWinograd(wino);
+            const out = guarded(size);
+            await nm.conv2d(x, w, b, out.view, [k.n, k.c, k.h, k.w], [k.o, k.c, 3, 3], [1, 1], [k.p, k.p], [1, 1], 1,
+              epi ? bn : null, 1e-5, epi ? residual : null, epi);
+            return out;
+          };
+          const direct = await run(false), wino = await run(true);
+          assertGuards(wino.buf, `${what} epilogue=${epi}`);
+          const e = nmse(wino.view, direct.view, `${what} epilogue=${epi}`);
+          assert.ok(e <= 1e-10, `${what} epilogue=${epi}: nmse ${e} vs im2col + GEMM`);
+          if (k.nonfinite) assert.ok(wino.view.some(Number.isNaN), `${what}: NaN propagated`);
+        }
+      }
+    }
+  } finally {
+    nm.setSimd(true);
+    nm.setWinograd(true);
+  }
 });
 
 nativeTest('combine: float64 sums rounded once, guards intact around every output', async () => {
@@ -131,12 +196,21 @@ nativeTest('bad arguments: errors name the function and the argument, nothing is
   assert.throws(() => nm.gemm(a, b, null, view, -2, 2, 3, false), /gemm: argument 'm' must be an integer/);
   assert.throws(() => (nm.gemm as unknown as (...x: unknown[]) => unknown)(a, b), /gemm: expected 8 arguments, got 2/);
   assert.throws(
-    () => nm.conv2d(new Float32Array(48), new Float32Array(27), null, view, [1, 3, 4, 4], [1, 3, 3, 3], [1, 1], [0, 0], [1, 1], 2),
+    () => nm.conv2d(new Float32Array(48), new Float32Array(27), null, view, [1, 3, 4, 4], [1, 3, 3, 3], [1, 1], [0, 0], [1, 1], 2, null, 0, null, false),
     /conv2d: argument 'groups' must divide/,
   );
   assert.throws(
-    () => nm.conv2d(new Float32Array(48), new Float32Array(27), null, view, [1, 3, 4], [1, 3, 3, 3], [1, 1], [0, 0], [1, 1], 1),
+    () => nm.conv2d(new Float32Array(48), new Float32Array(27), null, view, [1, 3, 4], [1, 3, 3, 3], [1, 1], [0, 0], [1, 1], 1, null, 0, null, false),
     /conv2d: argument 'xShape' must have 4 entries/,
+  );
+  const one = new Float32Array(1);
+  assert.throws(
+    () => nm.conv2d(new Float32Array(48), new Float32Array(27), null, view, [1, 3, 4, 4], [1, 3, 3, 3], [1, 1], [0, 0], [1, 1], 1, [one, one, new Float32Array(2), one], 1e-5, null, false),
+    /conv2d: argument 'bn\[2\] \(weight\)' must have 1 elements/,
+  );
+  assert.throws(
+    () => nm.conv2d(new Float32Array(48), new Float32Array(27), null, view, [1, 3, 4, 4], [1, 3, 3, 3], [1, 1], [0, 0], [1, 1], 1, null, 0, new Float32Array(3), false),
+    /conv2d: argument 'residual' has 3 elements, expected 4/,
   );
   assert.throws(() => nm.combine([a, new Float32Array(5)], new Float64Array(2), [view]), /combine: argument 'basis' \[1\] has 5 elements/);
   assert.throws(() => nm.combine([a], new Float64Array(2), [new Float32Array(6)]), /combine: argument 'coeffs' has 2 elements, expected 1/);

@@ -1,6 +1,7 @@
-// version(), numThreads(), cpuFeatures(), setSimd(enabled). (Machine ceilings: ops/ceilings.cpp.)
+// version(), numThreads(), cpuFeatures(), setSimd(enabled), setWinograd(enabled). (Machine ceilings: ops/ceilings.cpp.)
 #include "bind/register.h"
 #include "napi_util.h"
+#include "ops/winograd.h"
 #include "runtime/cpu.h"
 #include "runtime/thread_pool.h"
 
@@ -26,6 +27,12 @@ Napi::Value set_simd(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value set_winograd(const Napi::CallbackInfo& info) {
+  Args args(info, "setWinograd", 1);
+  set_winograd_enabled(args.boolean(0, "enabled"));
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void register_runtime(Napi::Env env, Napi::Object exports) {
@@ -33,6 +40,7 @@ void register_runtime(Napi::Env env, Napi::Object exports) {
   export_function(env, exports, "numThreads", num_threads_js);
   export_function(env, exports, "cpuFeatures", cpu_features);
   export_function(env, exports, "setSimd", set_simd);
+  export_function(env, exports, "setWinograd", set_winograd);
 }
 
 }  // namespace ctl

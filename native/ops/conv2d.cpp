@@ -6,6 +6,7 @@
 
 #include "ops/aligned_buffer.h"
 #include "ops/gemm.h"
+#include "ops/winograd.h"
 #include "runtime/thread_pool.h"
 
 namespace ctl {
@@ -71,6 +72,10 @@ void conv_group_batch(const Conv2dArgs& a, size_t s0, size_t cnt, size_t g) {
     if (a.bias != nullptr)
       for (size_t oc = 0; oc < og; oc++) std::fill(y + oc * p, y + (oc + 1) * p, a.bias[g * og + oc]);
     gemm(GemmArgs{og, p, k, wg, k, col, cols, false, y, p, a.bias != nullptr});
+    if (a.epi.any())
+      parallel_for(og, 1, [&](size_t b, size_t e) {
+        for (size_t oc = b; oc < e; oc++) conv_epilogue_run(a, s0, g * og + oc, 0, y + oc * p, 0.f, y + oc * p, p);
+      });
     return;
   }
   float* out = out_buffer.get(og * cols);
@@ -81,12 +86,28 @@ void conv_group_batch(const Conv2dArgs& a, size_t s0, size_t cnt, size_t g) {
       const float* src = out + oc * cols + i * p;
       float* dst = a.y + ((s0 + i) * a.o + g * og + oc) * p;
       float bias = a.bias != nullptr ? a.bias[g * og + oc] : 0.f;
-      for (size_t q = 0; q < p; q++) dst[q] = src[q] + bias;
+      conv_epilogue_run(a, s0 + i, g * og + oc, 0, src, bias, dst, p);
     }
   });
 }
 
 }  // namespace
+
+void conv_epilogue_run(const Conv2dArgs& a, size_t s, size_t o, size_t at, const float* src, float bias, float* dst,
+                       size_t len) {
+  const ConvEpilogue& e = a.epi;
+  for (size_t q = 0; q < len; q++) dst[q] = src[q] + bias;
+  if (e.scale != nullptr) {
+    double sc = e.scale[o], sh = e.shift[o];
+    for (size_t q = 0; q < len; q++) dst[q] = float(dst[q] * sc + sh);
+  }
+  if (e.residual != nullptr) {
+    const float* r = e.residual + (s * a.o + o) * a.oh * a.ow + at;
+    for (size_t q = 0; q < len; q++) dst[q] += r[q];
+  }
+  if (e.relu)
+    for (size_t q = 0; q < len; q++) dst[q] = dst[q] < 0.f ? 0.f : dst[q];
+}
 
 size_t conv_out_size(size_t in, size_t k, size_t s, size_t p, size_t d) {
   size_t span = d * (k - 1) + 1;
@@ -97,6 +118,7 @@ size_t conv_out_size(size_t in, size_t k, size_t s, size_t p, size_t d) {
 void conv2d(const Conv2dArgs& a) {
   size_t k = (a.c / a.groups) * a.kh * a.kw, p = a.oh * a.ow;
   if (p == 0 || a.o == 0) return;
+  if (winograd_applies(a) && conv2d_winograd(a)) return;  // else: not eligible, or a non-finite output
   size_t nb = std::max<size_t>(1, (kTargetColumns + p - 1) / p);
   nb = std::min({nb, a.n, std::max<size_t>(1, kMaxColumnFloats / std::max<size_t>(k * p, 1))});
   for (size_t s0 = 0; s0 < a.n; s0 += nb)

@@ -4,6 +4,16 @@
 
 namespace ctl {
 
+// Fused after the conv, per output value v (bias included), in this order: v·scale[o] + shift[o]
+// in double (eval BatchNorm, as batch_norm computes it), + residual[same index], max(v, 0).
+struct ConvEpilogue {
+  const double* scale = nullptr;  // [o] with shift, or both null (no BatchNorm)
+  const double* shift = nullptr;
+  const float* residual = nullptr;  // [n, o, oh, ow] or null
+  bool relu = false;
+  bool any() const { return scale != nullptr || residual != nullptr || relu; }
+};
+
 struct Conv2dArgs {
   size_t n, c, h, w;       // input [n, c, h, w]
   size_t o, kh, kw;        // weight [o, c / groups, kh, kw]
@@ -13,12 +23,19 @@ struct Conv2dArgs {
   const float* weight;
   const float* bias;       // [o] or nullptr
   float* y;
+  ConvEpilogue epi;
 };
+
+// dst[q] = epilogue(src[q] + bias) for q < len: one output plane (sample s, channel o) or a run of it
+// starting at plane offset `at`. src may equal dst.
+void conv_epilogue_run(const Conv2dArgs& a, size_t s, size_t o, size_t at, const float* src, float bias, float* dst,
+                       size_t len);
 
 // Output size of one spatial dim: ⌊(in + 2p − d(k − 1) − 1) / s⌋ + 1, or 0 when the kernel does not fit.
 size_t conv_out_size(size_t in, size_t k, size_t s, size_t p, size_t d);
 
-// y[n,o] = Σ_{c,i,j} w[o,c,i,j] · x[n, c, oy·s − p + i·d, ox·s − p + j·d] + b[o]  (im2col + GEMM; 1×1 reads x directly)
+// y[n,o] = Σ_{c,i,j} w[o,c,i,j] · x[n, c, oy·s − p + i·d, ox·s − p + j·d] + b[o]  (Winograd F(4×4,3×3) for 3×3/1 kernels with
+// ≥ 16 channels, else im2col + GEMM; 1×1 reads x directly)
 void conv2d(const Conv2dArgs& a);
 
 }  // namespace ctl

@@ -5,89 +5,14 @@
 #include <cstring>
 
 #include "ops/aligned_buffer.h"
-#include "runtime/cpu.h"
+#include "ops/gemm_kernel.h"
 #include "runtime/thread_pool.h"
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#endif
 
 namespace ctl {
 namespace {
 
-constexpr size_t MR = 6, NR = 16;
 // A block MC×KC (≤ 144 KiB) stays in L2, a B micro-panel KC×NR (16 KiB) in L1, packed B KC×NC in L3.
 constexpr size_t MC_MAX = 144, KC = 256, NC = 3072;
-
-using Kernel = void (*)(size_t kc, const float* ap, const float* bp, float* c, size_t ldc, bool acc);
-
-// C[6,16] (+)= Σ_k ap[k,0:6]ᵀ · bp[k,0:16]  (portable; the compiler vectorises the inner loop)
-void kernel_generic(size_t kc, const float* ap, const float* bp, float* c, size_t ldc, bool acc) {
-  float t[MR][NR] = {};
-  for (size_t p = 0; p < kc; p++) {
-    for (size_t i = 0; i < MR; i++) {
-      float a = ap[p * MR + i];
-      for (size_t j = 0; j < NR; j++) t[i][j] += a * bp[p * NR + j];
-    }
-  }
-  for (size_t i = 0; i < MR; i++)
-    for (size_t j = 0; j < NR; j++) c[i * ldc + j] = acc ? c[i * ldc + j] + t[i][j] : t[i][j];
-}
-
-#if defined(__x86_64__) || defined(__i386__)
-// C[6,16] (+)= Σ_k ap[k,0:6]ᵀ · bp[k,0:16]  (12 ymm accumulators, FMA)
-__attribute__((target("avx2,fma"))) void kernel_avx2(size_t kc, const float* ap, const float* bp, float* c,
-                                                      size_t ldc, bool acc) {
-  __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-  __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-  for (size_t i = 0; i < MR; i++) {  // the C tile arrives while the loop runs
-    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + NR - 1), _MM_HINT_T0);
-  }
-#pragma GCC unroll 4
-  for (size_t p = 0; p < kc; p++) {
-    _mm_prefetch(reinterpret_cast<const char*>(bp + 8 * NR), _MM_HINT_T0);
-    __m256 b0 = _mm256_load_ps(bp), b1 = _mm256_load_ps(bp + 8);
-    __m256 a = _mm256_broadcast_ss(ap);
-    c00 = _mm256_fmadd_ps(a, b0, c00);
-    c01 = _mm256_fmadd_ps(a, b1, c01);
-    a = _mm256_broadcast_ss(ap + 1);
-    c10 = _mm256_fmadd_ps(a, b0, c10);
-    c11 = _mm256_fmadd_ps(a, b1, c11);
-    a = _mm256_broadcast_ss(ap + 2);
-    c20 = _mm256_fmadd_ps(a, b0, c20);
-    c21 = _mm256_fmadd_ps(a, b1, c21);
-    a = _mm256_broadcast_ss(ap + 3);
-    c30 = _mm256_fmadd_ps(a, b0, c30);
-    c31 = _mm256_fmadd_ps(a, b1, c31);
-    a = _mm256_broadcast_ss(ap + 4);
-    c40 = _mm256_fmadd_ps(a, b0, c40);
-    c41 = _mm256_fmadd_ps(a, b1, c41);
-    a = _mm256_broadcast_ss(ap + 5);
-    c50 = _mm256_fmadd_ps(a, b0, c50);
-    c51 = _mm256_fmadd_ps(a, b1, c51);
-    ap += MR;
-    bp += NR;
-  }
-  __m256 r[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
-  for (size_t i = 0; i < MR; i++) {
-    float* ci = c + i * ldc;
-    if (acc) {
-      r[i][0] = _mm256_add_ps(r[i][0], _mm256_loadu_ps(ci));
-      r[i][1] = _mm256_add_ps(r[i][1], _mm256_loadu_ps(ci + 8));
-    }
-    _mm256_storeu_ps(ci, r[i][0]);
-    _mm256_storeu_ps(ci + 8, r[i][1]);
-  }
-}
-#endif
-
-Kernel pick_kernel() {
-#if defined(__x86_64__) || defined(__i386__)
-  if (use_avx2_fma()) return kernel_avx2;
-#endif
-  return kernel_generic;
-}
 
 // Bp[panel][p][j] = B(pc + p, j0 + panel·NR + j), zero beyond column n.
 void pack_b(const GemmArgs& g, size_t pc, size_t kc, size_t j0, size_t panel_begin, size_t panel_end, float* bp) {
@@ -132,7 +57,7 @@ void pack_a(const GemmArgs& g, size_t i0, size_t mc, size_t pc, size_t kc, float
 }
 
 // C block rows [i0, i0+mc), panels [q0, q1) of the packed B (columns from j0), depth kc.
-void macro_kernel(const GemmArgs& g, Kernel kern, const float* ap, const float* bp, size_t i0, size_t mc, size_t j0,
+void macro_kernel(const GemmArgs& g, MicroKernel kern, const float* ap, const float* bp, size_t i0, size_t mc, size_t j0,
                   size_t q0, size_t q1, size_t kc, bool acc) {
   alignas(32) float tmp[MR * NR];
   for (size_t q = q0; q < q1; q++) {
@@ -167,8 +92,8 @@ void gemm(const GemmArgs& g) {
       for (size_t i = 0; i < g.m; i++) std::fill(g.c + i * g.ldc, g.c + i * g.ldc + g.n, 0.f);
     return;
   }
-  Kernel kern = pick_kernel();
-  size_t threads = num_threads();
+  MicroKernel kern = micro_kernel();
+  size_t threads = usable_threads();  // 1 when inline: one chunk, so each A block is packed once
   size_t n_ic = (g.m + MC_MAX - 1) / MC_MAX;
   size_t mc_step = ((g.m + n_ic - 1) / n_ic + MR - 1) / MR * MR;  // equal blocks, multiple of MR
   n_ic = (g.m + mc_step - 1) / mc_step;
@@ -176,7 +101,7 @@ void gemm(const GemmArgs& g) {
   for (size_t jc = 0; jc < g.n; jc += NC) {
     size_t nc = std::min(NC, g.n - jc);
     size_t panels = (nc + NR - 1) / NR;
-    size_t chunks = std::min(panels, std::max<size_t>(1, (2 * threads + n_ic - 1) / n_ic));
+    size_t chunks = threads == 1 ? 1 : std::min(panels, std::max<size_t>(1, (2 * threads + n_ic - 1) / n_ic));
     size_t per_chunk = (panels + chunks - 1) / chunks;
     chunks = (panels + per_chunk - 1) / per_chunk;
     for (size_t pc = 0; pc < g.k; pc += KC) {

@@ -123,6 +123,7 @@ Pool& pool() {
 }  // namespace
 
 size_t num_threads() { return pool().size(); }
+size_t usable_threads() { return in_pool_task ? 1 : pool().size(); }
 
 InlineScope::InlineScope() : outer_(in_pool_task) { in_pool_task = true; }
 InlineScope::~InlineScope() { in_pool_task = outer_; }

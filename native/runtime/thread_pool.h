@@ -9,6 +9,10 @@ namespace ctl {
 // environment variable CTLKIT_NUM_THREADS when it is a positive integer.
 size_t num_threads();
 
+// Threads a parallel_for from this thread would use now: 1 inside a pool task or an InlineScope
+// (such calls run inline), else num_threads(). Kernels size their work split with it.
+size_t usable_threads();
+
 // Calls fn(begin, end) on disjoint chunks covering [0, n), at least `grain` indices each (the
 // last may be shorter), spread over the pool; returns when all chunks are done. Calls from inside
 // a pool task run inline (no nested parallelism); concurrent callers take turns. The first

@@ -38,6 +38,24 @@ export interface Conv2dOptions {
   groups: number;
 }
 
+/** Eval BatchNorm parameters, each [C]: y = (x − mean) / sqrt(variance + eps) · weight + bias. */
+export interface BatchNormParams {
+  mean: DeviceTensor;
+  variance: DeviceTensor;
+  weight: DeviceTensor;
+  bias: DeviceTensor;
+  eps: number;
+}
+
+/** What conv2d may apply to its output before returning it, in this order: BatchNorm (eval) over
+ *  the output channels, + residual (the output's shape), ReLU. Defined as the composition of
+ *  `batchNorm`, `add` and `relu` (see conv_epilogue.ts); a backend may fuse it into the conv. */
+export interface ConvEpilogue {
+  batchNorm?: BatchNormParams;
+  residual?: DeviceTensor;
+  relu?: boolean;
+}
+
 export interface Pool2dOptions {
   kernel: [number, number];
   stride: [number, number];
@@ -77,8 +95,9 @@ export interface Backend {
   matmul(a: DeviceTensor, b: DeviceTensor, transB: boolean): Promise<DeviceTensor>;
   /** y[..., out] = x[..., in] · Wᵀ + b, W as [out,in] ('outIn', torch Linear) or [in,out] ('inOut', HF Conv1D). */
   linear(x: DeviceTensor, w: DeviceTensor, b: DeviceTensor | null, layout: 'outIn' | 'inOut'): Promise<DeviceTensor>;
-  /** y = conv2d(x[N,C,H,W], w[O,C/groups,kh,kw]) + b, torch semantics (zero padding). */
-  conv2d(x: DeviceTensor, w: DeviceTensor, b: DeviceTensor | null, o: Conv2dOptions): Promise<DeviceTensor>;
+  /** y = conv2d(x[N,C,H,W], w[O,C/groups,kh,kw]) + b, torch semantics (zero padding), then the
+   *  epilogue when given. */
+  conv2d(x: DeviceTensor, w: DeviceTensor, b: DeviceTensor | null, o: Conv2dOptions, epilogue?: ConvEpilogue): Promise<DeviceTensor>;
   /** y = (x − mean[c]) / sqrt(var[c] + eps) · weight[c] + bias[c] over channel dim 1 (eval mode). */
   batchNorm(x: DeviceTensor, mean: DeviceTensor, variance: DeviceTensor, weight: DeviceTensor, bias: DeviceTensor, eps: number): Promise<DeviceTensor>;
   /** y = (x − μ) / sqrt(σ² + eps) · weight + bias over the last dim (biased variance). */

@@ -5,7 +5,7 @@
 import type { Backend, Conv2dOptions, DeviceTensor } from '../backends/backend.js';
 import type { Model, ModelConfig, ParamLookup, Stage } from './family.js';
 import { batchNormParams, convParams, linearParams, type ConvInfo, type NormInfo, type ParamTable } from './params.js';
-import { addReleasing, chain, makeStage, optionalParam, type Step } from './stage.js';
+import { chain, makeStage, optionalParam } from './stage.js';
 import { fill, indicesOf, requireContiguous } from './naming/template.js';
 import { TORCH_PARAMS, type ResNetNaming } from './naming/types.js';
 
@@ -22,12 +22,10 @@ const convOptions = (conv: ConvInfo, stride: number): Conv2dOptions => ({
   groups: 1,
 });
 
-/** conv → BatchNorm(eps) steps. */
-function convBnSteps(be: Backend, p: ParamLookup, cb: ConvBn, eps: number): Step[] {
-  return [
-    (x) => be.conv2d(x, p(cb.conv.weight), optionalParam(p, cb.conv.bias), cb.options),
-    (x) => be.batchNorm(x, p(cb.bn.mean), p(cb.bn.variance), p(cb.bn.weight), p(cb.bn.bias), eps),
-  ];
+/** conv → BatchNorm(eps) [→ + residual] [→ ReLU] as one conv2d with an epilogue (fused by backends that can). */
+function convBn(be: Backend, p: ParamLookup, cb: ConvBn, eps: number, x: DeviceTensor, after: { residual?: DeviceTensor; relu?: boolean } = {}): Promise<DeviceTensor> {
+  const batchNorm = { mean: p(cb.bn.mean), variance: p(cb.bn.variance), weight: p(cb.bn.weight), bias: p(cb.bn.bias), eps };
+  return be.conv2d(x, p(cb.conv.weight), optionalParam(p, cb.conv.bias), cb.options, { batchNorm, ...after });
 }
 
 export function buildResNet(t: ParamTable, config: Partial<ModelConfig>, n: ResNetNaming): Model {
@@ -100,17 +98,14 @@ export function buildResNet(t: ParamTable, config: Partial<ModelConfig>, n: ResN
       const params = [...path.flatMap((cb) => [...cb.conv.params, ...cb.bn.params]), ...(shortcut ? [...shortcut.conv.params, ...shortcut.bn.params] : [])];
       stages.push(
         makeStage(block, true, params, async (be, x, p) => {
-          const steps = path.flatMap((cb, i) => [...convBnSteps(be, p, cb, eps), ...(i < path.length - 1 ? [(v: DeviceTensor) => be.relu(v)] : [])]);
-          const residual = await chain(be, x, steps);
-          let identity = x;
+          // the shortcut first, so the path's last conv adds it and applies the block's ReLU in its epilogue
+          const identity = shortcut ? await convBn(be, p, shortcut, eps, x) : x;
           try {
-            if (shortcut) identity = await chain(be, x, convBnSteps(be, p, shortcut, eps));
-          } catch (e) {
-            be.release(residual);
-            throw e;
+            return await chain(be, x, path.map((cb, i) => (v: DeviceTensor) =>
+              convBn(be, p, cb, eps, v, i < path.length - 1 ? { relu: true } : { residual: identity, relu: true })));
+          } finally {
+            if (identity !== x) be.release(identity);
           }
-          const sum = await addReleasing(be, residual, identity, x);
-          return chain(be, sum, [(v) => be.relu(v)]).finally(() => be.release(sum));
         }),
       );
       channels = c;

@@ -81,6 +81,40 @@ convCase(1, 16, 7, 7, 33, 1, 1, [2, 2], [0, 0], [1, 1], 1, { bias: false });
 convCase(1, 3, 9, 5, 5, 3, 1, [2, 1], [1, 0], [1, 1], 1);
 convCase(1, 5, 12, 12, 7, 4, 4, [4, 4], [0, 0], [1, 1], 1);
 convCase(2, 3, 9, 9, 4, 3, 3, [1, 1], [1, 1], [1, 1], 1, { special: true });
+// 3×3/stride-1 with ≥ 16 channels: the native Winograd path (partial tiles, padding 0 and 2, NaN/Inf)
+convCase(2, 16, 7, 9, 17, 3, 3, [1, 1], [1, 1], [1, 1], 1);
+convCase(1, 32, 13, 13, 20, 3, 3, [1, 1], [0, 0], [1, 1], 1, { bias: false });
+convCase(3, 17, 4, 4, 33, 3, 3, [1, 1], [2, 2], [1, 1], 1);
+convCase(2, 16, 9, 9, 16, 3, 3, [1, 1], [1, 1], [1, 1], 1, { special: true });
+
+// conv2d with its epilogue (BatchNorm → + residual → ReLU): the reference composes the plain ops,
+// native fuses it (Winograd output transform, im2col scatter, 1×1 direct GEMM).
+function convEpilogueCase(n: number, c: number, hw: number, o: number, k: number, s: number, g: number,
+  parts: { bn?: boolean; residual?: boolean; relu?: boolean }): void {
+  const p = Math.floor(k / 2);
+  const oh = Math.floor((hw + 2 * p - k) / s) + 1;
+  const tag = [parts.bn && 'bn', parts.residual && 'residual', parts.relu && 'relu'].filter(Boolean).join('+');
+  list.push({
+    op: 'conv2d',
+    vars: () => `conv2d(N=${n},C=${c},H=${hw},W=${hw},O=${o},k=${k}x${k},s=${s},p=${p},g=${g},epilogue=${tag})`,
+    make: (rng) => [randn(rng, [n, c, hw, hw]), randn(rng, [o, c / g, k, k], 1 / Math.sqrt((c / g) * k * k)), randn(rng, [o]),
+      randn(rng, [o]), uniform(rng, [o], 0.1, 3), randn(rng, [o]), randn(rng, [o]), randn(rng, [n, o, oh, oh])],
+    run: (be, [x, w, b, mean, variance, weight, bias, residual]) => be.conv2d(x, w, b, { stride: [s, s], padding: [p, p], dilation: [1, 1], groups: g }, {
+      batchNorm: parts.bn ? { mean, variance, weight, bias, eps: 1e-5 } : undefined,
+      residual: parts.residual ? residual : undefined,
+      relu: parts.relu,
+    }),
+    tol: TOL.reduction,
+    flops: 2 * n * o * oh * oh * (c / g) * k * k,
+  });
+}
+convEpilogueCase(2, 16, 9, 17, 3, 1, 1, { bn: true, residual: true, relu: true });
+convEpilogueCase(1, 24, 6, 16, 3, 1, 1, { bn: true, relu: true });
+convEpilogueCase(2, 16, 5, 16, 3, 1, 1, { residual: true });
+convEpilogueCase(2, 4, 7, 6, 3, 2, 1, { bn: true, relu: true });
+convEpilogueCase(3, 5, 7, 8, 1, 1, 1, { bn: true, residual: true });
+convEpilogueCase(1, 5, 7, 8, 1, 1, 1, { relu: true });
+convEpilogueCase(2, 4, 5, 4, 3, 1, 2, { bn: true, residual: true, relu: true });
 
 // ---- batchNorm (eval) and layerNorm ----
 function batchNormCase(shape: number[]): void {

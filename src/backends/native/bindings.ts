@@ -16,11 +16,15 @@ export interface NativeModule {
   cpuFeatures(): { avx2Fma: boolean; simd: boolean };
   /** Turns the AVX2/FMA kernels off (portable fallback) or back on; for tests. */
   setSimd(enabled: boolean): void;
+  /** Turns the Winograd F(4×4,3×3) conv path off (im2col + GEMM for every conv) or back on. */
+  setWinograd(enabled: boolean): void;
   /** out[m,n] = a[m,k] · b[k,n] (b as [n,k] when transB) + bias[n]. */
   gemm(a: F32, b: F32, bias: F32 | null, out: F32, m: number, n: number, k: number, transB: boolean): Promise<void>;
   conv2d(
     x: F32, w: F32, bias: F32 | null, out: F32, xShape: number[], wShape: number[],
     stride: Pair, padding: Pair, dilation: Pair, groups: number,
+    /** fused epilogue: eval BatchNorm [mean, variance, weight, bias] with eps, + residual, ReLU */
+    bn: F32[] | null, eps: number, residual: F32 | null, relu: boolean,
   ): Promise<void>;
   maxPool2d(x: F32, out: F32, xShape: number[], kernel: Pair, stride: Pair, padding: Pair): Promise<void>;
   avgPool2d(x: F32, out: F32, xShape: number[], kernel: Pair, stride: Pair, padding: Pair): Promise<void>;

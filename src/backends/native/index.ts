@@ -1,7 +1,7 @@
 // The native backend: tensors are host Float32Array/Int32Array memory; ops run in the C++ addon
 // (native/), which writes into outputs allocated here. Shapes are checked here first so errors
 // name the op and the argument; the addon checks lengths again before it touches memory.
-import type { Backend, Conv2dOptions, DeviceTensor, FeatureStats, OpName, Pool2dOptions } from '../backend.js';
+import type { Backend, Conv2dOptions, ConvEpilogue, DeviceTensor, FeatureStats, OpName, Pool2dOptions } from '../backend.js';
 import { numel, shapeStr } from '../../tensor.js';
 import { loadNative, type NativeModule } from './bindings.js';
 
@@ -137,7 +137,7 @@ class NativeBackend implements Backend {
     return y;
   }
 
-  async conv2d(x: DeviceTensor, w: DeviceTensor, b: DeviceTensor | null, o: Conv2dOptions): Promise<DeviceTensor> {
+  async conv2d(x: DeviceTensor, w: DeviceTensor, b: DeviceTensor | null, o: Conv2dOptions, epilogue?: ConvEpilogue): Promise<DeviceTensor> {
     const xd = f32(x, 'conv2d', 'x', 4), wd = f32(w, 'conv2d', 'w', 4);
     const bd = b === null ? null : f32(b, 'conv2d', 'b');
     if (b !== null) expectShape('conv2d', 'b', b.shape, [w.shape[0]]);
@@ -147,8 +147,17 @@ class NativeBackend implements Backend {
     }
     const oh = windowOut('conv2d', h, w.shape[2], o.stride[0], o.padding[0], o.dilation[0]);
     const ow = windowOut('conv2d', wi, w.shape[3], o.stride[1], o.padding[1], o.dilation[1]);
-    const y = this.out([n, w.shape[0], oh, ow]);
-    await this.m.conv2d(xd, wd, bd, y.data as Float32Array, [...x.shape], [...w.shape], o.stride, o.padding, o.dilation, o.groups);
+    const outShape = [n, w.shape[0], oh, ow];
+    const bn = epilogue?.batchNorm;
+    const bnData = bn && (['mean', 'variance', 'weight', 'bias'] as const).map((k) => {
+      expectShape('conv2d', `epilogue batchNorm ${k}`, bn[k].shape, [w.shape[0]]);
+      return f32(bn[k], 'conv2d', `epilogue batchNorm ${k}`);
+    });
+    const res = epilogue?.residual;
+    if (res) expectShape('conv2d', 'epilogue residual', res.shape, outShape);
+    const y = this.out(outShape);
+    await this.m.conv2d(xd, wd, bd, y.data as Float32Array, [...x.shape], [...w.shape], o.stride, o.padding, o.dilation, o.groups,
+      bnData ?? null, bn?.eps ?? 0, res ? f32(res, 'conv2d', 'epilogue residual') : null, epilogue?.relu ?? false);
     return y;
   }
 

@@ -2,8 +2,9 @@
 // backend is checked against (test/backend_ops.test.ts). Written independently of them.
 import { numel, shapeStr } from '../../tensor.js';
 import type {
-  Backend, Conv2dOptions, DeviceTensor, FeatureStats, OpName, Pool2dOptions,
+  Backend, Conv2dOptions, ConvEpilogue, DeviceTensor, FeatureStats, OpName, Pool2dOptions,
 } from '../backend.js';
+import { applyConvEpilogue } from '../conv_epilogue.js';
 import { gelu, relu } from './activation.js';
 import { attention } from './attention.js';
 import { combine } from './combine.js';
@@ -82,9 +83,9 @@ class ReferenceBackend implements Backend {
     return linear(x, w, b, layout);
   }
 
-  async conv2d(x: DeviceTensor, w: DeviceTensor, b: DeviceTensor | null, o: Conv2dOptions): Promise<DeviceTensor> {
+  async conv2d(x: DeviceTensor, w: DeviceTensor, b: DeviceTensor | null, o: Conv2dOptions, epilogue?: ConvEpilogue): Promise<DeviceTensor> {
     this.live('conv2d');
-    return conv2d(x, w, b, o);
+    return applyConvEpilogue(this, conv2d(x, w, b, o), epilogue);
   }
 
   async batchNorm(

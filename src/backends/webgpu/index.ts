@@ -1,7 +1,8 @@
 // The WebGPU backend: hand-written WGSL kernels (shaders/) on Dawn. Features stay on the device;
 // featureStats reads back only per-workgroup partial sums.
 import { numel, shapeStr } from '../../tensor.js';
-import type { Backend, Conv2dOptions, DeviceTensor, FeatureStats, OpName, Pool2dOptions } from '../backend.js';
+import type { Backend, Conv2dOptions, ConvEpilogue, DeviceTensor, FeatureStats, OpName, Pool2dOptions } from '../backend.js';
+import { applyConvEpilogue } from '../conv_epilogue.js';
 import { GpuContext, GpuTensor } from './context.js';
 import { openDevice, openHardwareDevice, type GpuDevice } from './device.js';
 import * as ew from './ops_elementwise.js';
@@ -72,8 +73,9 @@ export class WebGPUBackend implements Backend {
   async linear(x: DeviceTensor, w: DeviceTensor, b: DeviceTensor | null, layout: 'outIn' | 'inOut'): Promise<DeviceTensor> {
     return gm.linear(this.ctx, gpuTensor(x, 'linear: x'), gpuTensor(w, 'linear: w'), b && gpuTensor(b, 'linear: b'), layout);
   }
-  async conv2d(x: DeviceTensor, w: DeviceTensor, b: DeviceTensor | null, o: Conv2dOptions): Promise<DeviceTensor> {
-    return gm.conv2d(this.ctx, gpuTensor(x, 'conv2d: x'), gpuTensor(w, 'conv2d: w'), b && gpuTensor(b, 'conv2d: b'), o);
+  async conv2d(x: DeviceTensor, w: DeviceTensor, b: DeviceTensor | null, o: Conv2dOptions, epilogue?: ConvEpilogue): Promise<DeviceTensor> {
+    const y = await gm.conv2d(this.ctx, gpuTensor(x, 'conv2d: x'), gpuTensor(w, 'conv2d: w'), b && gpuTensor(b, 'conv2d: b'), o);
+    return applyConvEpilogue(this, y, epilogue);
   }
   async batchNorm(x: DeviceTensor, mean: DeviceTensor, variance: DeviceTensor, weight: DeviceTensor, bias: DeviceTensor, eps: number): Promise<DeviceTensor> {
     const g = (t: DeviceTensor, n: string) => gpuTensor(t, `batchNorm: ${n}`);
