@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <vector>
 
 #include "ops/aligned_buffer.h"
 #include "ops/gemm_kernel.h"
@@ -18,24 +19,32 @@ namespace {
 constexpr size_t L = 8;    // SIMD lanes: 8 tiles (input, output transforms) or 8 input channels (filter)
 constexpr size_t XI = 36;  // transform points per tile (6×6)
 static_assert(NR == 2 * L, "a B panel holds two lane groups of tiles");
-// Tiles per block: the block's packed transformed inputs (36·C floats per tile) stay within about
-// this many bytes, so the GEMMs find them in cache.
+// Deep-layer schedule: a block of tiles whose transformed inputs (36·C floats each) fit in about
+// this many bytes is transformed at once and shared by all tasks.
 constexpr size_t kBlockBytes = size_t(6) << 20;
-// Transformed filters up to this size are computed once per call; larger ones (deep layers, which
-// have few tiles) are computed per output-channel panel inside the task that uses them.
+// Transformed filters up to this size are shared (early-layer schedule); larger ones are transformed
+// per output panel inside the task that uses them (deep-layer schedule).
 constexpr size_t kSharedFilterBytes = size_t(4) << 20;
+// Deep-layer schedule: input channels per filter-transform chunk (36·MR floats each).
+constexpr size_t kFilterChunk = 64;
+// Early-layer schedule: a task's own transformed inputs stay within about this many bytes (L2).
+constexpr size_t kTaskInputBytes = size_t(320) << 10;
 // Narrower layers gain little over im2col + GEMM (the transforms dominate).
 constexpr size_t kMinChannels = 16;
 
 std::atomic<bool> enabled{true};
-thread_local AlignedBuffer u_shared, v_buffer;
-thread_local AlignedBuffer u_task, m_task;  // per pool thread
+thread_local AlignedBuffer u_shared, v_buffer;       // per calling thread
+thread_local AlignedBuffer u_task, v_task, m_task;  // per pool thread
 
-struct Plan {
-  size_t th, tw, per_sample, tiles;  // tile grid
-  size_t block, panels;              // tiles per block, NR-tile panels per block
-  size_t opanels;                    // MR-row panels of output channels
+// Where one tile sits: sample, 6×6 input patch origin (may be in the padding), output offset in
+// the channel plane, the output rows and columns inside the image, whether the patch is inside.
+struct Tile {
+  size_t s;
+  long y0, x0;
+  size_t out_at, hh, ww;
+  bool inside;
 };
+
 
 // out[k] = Σ_i Bᵀ[k][i] in[i], 6 → 6, per lane; rows of `in` s floats apart, of `out` os apart.
 [[gnu::always_inline]] inline void bt_1d(const float* in, size_t s, float* out, size_t os) {
@@ -76,80 +85,74 @@ struct Plan {
   }
 }
 
-// Packed U for output-channel panels [p0, p1) of a buffer holding `np` panels from panel `first`:
-// u[(ξ·np + p − first)·C·MR + c·MR + i] = (G g Gᵀ)[ξ] of o = p·MR + i (zero rows past O), so each
-// (ξ, panel) is an A panel for the micro-kernel.
-[[gnu::always_inline]] inline void filter_body(const Conv2dArgs& a, size_t p0, size_t p1, size_t first, size_t np,
-                                               float* u) {
-  alignas(32) float g[9 * L], t[18 * L], r[XI * L];
-  for (size_t p = p0; p < p1; p++) {
-    for (size_t i = 0; i < MR; i++) {
-      size_t o = p * MR + i;
-      for (size_t c0 = 0; c0 < a.c; c0 += L) {
-        size_t lanes = o < a.o ? std::min(L, a.c - c0) : 0;
-        for (size_t l = 0; l < L; l++)
-          for (size_t k = 0; k < 9; k++) g[k * L + l] = l < lanes ? a.weight[(o * a.c + c0 + l) * 9 + k] : 0.f;
-        for (size_t j = 0; j < 3; j++) g_1d(g + j * L, 3 * L, t + j * L, 3 * L);
-        for (size_t k = 0; k < 6; k++) g_1d(t + k * 3 * L, L, r + k * 6 * L, L);
-        size_t cl = std::min(L, a.c - c0);
-        for (size_t x = 0; x < XI; x++) {
-          float* dst = u + ((x * np + p - first) * a.c + c0) * MR + i;
-          for (size_t l = 0; l < cl; l++) dst[l * MR] = r[x * L + l];
-        }
-      }
+// Packed U of output panel p for channels [c0, c1): dst[ξ·xs + (c − c0)·MR + i] = (G g Gᵀ)[ξ] of
+// o = p·MR + i (zero rows past O); each ξ is then an A panel for the micro-kernel. Lanes are the
+// panel's MR rows (MR ≤ L).
+[[gnu::always_inline]] inline void filter_body(const Conv2dArgs& a, size_t p, size_t c0, size_t c1, float* dst,
+                                               size_t xs) {
+  static_assert(MR <= L, "a panel's rows fit in the lanes");
+  alignas(32) float g[9 * L] = {}, t[18 * L], r[XI * L];
+  size_t rows = std::min(MR, a.o - p * MR);
+  const float* wp = a.weight + p * MR * a.c * 9;
+  for (size_t c = c0; c < c1; c++, dst += MR) {
+    for (size_t l = 0; l < rows; l++)
+      for (size_t k = 0; k < 9; k++) g[k * L + l] = wp[(l * a.c + c) * 9 + k];
+    for (size_t j = 0; j < 3; j++) g_1d(g + j * L, 3 * L, t + j * L, 3 * L);
+    for (size_t k = 0; k < 6; k++) g_1d(t + k * 3 * L, L, r + k * 6 * L, L);
+    if (c + 1 < c1) {  // L lanes: the L − MR extra land on channel c + 1's slots, written next
+      for (size_t x = 0; x < XI; x++)
+        for (size_t l = 0; l < L; l++) dst[x * xs + l] = r[x * L + l];
+    } else {
+      for (size_t x = 0; x < XI; x++)
+        for (size_t l = 0; l < MR; l++) dst[x * xs + l] = r[x * L + l];
     }
   }
 }
 
-// Packed V for channels [c0, c1) of the block's tiles [t0, t0 + cnt): v[(ξ·P + q)·C·NR + c·NR + j]
-// = (Bᵀ d B)[ξ] of tile t0 + q·NR + j (zero past cnt), so each (ξ, panel q) is a B panel.
-[[gnu::always_inline]] inline void input_body(const Conv2dArgs& a, const Plan& pl, size_t c0, size_t c1, size_t t0,
-                                              size_t cnt, float* v) {
-  alignas(32) float d[XI * L], t[XI * L], r[XI * L];
+// Packed V for channels [c0, c1) of cnt tiles t[0..cnt): v[(ξ·P + q)·C·NR + c·NR + j] = (Bᵀ d B)[ξ]
+// of tile t[q·NR + j] (zero past cnt), so each (ξ, panel q) is a B panel; P panels in the buffer.
+[[gnu::always_inline]] inline void input_body(const Conv2dArgs& a, const Tile* t, size_t cnt, size_t P, size_t c0,
+                                              size_t c1, float* v) {
+  alignas(32) float d[XI * L], tr[XI * L], r[XI * L];
   const long h = long(a.h), w = long(a.w);
-  size_t padded = (cnt + NR - 1) / NR * NR, panels = padded / NR;
+  size_t padded = (cnt + NR - 1) / NR * NR;
   for (size_t c = c0; c < c1; c++) {
     for (size_t g0 = 0; g0 < padded; g0 += L) {
       size_t lanes = g0 < cnt ? std::min(L, cnt - g0) : 0;
       for (size_t l = 0; l < L; l++) {
-        if (l >= lanes) {
-          for (size_t k = 0; k < XI; k++) d[k * L + l] = 0.f;
-          continue;
-        }
-        size_t tile = t0 + g0 + l, s = tile / pl.per_sample, rem = tile % pl.per_sample;
-        long y0 = long(rem / pl.tw) * 4 - long(a.ph), x0 = long(rem % pl.tw) * 4 - long(a.pw);
-        const float* plane = a.x + (s * a.c + c) * a.h * a.w;
-        if (y0 >= 0 && x0 >= 0 && y0 + 6 <= h && x0 + 6 <= w) {
-          const float* src = plane + y0 * w + x0;
+        if (l < lanes && t[g0 + l].inside) {
+          const Tile& tl = t[g0 + l];
+          const float* src = a.x + (tl.s * a.c + c) * a.h * a.w + tl.y0 * w + tl.x0;
           for (size_t i = 0; i < 6; i++)
             for (size_t j = 0; j < 6; j++) d[(i * 6 + j) * L + l] = src[i * w + j];
-        } else {
-          for (long i = 0; i < 6; i++)
-            for (long j = 0; j < 6; j++) {
-              long y = y0 + i, x = x0 + j;
-              d[(i * 6 + j) * L + l] = (y >= 0 && y < h && x >= 0 && x < w) ? plane[y * w + x] : 0.f;
-            }
+          continue;
         }
+        for (size_t k = 0; k < XI; k++) d[k * L + l] = 0.f;
+        if (l >= lanes) continue;
+        const Tile& tl = t[g0 + l];  // a patch over the border: copy the part inside
+        const float* plane = a.x + (tl.s * a.c + c) * a.h * a.w;
+        long ilo = std::max(0L, -tl.y0), ihi = std::min(6L, h - tl.y0), jlo = std::max(0L, -tl.x0), jhi = std::min(6L, w - tl.x0);
+        for (long i = ilo; i < ihi; i++)
+          for (long j = jlo; j < jhi; j++) d[(i * 6 + j) * L + l] = plane[(tl.y0 + i) * w + tl.x0 + j];
       }
-      for (size_t j = 0; j < 6; j++) bt_1d(d + j * L, 6 * L, t + j * L, 6 * L);
-      for (size_t k = 0; k < 6; k++) bt_1d(t + k * 6 * L, L, r + k * 6 * L, L);
+      for (size_t j = 0; j < 6; j++) bt_1d(d + j * L, 6 * L, tr + j * L, 6 * L);
+      for (size_t k = 0; k < 6; k++) bt_1d(tr + k * 6 * L, L, r + k * 6 * L, L);
       float* dst = v + ((g0 / NR) * a.c + c) * NR + g0 % NR;
       for (size_t x = 0; x < XI; x++)
-        for (size_t l = 0; l < L; l++) dst[x * panels * a.c * NR + l] = r[x * L + l];
+        for (size_t l = 0; l < L; l++) dst[x * P * a.c * NR + l] = r[x * L + l];
     }
   }
 }
 
-// Output channel o of `lanes` tiles from tile `first` on: y = epilogue(Aᵀ m A + bias) with
-// m[ξ] = src[ξ·xs + l].
+// Output channel o of `lanes` tiles t[0..lanes): y = epilogue(Aᵀ m A + bias) with m[ξ] = src[ξ·xs + l].
 // Adds NaN to *check when a value is NaN or ±Inf.
-[[gnu::always_inline]] inline void output_body(const Conv2dArgs& a, const Plan& pl, size_t o, size_t first,
-                                               size_t lanes, const float* src, size_t xs, float* check) {
-  alignas(32) float in[XI * L], t[24 * L], r[16 * L];
+[[gnu::always_inline]] inline void output_body(const Conv2dArgs& a, const Tile* t, size_t lanes, size_t o,
+                                               const float* src, size_t xs, float* check) {
+  alignas(32) float in[XI * L], tr[24 * L], r[16 * L];
   for (size_t x = 0; x < XI; x++)
     for (size_t l = 0; l < L; l++) in[x * L + l] = src[x * xs + l];
-  for (size_t j = 0; j < 6; j++) at_1d(in + j * L, 6 * L, t + j * L, 6 * L);
-  for (size_t i = 0; i < 4; i++) at_1d(t + i * 6 * L, L, r + i * 4 * L, L);
+  for (size_t j = 0; j < 6; j++) at_1d(in + j * L, 6 * L, tr + j * L, 6 * L);
+  for (size_t i = 0; i < 4; i++) at_1d(tr + i * 6 * L, L, r + i * 4 * L, L);
   float bias = a.bias != nullptr ? a.bias[o] : 0.f;
   for (size_t e = 0; e < 16; e++)
     for (size_t l = 0; l < L; l++) {
@@ -164,10 +167,9 @@ struct Plan {
   if (ep.relu && ep.residual == nullptr)
     for (size_t e = 0; e < 16 * L; e++) r[e] = r[e] < 0.f ? 0.f : r[e];
   for (size_t l = 0; l < lanes; l++) {
-    size_t tile = first + l, s = tile / pl.per_sample, rem = tile % pl.per_sample;
-    size_t oy = (rem / pl.tw) * 4, ox = (rem % pl.tw) * 4;
-    size_t hh = std::min<size_t>(4, a.oh - oy), ww = std::min<size_t>(4, a.ow - ox);
-    size_t at = ((s * a.o + o) * a.oh + oy) * a.ow + ox;
+    const Tile& tl = t[l];
+    size_t hh = tl.hh, ww = tl.ww;
+    size_t at = (tl.s * a.o + o) * a.oh * a.ow + tl.out_at;
     float* dst = a.y + at;
     if (ep.residual != nullptr) {  // + residual, then the ReLU
       const float* res = ep.residual + at;
@@ -183,34 +185,34 @@ struct Plan {
   }
 }
 
-using FilterFn = void (*)(const Conv2dArgs&, size_t, size_t, size_t, size_t, float*);
-using InputFn = void (*)(const Conv2dArgs&, const Plan&, size_t, size_t, size_t, size_t, float*);
-using OutputFn = void (*)(const Conv2dArgs&, const Plan&, size_t, size_t, size_t, const float*, size_t, float*);
+using FilterFn = void (*)(const Conv2dArgs&, size_t, size_t, size_t, float*, size_t);
+using InputFn = void (*)(const Conv2dArgs&, const Tile*, size_t, size_t, size_t, size_t, float*);
+using OutputFn = void (*)(const Conv2dArgs&, const Tile*, size_t, size_t, const float*, size_t, float*);
 
-void filter_generic(const Conv2dArgs& a, size_t p0, size_t p1, size_t first, size_t np, float* u) {
-  filter_body(a, p0, p1, first, np, u);
+void filter_generic(const Conv2dArgs& a, size_t p, size_t c0, size_t c1, float* dst, size_t xs) {
+  filter_body(a, p, c0, c1, dst, xs);
 }
-void input_generic(const Conv2dArgs& a, const Plan& pl, size_t c0, size_t c1, size_t t0, size_t cnt, float* v) {
-  input_body(a, pl, c0, c1, t0, cnt, v);
+void input_generic(const Conv2dArgs& a, const Tile* t, size_t cnt, size_t P, size_t c0, size_t c1, float* v) {
+  input_body(a, t, cnt, P, c0, c1, v);
 }
-void output_generic(const Conv2dArgs& a, const Plan& pl, size_t o, size_t first, size_t lanes, const float* src,
-                    size_t xs, float* check) {
-  output_body(a, pl, o, first, lanes, src, xs, check);
+void output_generic(const Conv2dArgs& a, const Tile* t, size_t lanes, size_t o, const float* src, size_t xs,
+                    float* check) {
+  output_body(a, t, lanes, o, src, xs, check);
 }
 
 #if defined(__x86_64__) || defined(__i386__)
 // The same bodies compiled for AVX2 + FMA (the lane loops become 8-wide vector code).
-__attribute__((target("avx2,fma"))) void filter_avx2(const Conv2dArgs& a, size_t p0, size_t p1, size_t first,
-                                                      size_t np, float* u) {
-  filter_body(a, p0, p1, first, np, u);
+__attribute__((target("avx2,fma"))) void filter_avx2(const Conv2dArgs& a, size_t p, size_t c0, size_t c1, float* dst,
+                                                      size_t xs) {
+  filter_body(a, p, c0, c1, dst, xs);
 }
-__attribute__((target("avx2,fma"))) void input_avx2(const Conv2dArgs& a, const Plan& pl, size_t c0, size_t c1,
-                                                     size_t t0, size_t cnt, float* v) {
-  input_body(a, pl, c0, c1, t0, cnt, v);
+__attribute__((target("avx2,fma"))) void input_avx2(const Conv2dArgs& a, const Tile* t, size_t cnt, size_t P,
+                                                     size_t c0, size_t c1, float* v) {
+  input_body(a, t, cnt, P, c0, c1, v);
 }
-__attribute__((target("avx2,fma"))) void output_avx2(const Conv2dArgs& a, const Plan& pl, size_t o, size_t first,
-                                                      size_t lanes, const float* src, size_t xs, float* check) {
-  output_body(a, pl, o, first, lanes, src, xs, check);
+__attribute__((target("avx2,fma"))) void output_avx2(const Conv2dArgs& a, const Tile* t, size_t lanes, size_t o,
+                                                      const float* src, size_t xs, float* check) {
+  output_body(a, t, lanes, o, src, xs, check);
 }
 #endif
 
@@ -233,35 +235,43 @@ Kernels pick_kernels() {
   return k;
 }
 
-// One task: output-channel panels [p0, p1) × tile panels [q0, q1) of the block at t0 (cnt tiles).
-// M[ξ][p][q] = U[ξ][p] · V[ξ][q] by the micro-kernel into a scratch tile grid, then the output
-// transform. `u` holds panels [p0, p1) when `u_first` is p0 (per-task filters), else all panels.
-bool run_task(const Conv2dArgs& a, const Plan& pl, const Kernels& kn, const float* u, size_t u_first, size_t u_panels,
-              const float* v, size_t t0, size_t cnt, size_t p0, size_t p1, size_t q0, size_t q1) {
-  size_t np = p1 - p0, nq = q1 - q0, tile = MR * NR;
-  float* m = m_task.get(XI * np * nq * tile);
+// M[ξ][q] (+)= U[ξ] · V[ξ][q] over channels [c0, c1) by the micro-kernel, for nq tile panels:
+// U[ξ] at up + ξ·us (packed [c1 − c0][MR]), V[ξ][q] at v + ξ·vs + q·C·NR + c0·NR, M[ξ][q] at
+// m + (ξ·nq + q)·MR·NR.
+void gemm_panel(const Conv2dArgs& a, const Kernels& kn, const float* up, size_t us, const float* v, size_t vs,
+                size_t nq, size_t c0, size_t c1, float* m, bool acc) {
   for (size_t x = 0; x < XI; x++)
-    for (size_t q = q0; q < q1; q++) {
-      const float* bp = v + ((x * pl.panels + q) * a.c) * NR;
-      for (size_t p = p0; p < p1; p++) {
-        const float* ap = u + ((x * u_panels + p - u_first) * a.c) * MR;
-        kn.micro(a.c, ap, bp, m + ((x * np + p - p0) * nq + q - q0) * tile, NR, false);
-      }
-    }
+    for (size_t q = 0; q < nq; q++)
+      kn.micro(c1 - c0, up + x * us, v + x * vs + (q * a.c + c0) * NR, m + (x * nq + q) * MR * NR, NR, acc);
+}
+
+// The output transform of panel p's channels for cnt tiles t[0..cnt) from M (as gemm_panel lays it
+// out). False when an output is NaN/±Inf.
+bool output_panel(const Conv2dArgs& a, const Kernels& kn, const Tile* t, size_t cnt, size_t p, const float* m) {
+  size_t nq = (cnt + NR - 1) / NR, tile = MR * NR;
   float check[L] = {};
-  size_t xs = np * nq * tile;
-  for (size_t p = p0; p < p1; p++)
-    for (size_t i = 0; i < MR && p * MR + i < a.o; i++)
-      for (size_t q = q0; q < q1; q++)
-        for (size_t half = 0; half < NR; half += L) {
-          size_t g0 = q * NR + half;
-          if (g0 >= cnt) break;
-          const float* src = m + ((p - p0) * nq + q - q0) * tile + i * NR + half;
-          kn.output(a, pl, p * MR + i, t0 + g0, std::min(L, cnt - g0), src, xs, check);
-        }
+  for (size_t i = 0; i < MR && p * MR + i < a.o; i++)
+    for (size_t g0 = 0; g0 < cnt; g0 += L)
+      kn.output(a, t + g0, std::min(L, cnt - g0), p * MR + i, m + (g0 / NR) * tile + i * NR + g0 % NR, nq * tile, check);
   float all = 0.f;
   for (size_t l = 0; l < L; l++) all += check[l];
   return all == 0.f;
+}
+
+std::vector<Tile> tile_grid(const Conv2dArgs& a, size_t th, size_t tw) {
+  std::vector<Tile> tiles(a.n * th * tw);
+  for (size_t i = 0; i < tiles.size(); i++) {
+    size_t rem = i % (th * tw), oy = (rem / tw) * 4, ox = (rem % tw) * 4;
+    Tile& tl = tiles[i];
+    tl.s = i / (th * tw);
+    tl.y0 = long(oy) - long(a.ph);
+    tl.x0 = long(ox) - long(a.pw);
+    tl.out_at = oy * a.ow + ox;
+    tl.hh = std::min<size_t>(4, a.oh - oy);
+    tl.ww = std::min<size_t>(4, a.ow - ox);
+    tl.inside = tl.y0 >= 0 && tl.x0 >= 0 && tl.y0 + 6 <= long(a.h) && tl.x0 + 6 <= long(a.w);
+  }
+  return tiles;
 }
 
 }  // namespace
@@ -274,48 +284,54 @@ bool winograd_applies(const Conv2dArgs& a) {
          a.dw == 1 && a.c >= kMinChannels && a.o >= kMinChannels && a.oh > 0 && a.ow > 0 && a.n > 0;
 }
 
+// Two schedules. Many tiles, small filters (early layers): U is transformed once and shared; a task
+// takes a few tile panels, transforms their inputs into its own cache-sized V and runs every output
+// panel over them. Few tiles, large filters (deep layers): V is transformed once per block and
+// shared; a task takes one output panel, transforms its filters into its own U and runs every tile.
 bool conv2d_winograd(const Conv2dArgs& a) {
   Kernels kn = pick_kernels();
-  Plan pl{};
-  pl.th = (a.oh + 3) / 4;
-  pl.tw = (a.ow + 3) / 4;
-  pl.per_sample = pl.th * pl.tw;
-  pl.tiles = a.n * pl.per_sample;
-  size_t fit = std::max<size_t>(1, kBlockBytes / (XI * a.c * sizeof(float) * NR)) * NR;
-  size_t blocks = (pl.tiles + fit - 1) / fit;
-  pl.block = ((pl.tiles + blocks - 1) / blocks + NR - 1) / NR * NR;  // equal blocks, whole panels
-  pl.panels = pl.block / NR;
-  pl.opanels = (a.o + MR - 1) / MR;
-  bool shared = blocks > 1 || XI * pl.opanels * MR * a.c * sizeof(float) <= kSharedFilterBytes;
-
-  size_t pg = shared ? 4 : 1, qg = shared ? 4 : pl.panels;  // task: pg output panels × qg tile panels
-  size_t ptasks = (pl.opanels + pg - 1) / pg, qtasks = (pl.panels + qg - 1) / qg;
-
-  float* u = nullptr;
-  if (shared) {
-    u = u_shared.get(XI * pl.opanels * MR * a.c);
-    parallel_for(pl.opanels, 1, [&](size_t b, size_t e) { kn.filter(a, b, e, 0, pl.opanels, u); });
-  }
-  float* v = v_buffer.get(XI * pl.panels * NR * a.c);
+  std::vector<Tile> tiles = tile_grid(a, (a.oh + 3) / 4, (a.ow + 3) / 4);
+  size_t count = tiles.size(), opanels = (a.o + MR - 1) / MR;
+  size_t panel_bytes = XI * a.c * NR * sizeof(float);  // one transformed tile panel
   std::atomic<bool> finite{true};
-  for (size_t t0 = 0; t0 < pl.tiles; t0 += pl.block) {
-    size_t cnt = std::min(pl.block, pl.tiles - t0);
-    parallel_for(a.c, 1, [&](size_t b, size_t e) { kn.input(a, pl, b, e, t0, cnt, v); });
-    size_t panels = (cnt + NR - 1) / NR;
-    parallel_for(ptasks * qtasks, 1, [&](size_t b, size_t e) {
-      for (size_t task = b; task < e; task++) {
-        size_t p0 = (task / qtasks) * pg, q0 = (task % qtasks) * qg;
-        size_t p1 = std::min(pl.opanels, p0 + pg), q1 = std::min(panels, q0 + qg);
-        if (q0 >= q1) continue;
-        bool ok;
-        if (shared) {
-          ok = run_task(a, pl, kn, u, 0, pl.opanels, v, t0, cnt, p0, p1, q0, q1);
-        } else {
-          float* ut = u_task.get(XI * (p1 - p0) * MR * a.c);
-          kn.filter(a, p0, p1, p0, p1 - p0, ut);
-          ok = run_task(a, pl, kn, ut, p0, p1 - p0, v, t0, cnt, p0, p1, q0, q1);
+  if (XI * opanels * MR * a.c * sizeof(float) <= kSharedFilterBytes) {
+    float* u = u_shared.get(XI * opanels * MR * a.c);
+    parallel_for(opanels, 1, [&](size_t b, size_t e) {
+      for (size_t p = b; p < e; p++) kn.filter(a, p, 0, a.c, u + p * a.c * MR, opanels * a.c * MR);
+    });
+    size_t qg = std::clamp<size_t>(kTaskInputBytes / panel_bytes, 1, 4), span = qg * NR;
+    parallel_for((count + span - 1) / span, 1, [&](size_t b, size_t e) {
+      float* v = v_task.get(XI * qg * a.c * NR);
+      for (size_t g = b; g < e; g++) {
+        size_t first = g * span, cnt = std::min(span, count - first);
+        kn.input(a, tiles.data() + first, cnt, qg, 0, a.c, v);
+        size_t nq = (cnt + NR - 1) / NR;
+        float* m = m_task.get(XI * nq * MR * NR);
+        for (size_t p = 0; p < opanels; p++) {
+          gemm_panel(a, kn, u + p * a.c * MR, opanels * a.c * MR, v, qg * a.c * NR, nq, 0, a.c, m, false);
+          if (!output_panel(a, kn, tiles.data() + first, cnt, p, m)) finite.store(false);
         }
-        if (!ok) finite.store(false);
+      }
+    });
+    return finite.load();
+  }
+  size_t block = std::min(count, std::max<size_t>(1, kBlockBytes / panel_bytes) * NR), P = (block + NR - 1) / NR;
+  float* v = v_buffer.get(XI * P * a.c * NR);
+  for (size_t first = 0; first < count; first += block) {
+    size_t cnt = std::min(block, count - first);
+    parallel_for(a.c, 1, [&](size_t b, size_t e) { kn.input(a, tiles.data() + first, cnt, P, b, e, v); });
+    size_t nq = (cnt + NR - 1) / NR;
+    parallel_for(opanels, 1, [&](size_t b, size_t e) {
+      float* u = u_task.get(XI * kFilterChunk * MR);
+      float* m = m_task.get(XI * nq * MR * NR);
+      for (size_t p = b; p < e; p++) {
+        // filters transformed a chunk of input channels at a time (kept in L1/L2), summed into M
+        for (size_t c0 = 0; c0 < a.c; c0 += kFilterChunk) {
+          size_t c1 = std::min(a.c, c0 + kFilterChunk);
+          kn.filter(a, p, c0, c1, u, (c1 - c0) * MR);
+          gemm_panel(a, kn, u, (c1 - c0) * MR, v, P * a.c * NR, nq, c0, c1, m, c0 > 0);
+        }
+        if (!output_panel(a, kn, tiles.data() + first, cnt, p, m)) finite.store(false);
       }
     });
   }
