@@ -13,6 +13,10 @@
 #include "runtime/cpu.h"
 #include "runtime/thread_pool.h"
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
 namespace ctl {
 namespace {
 
@@ -206,9 +210,59 @@ __attribute__((target("avx2,fma"))) void filter_avx2(const Conv2dArgs& a, size_t
                                                       size_t xs) {
   filter_body(a, p, c0, c1, dst, xs);
 }
+// input_body with the 6×6 patches of 8 tiles read by masked AVX2 gathers (zero outside the image):
+// no scalar stores into the lane arrays, whose vector reloads would stall on store forwarding.
 __attribute__((target("avx2,fma"))) void input_avx2(const Conv2dArgs& a, const Tile* t, size_t cnt, size_t P,
                                                      size_t c0, size_t c1, float* v) {
-  input_body(a, t, cnt, P, c0, c1, v);
+  if (a.n * a.c * a.h * a.w >= (size_t(1) << 31)) {  // gather indices are int32
+    input_body(a, t, cnt, P, c0, c1, v);
+    return;
+  }
+  alignas(32) float d[XI * L], tr[XI * L], r[XI * L];
+  alignas(32) int base[L], y0[L], x0[L];
+  const __m256i h = _mm256_set1_epi32(int(a.h)), w = _mm256_set1_epi32(int(a.w)), zero = _mm256_setzero_si256();
+  const int plane = int(a.h * a.w);
+  size_t groups = (cnt + NR - 1) / NR * (NR / L);
+  // per group of 8 tiles: patch origins, and lane masks of the patch rows / columns inside the image
+  thread_local AlignedBuffer info_buffer;
+  __m256i* info = reinterpret_cast<__m256i*>(info_buffer.get(groups * 13 * L));
+  for (size_t g = 0; g < groups; g++) {
+    size_t g0 = g * L, lanes = g0 < cnt ? std::min(L, cnt - g0) : 0;
+    for (size_t l = 0; l < L; l++) {
+      const Tile& tl = t[std::min(g0 + l, cnt - 1)];
+      base[l] = int(tl.s * a.c * a.h * a.w) + int(tl.y0) * int(a.w) + int(tl.x0);
+      y0[l] = l < lanes ? int(tl.y0) : -(1 << 20);  // lanes past cnt: every row masked off
+      x0[l] = int(tl.x0);
+    }
+    __m256i vy = _mm256_load_si256(reinterpret_cast<const __m256i*>(y0));
+    __m256i vx = _mm256_load_si256(reinterpret_cast<const __m256i*>(x0));
+    __m256i* gi = info + g * 13;
+    gi[0] = _mm256_load_si256(reinterpret_cast<const __m256i*>(base));
+    for (int k = 0; k < 6; k++) {
+      __m256i y = _mm256_add_epi32(vy, _mm256_set1_epi32(k)), x = _mm256_add_epi32(vx, _mm256_set1_epi32(k));
+      gi[1 + k] = _mm256_andnot_si256(_mm256_cmpgt_epi32(zero, y), _mm256_cmpgt_epi32(h, y));
+      gi[7 + k] = _mm256_andnot_si256(_mm256_cmpgt_epi32(zero, x), _mm256_cmpgt_epi32(w, x));
+    }
+  }
+  for (size_t c = c0; c < c1; c++) {
+    for (size_t g = 0; g < groups; g++) {
+      const __m256i* gi = info + g * 13;
+      __m256i off = _mm256_add_epi32(gi[0], _mm256_set1_epi32(int(c) * plane));
+      for (int i = 0; i < 6; i++) {
+        __m256i row = _mm256_add_epi32(off, _mm256_set1_epi32(i * int(a.w)));
+        for (int j = 0; j < 6; j++) {
+          __m256 mask = _mm256_castsi256_ps(_mm256_and_si256(gi[1 + i], gi[7 + j]));
+          __m256i idx = _mm256_add_epi32(row, _mm256_set1_epi32(j));
+          _mm256_store_ps(d + (i * 6 + j) * L, _mm256_mask_i32gather_ps(_mm256_setzero_ps(), a.x, idx, mask, 4));
+        }
+      }
+      for (size_t j = 0; j < 6; j++) bt_1d(d + j * L, 6 * L, tr + j * L, 6 * L);
+      for (size_t k = 0; k < 6; k++) bt_1d(tr + k * 6 * L, L, r + k * 6 * L, L);
+      size_t g0 = g * L;
+      float* dst = v + ((g0 / NR) * a.c + c) * NR + g0 % NR;
+      for (size_t x = 0; x < XI; x++) _mm256_storeu_ps(dst + x * P * a.c * NR, _mm256_load_ps(r + x * L));
+    }
+  }
 }
 __attribute__((target("avx2,fma"))) void output_avx2(const Conv2dArgs& a, const Tile* t, size_t lanes, size_t o,
                                                       const float* src, size_t xs, float* check) {
