@@ -148,11 +148,12 @@ struct Tile {
   }
 }
 
-// Output channel o of `lanes` tiles t[0..lanes): y = epilogue(Aᵀ m A + bias) with m[ξ] = src[ξ·xs + l].
-// Adds NaN to *check when a value is NaN or ±Inf.
-[[gnu::always_inline]] inline void output_body(const Conv2dArgs& a, const Tile* t, size_t lanes, size_t o,
-                                               const float* src, size_t xs, float* check) {
-  alignas(32) float in[XI * L], tr[24 * L], r[16 * L];
+// Output channel o of 8 tiles: r[(i·4 + j)·L + l] = epilogue before the residual (Aᵀ m A + bias,
+// BatchNorm, and the ReLU when there is no residual) with m[ξ] = src[ξ·xs + l]. Adds NaN to
+// check[l] when a value is NaN or ±Inf.
+[[gnu::always_inline]] inline void output_values(const Conv2dArgs& a, size_t o, const float* src, size_t xs, float* check,
+                                                 float* r) {
+  alignas(32) float in[XI * L], tr[24 * L];
   for (size_t x = 0; x < XI; x++)
     for (size_t l = 0; l < L; l++) in[x * L + l] = src[x * xs + l];
   for (size_t j = 0; j < 6; j++) at_1d(in + j * L, 6 * L, tr + j * L, 6 * L);
@@ -170,23 +171,33 @@ struct Tile {
   }
   if (ep.relu && ep.residual == nullptr)
     for (size_t e = 0; e < 16 * L; e++) r[e] = r[e] < 0.f ? 0.f : r[e];
-  for (size_t l = 0; l < lanes; l++) {
-    const Tile& tl = t[l];
-    size_t hh = tl.hh, ww = tl.ww;
-    size_t at = (tl.s * a.o + o) * a.oh * a.ow + tl.out_at;
-    float* dst = a.y + at;
-    if (ep.residual != nullptr) {  // + residual, then the ReLU
-      const float* res = ep.residual + at;
-      for (size_t i = 0; i < hh; i++)
-        for (size_t j = 0; j < ww; j++) {
-          float v = r[(i * 4 + j) * L + l] + res[i * a.ow + j];
-          dst[i * a.ow + j] = ep.relu && v < 0.f ? 0.f : v;
-        }
-      continue;
-    }
-    for (size_t i = 0; i < hh; i++)
-      for (size_t j = 0; j < ww; j++) dst[i * a.ow + j] = r[(i * 4 + j) * L + l];
+}
+
+// Stores lane l of r (output_values) as tile t[l]'s 4×4 block of channel o, adding the residual
+// and then the ReLU when there is a residual.
+[[gnu::always_inline]] inline void store_tile(const Conv2dArgs& a, const Tile& tl, size_t o, const float* r, size_t l) {
+  size_t at = (tl.s * a.o + o) * a.oh * a.ow + tl.out_at;
+  float* dst = a.y + at;
+  const ConvEpilogue& ep = a.epi;
+  if (ep.residual != nullptr) {
+    const float* res = ep.residual + at;
+    for (size_t i = 0; i < tl.hh; i++)
+      for (size_t j = 0; j < tl.ww; j++) {
+        float v = r[(i * 4 + j) * L + l] + res[i * a.ow + j];
+        dst[i * a.ow + j] = ep.relu && v < 0.f ? 0.f : v;
+      }
+    return;
   }
+  for (size_t i = 0; i < tl.hh; i++)
+    for (size_t j = 0; j < tl.ww; j++) dst[i * a.ow + j] = r[(i * 4 + j) * L + l];
+}
+
+// Output channel o of `lanes` tiles t[0..lanes) from M (m[ξ] = src[ξ·xs + l]).
+[[gnu::always_inline]] inline void output_body(const Conv2dArgs& a, const Tile* t, size_t lanes, size_t o,
+                                               const float* src, size_t xs, float* check) {
+  alignas(32) float r[16 * L];
+  output_values(a, o, src, xs, check, r);
+  for (size_t l = 0; l < lanes; l++) store_tile(a, t[l], o, r, l);
 }
 
 using FilterFn = void (*)(const Conv2dArgs&, size_t, size_t, size_t, float*, size_t);
@@ -264,9 +275,36 @@ __attribute__((target("avx2,fma"))) void input_avx2(const Conv2dArgs& a, const T
     }
   }
 }
+// output_body with each whole tile row stored as one 128-bit vector: an in-lane 4×4 transpose turns
+// the 4 column vectors of output row i into 8 per-tile rows (lane l: half l / 4 of vector l % 4).
 __attribute__((target("avx2,fma"))) void output_avx2(const Conv2dArgs& a, const Tile* t, size_t lanes, size_t o,
                                                       const float* src, size_t xs, float* check) {
-  output_body(a, t, lanes, o, src, xs, check);
+  alignas(32) float r[16 * L];
+  output_values(a, o, src, xs, check, r);
+  const float* res = a.epi.residual;
+  const __m128 zero = _mm_setzero_ps();
+  size_t plane = a.oh * a.ow;
+  for (size_t i = 0; i < 4; i++) {
+    __m256 v0 = _mm256_load_ps(r + (i * 4) * L), v1 = _mm256_load_ps(r + (i * 4 + 1) * L);
+    __m256 v2 = _mm256_load_ps(r + (i * 4 + 2) * L), v3 = _mm256_load_ps(r + (i * 4 + 3) * L);
+    __m256 t0 = _mm256_unpacklo_ps(v0, v1), t1 = _mm256_unpackhi_ps(v0, v1);
+    __m256 t2 = _mm256_unpacklo_ps(v2, v3), t3 = _mm256_unpackhi_ps(v2, v3);
+    __m256 u[4] = {_mm256_shuffle_ps(t0, t2, 0x44), _mm256_shuffle_ps(t0, t2, 0xEE), _mm256_shuffle_ps(t1, t3, 0x44),
+                   _mm256_shuffle_ps(t1, t3, 0xEE)};
+    for (size_t l = 0; l < lanes; l++) {
+      const Tile& tl = t[l];
+      if (tl.ww != 4 || i >= tl.hh) continue;  // partial tiles: below
+      __m128 row = l < 4 ? _mm256_castps256_ps128(u[l]) : _mm256_extractf128_ps(u[l - 4], 1);
+      size_t at = (tl.s * a.o + o) * plane + tl.out_at + i * a.ow;
+      if (res != nullptr) {
+        row = _mm_add_ps(row, _mm_loadu_ps(res + at));
+        if (a.epi.relu) row = _mm_blendv_ps(row, zero, _mm_cmplt_ps(row, zero));  // NaN stays NaN
+      }
+      _mm_storeu_ps(a.y + at, row);
+    }
+  }
+  for (size_t l = 0; l < lanes; l++)
+    if (t[l].ww != 4) store_tile(a, t[l], o, r, l);
 }
 #endif
 
