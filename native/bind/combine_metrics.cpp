@@ -1,4 +1,4 @@
-// combine, featureStats → Promise<void>.
+// combine, featureStats, featureProducts → Promise<void>.
 #include <string>
 #include <vector>
 
@@ -68,6 +68,29 @@ Napi::Value feature_stats_js(const Napi::CallbackInfo& info) {
       args, double(len) * double(m + 1), [=] { feature_stats(n, per, fp, m, bp.data(), cv.data(), dp, fq, gp); }, keep);
 }
 
+// featureProducts(f, basis[M], n, dots[n·M], ff[n] (Float64Arrays))
+Napi::Value feature_products_js(const Napi::CallbackInfo& info) {
+  Args args(info, "featureProducts", 5);
+  auto f = args.array<float>(0, "f");
+  auto basis = args.array_list<float>(1, "basis");
+  size_t len = common_length(args, basis, "basis");
+  if (len != f.length)
+    args.fail("basis", "tensors have " + std::to_string(len) + " elements, f has " + std::to_string(f.length));
+  size_t m = basis.size();
+  size_t n = args.size(2, "n");
+  if (n == 0 ? len != 0 : len % n != 0)
+    args.fail("n", std::to_string(n) + " samples do not divide " + std::to_string(len) + " elements");
+  auto dots = args.array<double>(3, "dots", n * m), ff = args.array<double>(4, "ff", n);
+  std::vector<Napi::Object> keep{f.object, dots.object, ff.object};
+  std::vector<const float*> bp;
+  for (auto& b : basis) bp.push_back(b.data), keep.push_back(b.object);
+  const float* fp = f.data;
+  double *dp = dots.data, *fq = ff.data;
+  size_t per = n == 0 ? 0 : len / n;
+  return run_job(
+      args, double(len) * double(m + 1), [=] { feature_products(n, per, fp, m, bp.data(), dp, fq); }, keep);
+}
+
 }  // namespace
 
 void register_combine(Napi::Env env, Napi::Object exports) {
@@ -76,6 +99,7 @@ void register_combine(Napi::Env env, Napi::Object exports) {
 
 void register_metrics(Napi::Env env, Napi::Object exports) {
   export_function(env, exports, "featureStats", feature_stats_js);
+  export_function(env, exports, "featureProducts", feature_products_js);
 }
 
 }  // namespace ctl

@@ -1,4 +1,4 @@
-// featureStats: fixed-size chunks of each sample give partial sums, reduced in a fixed order
+// featureStats, featureProducts: fixed-size chunks of each sample give partial sums, reduced in a fixed order
 // (the result does not depend on the thread count).
 #include "ops/metrics.h"
 
@@ -63,7 +63,64 @@ __attribute__((target("avx2,fma"))) Sums chunk_avx2(size_t b, size_t e, const fl
 }
 #endif
 
+// sums[j] += Σ f·basis_j for j < m, sums[m] += Σ f² over [b, e) (portable)
+void products_generic(size_t b, size_t e, const float* f, size_t m, const float* const* basis, double* sums) {
+  for (size_t i = b; i < e; i++) {
+    double fv = f[i];
+    for (size_t j = 0; j < m; j++) sums[j] += fv * double(basis[j][i]);
+    sums[m] += fv * fv;
+  }
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+constexpr size_t kMaxSimdBasis = 8;
+
+// products_generic with four float64 lanes (m ≤ kMaxSimdBasis)
+__attribute__((target("avx2,fma"))) void products_avx2(size_t b, size_t e, const float* f, size_t m,
+                                                        const float* const* basis, double* sums) {
+  __m256d acc[kMaxSimdBasis + 1];
+  for (size_t j = 0; j <= m; j++) acc[j] = _mm256_setzero_pd();
+  size_t v_end = b + (e - b) / 4 * 4;
+  for (size_t i = b; i < v_end; i += 4) {
+    __m256d fv = _mm256_cvtps_pd(_mm_loadu_ps(f + i));
+    for (size_t j = 0; j < m; j++) acc[j] = _mm256_fmadd_pd(fv, _mm256_cvtps_pd(_mm_loadu_ps(basis[j] + i)), acc[j]);
+    acc[m] = _mm256_fmadd_pd(fv, fv, acc[m]);
+  }
+  for (size_t j = 0; j <= m; j++) sums[j] += hsum(acc[j]);
+  products_generic(v_end, e, f, m, basis, sums);
+}
+#endif
+
 }  // namespace
+
+void feature_products(size_t n, size_t per_sample, const float* f, size_t m, const float* const* basis, double* dots,
+                      double* ff) {
+  size_t chunks = std::max<size_t>(1, (per_sample + kChunk - 1) / kChunk);
+  std::vector<double> part(n * chunks * (m + 1), 0.0);
+  [[maybe_unused]] bool simd = use_avx2_fma();
+  parallel_for(n * chunks, std::max<size_t>(1, 4 / chunks), [&](size_t tb, size_t te) {
+    for (size_t t = tb; t < te; t++) {
+      size_t s = t / chunks, b = s * per_sample + (t % chunks) * kChunk;
+      size_t e = std::min(s * per_sample + per_sample, b + kChunk);
+      double* sums = part.data() + t * (m + 1);
+#if defined(__x86_64__) || defined(__i386__)
+      if (simd && m <= kMaxSimdBasis) {
+        products_avx2(b, e, f, m, basis, sums);
+        continue;
+      }
+#endif
+      products_generic(b, e, f, m, basis, sums);
+    }
+  });
+  for (size_t s = 0; s < n; s++) {  // chunks reduced in a fixed order
+    for (size_t j = 0; j <= m; j++) {
+      double acc = 0.0;
+      for (size_t q = 0; q < chunks; q++) acc += part[(s * chunks + q) * (m + 1) + j];
+      if (j < m) dots[s * m + j] = acc;
+      else ff[s] = acc;
+    }
+  }
+}
 
 void feature_stats(size_t n, size_t per_sample, const float* f, size_t m, const float* const* basis, const double* c,
                    double* dot, double* ff, double* gg) {

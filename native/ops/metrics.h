@@ -9,4 +9,9 @@ namespace ctl {
 void feature_stats(size_t n, size_t per_sample, const float* f, size_t m, const float* const* basis, const double* c,
                    double* dot, double* ff, double* gg);
 
+// Per sample n, in float64: dots[n·m + j] = ⟨F_n, basis_j[n, :]⟩ and ff[n] = ‖F_n‖², in one pass.
+// (With a per-sample Gram matrix of the basis, these give ⟨F, G⟩ and ‖G‖² for any G = Σ_j c_j basis_j.)
+void feature_products(size_t n, size_t per_sample, const float* f, size_t m, const float* const* basis, double* dots,
+                      double* ff);
+
 }  // namespace ctl

@@ -29,7 +29,8 @@ export type OpName =
   | 'prependToken'
   | 'selectToken'
   | 'combine'
-  | 'featureStats';
+  | 'featureStats'
+  | 'featureProducts';
 
 export interface Conv2dOptions {
   stride: [number, number];
@@ -70,6 +71,14 @@ export interface FeatureStats {
   ff: Float64Array;
   /** ‖G_n‖² */
   gg: Float64Array;
+}
+
+/** Per-sample products of F with each basis tensor (float64), from one pass over the data. */
+export interface FeatureProducts {
+  /** ⟨F_n, basis_j[n]⟩ at [n·M + j] */
+  dots: Float64Array;
+  /** ‖F_n‖² */
+  ff: Float64Array;
 }
 
 export interface Backend {
@@ -130,4 +139,7 @@ export interface Backend {
   /** With G = Σ_j c[j] · basis_j formed on the fly (never stored), per sample n (dim 0):
    *  ⟨F_n, G_n⟩, ‖F_n‖², ‖G_n‖², accumulated in float64. */
   featureStats(f: DeviceTensor, basis: readonly DeviceTensor[], c: Float64Array): Promise<FeatureStats>;
+  /** Per sample n (dim 0): ⟨F_n, basis_j[n]⟩ for every j and ‖F_n‖², accumulated in float64, in one
+   *  pass. With the basis's per-sample Gram matrix these give featureStats for any coefficients. */
+  featureProducts(f: DeviceTensor, basis: readonly DeviceTensor[]): Promise<FeatureProducts>;
 }

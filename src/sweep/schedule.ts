@@ -4,7 +4,7 @@
 // chunk's activations of the M + K models at two consecutive stages. A row whose coefficients are a
 // unit vector e_j (α = 0 or 1, λ = 0) has exactly basis j's weights (1·w + 0·w' = w for finite w'),
 // so while its input is basis j's, its output is basis j's output: shared, not recomputed.
-import type { Backend, DeviceTensor } from '../backends/backend.js';
+import type { Backend, DeviceTensor, FeatureProducts, FeatureStats } from '../backends/backend.js';
 import type { Checkpoint } from '../io/types.js';
 import type { Model, Stage } from '../models/family.js';
 import { isFloat, type Tensor } from '../tensor.js';
@@ -172,7 +172,6 @@ export async function runSchedule(inp: ScheduleInput, opts: ScheduleOptions): Pr
   }
   const rowCoeffs = Array.from({ length: K }, (_, k) => Float64Array.from(coefficientRow(matrix, k)));
   const unit = rowCoeffs.map(unitIndex);
-  const one = new Float64Array([1]);
   const params = new BasisParams(be, inp.checkpoints);
   const progress = (p: Omit<SweepProgress, 'samplesTotal'>) => opts.onProgress?.({ ...p, samplesTotal: n });
 
@@ -213,7 +212,7 @@ export async function runSchedule(inp: ScheduleInput, opts: ScheduleOptions): Pr
           xb = ob;
           xr = or;
 
-          if (wanted.has(stage.name)) await accumulateHook(be, state, stage.name, xb, xr, rowCoeffs, one, matrix);
+          if (wanted.has(stage.name)) await accumulateHook(be, state, stage.name, xb, xr, rowCoeffs, matrix);
           if (si === logitsIdx && inp.labels) await accumulateTask(be, state, inp.labels, start, end, xb, xr, matrix);
         }
       } finally {
@@ -235,19 +234,42 @@ async function accumulateHook(
   fb: DeviceTensor[],
   fr: DeviceTensor[],
   rowCoeffs: Float64Array[],
-  one: Float64Array,
   matrix: CoefficientMatrix,
 ): Promise<void> {
+  // One pass per model: ⟨F, B_j⟩ for every basis feature B_j, and ‖F‖². The basis's own products
+  // are the per-sample Gram matrix G_ij = ⟨B_i, B_j⟩; then for G = Σ_j c_j B_j, ⟨F, G⟩ = Σ_j c_j ⟨F, B_j⟩
+  // and ‖G‖² = cᵀ G c, so no row needs a pass per comparison.
+  const m = fb.length;
+  const gram: FeatureProducts[] = [];
+  for (const b of fb) gram.push(await be.featureProducts(b, fb));
+  const n = gram[0].ff.length;
+  const g = (s: number, i: number, j: number): number => gram[i].dots[s * m + j];
+  const stats = (dot: (s: number) => number, ff: Float64Array, gg: (s: number) => number): FeatureStats => ({
+    dot: Float64Array.from({ length: n }, (_, s) => dot(s)), ff, gg: Float64Array.from({ length: n }, (_, s) => gg(s)),
+  });
   for (let k = 0; k < fr.length; k++) {
     const where = `${rowName(matrix, k)}, layer ${hook}`;
-    state.int[k].get(hook)!.add(await be.featureStats(fr[k], fb, rowCoeffs[k]), where);
+    const shared = fb.indexOf(fr[k]);
+    const p = shared >= 0 ? gram[shared] : await be.featureProducts(fr[k], fb);
+    const c = rowCoeffs[k];
+    const dotC = (s: number): number => {
+      let acc = 0;
+      for (let j = 0; j < m; j++) acc += c[j] * p.dots[s * m + j];
+      return acc;
+    };
+    const ggC = (s: number): number => {
+      let acc = 0;
+      for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) acc += c[i] * c[j] * g(s, i, j);
+      return acc;
+    };
+    state.int[k].get(hook)!.add(stats(dotC, p.ff, ggC), where);
     if (state.vsA && state.vsB) {
-      state.vsA[k].get(hook)!.add(await be.featureStats(fr[k], [fb[0]], one), `${where} (vs A)`);
-      state.vsB[k].get(hook)!.add(await be.featureStats(fr[k], [fb[1]], one), `${where} (vs B)`);
+      state.vsA[k].get(hook)!.add(stats((s) => p.dots[s * m], p.ff, (s) => g(s, 0, 0)), `${where} (vs A)`);
+      state.vsB[k].get(hook)!.add(stats((s) => p.dots[s * m + 1], p.ff, (s) => g(s, 1, 1)), `${where} (vs B)`);
     }
   }
   if (state.baseline) {
-    state.baseline.get(hook)!.add(await be.featureStats(fb[0], [fb[1]], one), `basis model A vs B, layer ${hook}`);
+    state.baseline.get(hook)!.add(stats((s) => g(s, 0, 1), gram[0].ff, (s) => g(s, 1, 1)), `basis model A vs B, layer ${hook}`);
   }
 }
 

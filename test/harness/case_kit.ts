@@ -1,6 +1,6 @@
 // The pieces op cases are made of: the OpCase record, tolerance tiers with their reasons, and
 // seeded input makers. The case lists are in cases_*.ts; test/harness/cases.ts gathers them.
-import type { Backend, DeviceTensor, FeatureStats, OpName } from '../../src/backends/backend.js';
+import type { Backend, DeviceTensor, FeatureProducts, FeatureStats, OpName } from '../../src/backends/backend.js';
 import { numel } from '../../src/tensor.js';
 import type { Rng } from './rng.js';
 
@@ -10,7 +10,7 @@ export interface HostTensor {
 }
 
 /** What an op returns: one tensor, K tensors (combine), or per-sample float64 sums (featureStats). */
-export type CaseOutput = DeviceTensor | DeviceTensor[] | FeatureStats;
+export type CaseOutput = DeviceTensor | DeviceTensor[] | FeatureStats | FeatureProducts;
 
 export interface Tolerance {
   /** bound on Σ(a − b)² / Σ b² per output */

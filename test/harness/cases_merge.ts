@@ -61,4 +61,24 @@ statsCase([3, 7, 5, 5], 3);
 statsCase([2, 1023], 2);
 statsCase([5, 17, 12], 3, true);
 
+// dots[n·M + j] = ⟨F_n, basis_j[n]⟩, ff_n = ‖F_n‖²
+function productsCase(shape: number[], m: number, special = false): void {
+  list.push({
+    op: 'featureProducts',
+    vars: () => `featureProducts(f=${sh(shape)},M=${m}${special ? ',nonfinite' : ''})`,
+    make: (rng) => {
+      const f = randn(rng, shape);
+      return [special ? nonfinite(f, 300) : f, ...basisOf(rng, shape, m, false)];
+    },
+    run: (be, [f, ...basis]) => be.featureProducts(f, basis),
+    tol: TOL.stats,
+    bytes: 4 * shape.reduce((p, d) => p * d, 1) * (m + 1),
+  });
+}
+productsCase([4, 33], 2);
+productsCase([1, 1], 1);
+productsCase([3, 7, 5, 5], 3);
+productsCase([2, 8193], 9);
+productsCase([5, 17, 12], 2, true);
+
 export const mergeCases: readonly OpCase[] = list;

@@ -10,7 +10,7 @@ import type { Backend, DeviceTensor } from '../../src/backends/backend.js';
 import type { CaseOutput, HostTensor, Tolerance } from './case_kit.js';
 
 export interface HostOutput {
-  /** 'out', 'out[k]' (combine) or 'dot' / 'ff' / 'gg' (featureStats) */
+  /** 'out', 'out[k]' (combine), 'dot' / 'ff' / 'gg' (featureStats) or 'dots' / 'ff' (featureProducts) */
   readonly name: string;
   readonly shape: readonly number[];
   readonly dtype: 'float32' | 'int32' | 'float64';
@@ -20,16 +20,24 @@ export interface HostOutput {
 const isStats = (o: CaseOutput): o is { dot: Float64Array; ff: Float64Array; gg: Float64Array } =>
   !Array.isArray(o) && 'dot' in o && 'ff' in o && 'gg' in o;
 
-/** The output tensors of a case result (none for featureStats, which returns host arrays). */
+const isProducts = (o: CaseOutput): o is { dots: Float64Array; ff: Float64Array } =>
+  !Array.isArray(o) && 'dots' in o && 'ff' in o;
+
+/** The output tensors of a case result (none for featureStats / featureProducts: host arrays). */
 export function outputTensors(o: CaseOutput): DeviceTensor[] {
   if (Array.isArray(o)) return o;
-  return isStats(o) ? [] : [o as DeviceTensor];
+  return isStats(o) || isProducts(o) ? [] : [o as DeviceTensor];
 }
 
 /** Reads a case result back to host arrays, named and shaped. */
 export async function readOutputs(be: Backend, o: CaseOutput): Promise<HostOutput[]> {
   if (isStats(o)) {
     return (['dot', 'ff', 'gg'] as const).map((name) => ({
+      name, shape: [o[name].length], dtype: 'float64' as const, data: o[name].slice(),
+    }));
+  }
+  if (isProducts(o)) {
+    return (['dots', 'ff'] as const).map((name) => ({
       name, shape: [o[name].length], dtype: 'float64' as const, data: o[name].slice(),
     }));
   }

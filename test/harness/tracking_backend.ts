@@ -43,6 +43,7 @@ export function trackBackend(inner: Backend): Tracked {
         case 'dispose':
         case 'supports':
         case 'featureStats':
+        case 'featureProducts':
           return fn.bind(target);
         default:
           return async (...args: unknown[]) => {

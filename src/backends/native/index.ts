@@ -1,7 +1,7 @@
 // The native backend: tensors are host Float32Array/Int32Array memory; ops run in the C++ addon
 // (native/), which writes into outputs allocated here. Shapes are checked here first so errors
 // name the op and the argument; the addon checks lengths again before it touches memory.
-import type { Backend, Conv2dOptions, ConvEpilogue, DeviceTensor, FeatureStats, OpName, Pool2dOptions } from '../backend.js';
+import type { Backend, Conv2dOptions, ConvEpilogue, DeviceTensor, FeatureProducts, FeatureStats, OpName, Pool2dOptions } from '../backend.js';
 import { numel, shapeStr } from '../../tensor.js';
 import { loadNative, type NativeModule } from './bindings.js';
 
@@ -16,7 +16,7 @@ class NativeTensor implements DeviceTensor {
 const SUPPORTED: ReadonlySet<OpName> = new Set<OpName>([
   'matmul', 'linear', 'conv2d', 'batchNorm', 'layerNorm', 'relu', 'gelu', 'add', 'maxPool2d', 'avgPool2d',
   'adaptiveAvgPool2d', 'attention', 'embedding', 'transpose12', 'prependToken', 'selectToken', 'combine',
-  'featureStats',
+  'featureStats', 'featureProducts',
 ]);
 
 function tensorOf(t: DeviceTensor, op: string, arg: string): NativeTensor {
@@ -295,6 +295,17 @@ class NativeBackend implements Backend {
     const data = basis.map((t, j) => f32(t, 'featureStats', `basis[${j}]`));
     await this.m.featureStats(fd, data, c, n, stats.dot, stats.ff, stats.gg);
     return stats;
+  }
+
+  async featureProducts(f: DeviceTensor, basis: readonly DeviceTensor[]): Promise<FeatureProducts> {
+    const fd = f32(f, 'featureProducts', 'f');
+    if (f.shape.length < 1) throw new Error(`native featureProducts: 'f' must have rank ≥ 1, got ${shapeStr(f.shape)}`);
+    basis.forEach((t, j) => expectShape('featureProducts', `basis[${j}]`, t.shape, f.shape));
+    const n = f.shape[0];
+    const out = { dots: new Float64Array(n * basis.length), ff: new Float64Array(n) };
+    const data = basis.map((t, j) => f32(t, 'featureProducts', `basis[${j}]`));
+    await this.m.featureProducts(fd, data, n, out.dots, out.ff);
+    return out;
   }
 }
 

@@ -2,7 +2,7 @@
 // backend is checked against (test/backend_ops.test.ts). Written independently of them.
 import { numel, shapeStr } from '../../tensor.js';
 import type {
-  Backend, Conv2dOptions, ConvEpilogue, DeviceTensor, FeatureStats, OpName, Pool2dOptions,
+  Backend, Conv2dOptions, ConvEpilogue, DeviceTensor, FeatureProducts, FeatureStats, OpName, Pool2dOptions,
 } from '../backend.js';
 import { applyConvEpilogue } from '../conv_epilogue.js';
 import { gelu, relu } from './activation.js';
@@ -13,7 +13,7 @@ import { linear, matmul } from './matmul.js';
 import { batchNorm, layerNorm } from './norm.js';
 import { adaptiveAvgPool2d, avgPool2d, maxPool2d } from './pool.js';
 import { add, embedding, prependToken, selectToken, transpose12 } from './shape_ops.js';
-import { featureStats } from './stats.js';
+import { featureProducts, featureStats } from './stats.js';
 import { checkShape, ref, RefTensor, wrap } from './tensor_store.js';
 
 export { RefTensor } from './tensor_store.js';
@@ -163,6 +163,11 @@ class ReferenceBackend implements Backend {
   async featureStats(f: DeviceTensor, basis: readonly DeviceTensor[], c: Float64Array): Promise<FeatureStats> {
     this.live('featureStats');
     return featureStats(f, basis, c);
+  }
+
+  async featureProducts(f: DeviceTensor, basis: readonly DeviceTensor[]): Promise<FeatureProducts> {
+    this.live('featureProducts');
+    return featureProducts(f, basis);
   }
 }
 

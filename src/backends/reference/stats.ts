@@ -1,6 +1,6 @@
 // Per-sample similarity sums for the CTL metrics, all in float64.
 import { shapeStr } from '../../tensor.js';
-import type { DeviceTensor, FeatureStats } from '../backend.js';
+import type { DeviceTensor, FeatureProducts, FeatureStats } from '../backend.js';
 import { basisData } from './combine.js';
 import { f32 } from './tensor_store.js';
 
@@ -35,4 +35,27 @@ export function featureStats(fT: DeviceTensor, basis: readonly DeviceTensor[], c
     gg[s] = sg;
   }
   return { dot, ff, gg };
+}
+
+// dots[n·M + j] = ⟨F_n, basis_j[n]⟩, ff_n = ‖F_n‖²
+export function featureProducts(fT: DeviceTensor, basis: readonly DeviceTensor[]): FeatureProducts {
+  const f = f32('featureProducts', 'f', fT);
+  if (f.shape.length < 1) throw new Error(`featureProducts: f must have rank ≥ 1 ([N, ...]), got shape ${shapeStr(f.shape)}`);
+  const data = basisData('featureProducts', basis, f.shape);
+  const m = data.length;
+  const n = f.shape[0];
+  const per = n === 0 ? 0 : f.data.length / n;
+  const dots = new Float64Array(n * m);
+  const ff = new Float64Array(n);
+  for (let s = 0; s < n; s++) {
+    let sf = 0;
+    for (let i = s * per; i < (s + 1) * per; i++) sf += f.data[i] * f.data[i];
+    ff[s] = sf;
+    for (let j = 0; j < m; j++) {
+      let sd = 0;
+      for (let i = s * per; i < (s + 1) * per; i++) sd += f.data[i] * data[j][i];
+      dots[s * m + j] = sd;
+    }
+  }
+  return { dots, ff };
 }

@@ -1,7 +1,7 @@
 // The WebGPU backend: hand-written WGSL kernels (shaders/) on Dawn. Features stay on the device;
 // featureStats reads back only per-workgroup partial sums.
 import { numel, shapeStr } from '../../tensor.js';
-import type { Backend, Conv2dOptions, ConvEpilogue, DeviceTensor, FeatureStats, OpName, Pool2dOptions } from '../backend.js';
+import type { Backend, Conv2dOptions, ConvEpilogue, DeviceTensor, FeatureProducts, FeatureStats, OpName, Pool2dOptions } from '../backend.js';
 import { applyConvEpilogue } from '../conv_epilogue.js';
 import { GpuContext, GpuTensor } from './context.js';
 import { openDevice, openHardwareDevice, type GpuDevice } from './device.js';
@@ -122,6 +122,23 @@ export class WebGPUBackend implements Backend {
   }
   async featureStats(f: DeviceTensor, basis: readonly DeviceTensor[], c: Float64Array): Promise<FeatureStats> {
     return cb.featureStats(this.ctx, gpuTensor(f, 'featureStats: f'), basis.map((b, j) => gpuTensor(b, `featureStats: basis ${j}`)), c);
+  }
+
+  /** One featureStats pass per basis tensor (coefficient 1): no kernel of its own yet. */
+  async featureProducts(f: DeviceTensor, basis: readonly DeviceTensor[]): Promise<FeatureProducts> {
+    const n = f.shape[0] ?? 0, m = basis.length;
+    const out: FeatureProducts = { dots: new Float64Array(n * m), ff: new Float64Array(n) };
+    if (m === 0) {
+      const self = await this.featureStats(f, [f], new Float64Array([1]));
+      out.ff.set(self.ff);
+      return out;
+    }
+    for (let j = 0; j < m; j++) {
+      const s = await this.featureStats(f, [basis[j]], new Float64Array([1]));
+      for (let i = 0; i < n; i++) out.dots[i * m + j] = s.dot[i];
+      if (j === 0) out.ff.set(s.ff);
+    }
+    return out;
   }
 }
 
