@@ -31,6 +31,10 @@ export interface Stage {
   readonly hook: boolean;
   /** Float parameters (checkpoint names) that `run` reads. */
   readonly params: readonly string[];
+  /** True when, for a fixed input, the output is linear in the parameters:
+   *  f(x; Σ_j c_j θ_j) = Σ_j c_j f(x; θ_j) (a conv or an embedding with its bias). The sweep then
+   *  forms the first stage's output of every row from the basis models' outputs. */
+  readonly linearInParams?: boolean;
   /** Output = stage(x). Must not release `x`; must release its own intermediates. */
   run(be: Backend, x: DeviceTensor, p: ParamLookup): Promise<DeviceTensor>;
 }

@@ -42,7 +42,8 @@ export function buildResNet(t: ParamTable, config: Partial<ModelConfig>, n: ResN
   const stemOptions = convOptions(stemConv, stem === 'imagenet' ? 2 : 1);
   const stemBn = batchNormParams(t, n.stemBn, stemConv.outChannels, `from ${n.stemConv}'s output channels`);
   const stages: Stage[] = [
-    makeStage(n.stemConv, true, stemConv.params, (be, x, p) => be.conv2d(x, p(stemConv.weight), optionalParam(p, stemConv.bias), stemOptions)),
+    makeStage(n.stemConv, true, stemConv.params, (be, x, p) => be.conv2d(x, p(stemConv.weight), optionalParam(p, stemConv.bias), stemOptions),
+      { linearInParams: true }),
     makeStage(stem === 'imagenet' ? n.stemPool : n.stemAct, false, stemBn.params, (be, x, p) =>
       chain(be, x, [
         (v) => be.batchNorm(v, p(stemBn.mean), p(stemBn.variance), p(stemBn.weight), p(stemBn.bias), eps),

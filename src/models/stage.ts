@@ -60,8 +60,9 @@ export function makeStage(
   hook: boolean,
   params: readonly string[],
   run: (be: Backend, x: DeviceTensor, p: ParamLookup) => Promise<DeviceTensor>,
+  opts: { linearInParams?: boolean } = {},
 ): Stage {
-  return { name, hook, params: [...params], run };
+  return { name, hook, params: [...params], run, ...(opts.linearInParams ? { linearInParams: true } : {}) };
 }
 
 /** `name` or null → the parameter on the backend, or null. */

@@ -36,7 +36,8 @@ export function buildVit(t: ParamTable, config: Partial<ModelConfig>, n: VitNami
   const imageSize = side * patch;
   const convOptions = { stride: [patch, patch] as [number, number], padding: [0, 0] as [number, number], dilation: [1, 1] as [number, number], groups: 1 };
   const stages: Stage[] = [
-    makeStage(n.patchConv, true, conv.params, (be, x, p) => be.conv2d(x, p(conv.weight), optionalParam(p, conv.bias), convOptions)),
+    makeStage(n.patchConv, true, conv.params, (be, x, p) => be.conv2d(x, p(conv.weight), optionalParam(p, conv.bias), convOptions),
+      { linearInParams: true }),
     makeStage(n.embedOut, false, [n.classToken, n.posEmbedding], (be, x, p) =>
       chain(be, x, [
         // [N, D, h, w] → [N, D, h·w] → [N, h·w, D] → class token first → + pos_embedding[0]

@@ -3,7 +3,8 @@
 // weights (uploaded once, kept for the run), one row's combined weights for one stage, and one
 // chunk's activations of the M + K models at two consecutive stages. A row whose coefficients are a
 // unit vector e_j (α = 0 or 1, λ = 0) has exactly basis j's weights (1·w + 0·w' = w for finite w'),
-// so while its input is basis j's, its output is basis j's output: shared, not recomputed.
+// so while its input is basis j's, its output is basis j's output: shared, not recomputed. A first
+// stage that is linear in its weights (Stage.linearInParams) gives each row Σ_j c_j (basis j's output).
 import type { Backend, DeviceTensor, FeatureProducts, FeatureStats } from '../backends/backend.js';
 import type { Checkpoint } from '../io/types.js';
 import type { Model, Stage } from '../models/family.js';
@@ -196,6 +197,11 @@ export async function runSchedule(inp: ScheduleInput, opts: ScheduleOptions): Pr
             const j = unit[k];
             if (j >= 0 && xr[k] === xb[j] && params.othersFinite(stage, j)) {
               or.push(ob[j]);
+              continue;
+            }
+            if (si === 0 && stage.linearInParams) {
+              // same input for every model, output linear in the weights: Σ_j c_j f(x; θ_j), exact
+              or.push((await be.combine(ob, rowCoeffs[k], 1))[0]);
               continue;
             }
             const rowMap = await combineRow(be, basisMaps, rowCoeffs[k]);
