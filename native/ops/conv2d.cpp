@@ -15,7 +15,7 @@ namespace {
 thread_local AlignedBuffer col_buffer, out_buffer;
 
 // Output columns per GEMM: samples are batched until about this many (late layers have few pixels),
-constexpr size_t kTargetColumns = 1024;
+constexpr size_t kTargetColumns = 4096;
 // as long as the column buffer stays under this many floats (16 MiB).
 constexpr size_t kMaxColumnFloats = size_t(4) << 20;
 
@@ -42,10 +42,13 @@ void im2col(const Conv2dArgs& a, const float* x, size_t cg, float* col, size_t l
             std::memcpy(dst + lo, src + ix0 + lo, size_t(hi - lo) * sizeof(float));
             std::fill(dst + hi, dst + a.ow, 0.f);
           } else {
-            for (size_t ox = 0; ox < a.ow; ox++) {
-              long ix = long(ox * a.sw) + ix0;
-              dst[ox] = (ix >= 0 && ix < long(a.w)) ? src[ix] : 0.f;
-            }
+            // ox in [lo, hi) reads inside the row: zeros, a strided run, zeros
+            long sw = long(a.sw), lo = std::clamp<long>((-ix0 + sw - 1) / sw, 0, long(a.ow));
+            long hi = std::clamp<long>((long(a.w) - ix0 + sw - 1) / sw, lo, long(a.ow));
+            std::fill(dst, dst + lo, 0.f);
+            const float* s0 = src + ix0;
+            for (long ox = lo; ox < hi; ox++) dst[ox] = s0[ox * sw];
+            std::fill(dst + hi, dst + a.ow, 0.f);
           }
         }
       }
