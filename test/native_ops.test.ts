@@ -103,6 +103,22 @@ nativeTest('conv2d: guards intact around a strided, padded, grouped convolution'
         if (iy >= 0 && iy < 9 && ix >= 0 && ix < 7) s += w[((4 * 2 + ci) * 3 + i) * 3 + j] * x[((1 * 4 + 2 + ci) * 9 + iy) * 7 + ix];
       }
   assertClose([view[((1 * 6 + 4) * oh + 2) * ow + 3]], [s], 1e-5, 'conv2d value');
+
+  // 4×4 output planes (a multiple of the GEMM's 16 columns): written in place, one GEMM for both samples
+  const x2 = rand(2 * 4 * 8 * 8, r), w2 = rand(4 * 2 * 3 * 3, r), b2 = rand(4, r);
+  const g2 = guarded(2 * 4 * 4 * 4);
+  await nm.conv2d(x2, w2, b2, g2.view, [2, 4, 8, 8], [4, 2, 3, 3], [2, 2], [1, 1], [1, 1], 2, null, 0, null, true);
+  assertGuards(g2.buf, 'conv2d in place');
+  for (const [smp, oc, oy, ox] of [[0, 0, 0, 0], [1, 3, 3, 3], [1, 1, 2, 1], [0, 2, 1, 2]]) {  // groups: oc 0–1 read channels 0–1, oc 2–3 read 2–3
+    let v = b2[oc];
+    for (let ci = 0; ci < 2; ci++)
+      for (let i = 0; i < 3; i++)
+        for (let j = 0; j < 3; j++) {
+          const iy = oy * 2 - 1 + i, ix = ox * 2 - 1 + j, c = (oc < 2 ? 0 : 2) + ci;
+          if (iy >= 0 && iy < 8 && ix >= 0 && ix < 8) v += w2[((oc * 2 + ci) * 3 + i) * 3 + j] * x2[((smp * 4 + c) * 8 + iy) * 8 + ix];
+        }
+    assertClose([g2.view[((smp * 4 + oc) * 4 + oy) * 4 + ox]], [Math.max(v, 0)], 1e-5, `conv2d in place [${smp},${oc},${oy},${ox}]`);
+  }
 });
 
 /** Σ(a − b)² / Σ b² over positions where both are finite; throws where NaN/±Inf kinds differ. */

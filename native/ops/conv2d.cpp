@@ -1,4 +1,5 @@
-// Convolution as GEMM per group over a batch of samples: W_g[og, cg·kh·kw] · col[cg·kh·kw, samples·oh·ow].
+// Convolution as an implicit GEMM per group: W_g[og, cg·kh·kw] · col[cg·kh·kw, samples·oh·ow], the
+// columns packed straight from the image into the GEMM's B panels (Winograd for 3×3/stride 1).
 #include "ops/conv2d.h"
 
 #include <algorithm>
@@ -6,83 +7,113 @@
 
 #include "ops/aligned_buffer.h"
 #include "ops/gemm.h"
+#include "ops/gemm_kernel.h"
 #include "ops/winograd.h"
 #include "runtime/thread_pool.h"
 
 namespace ctl {
 namespace {
 
-thread_local AlignedBuffer col_buffer, out_buffer;
+thread_local AlignedBuffer out_buffer;
 
-// Output columns per GEMM: samples are batched until about this many (late layers have few pixels),
+// Output positions per GEMM when the output planes cannot be written in place (their size is not a
+// multiple of NR): samples are batched until about this many columns,
 constexpr size_t kTargetColumns = 4096;
-// as long as the column buffer stays under this many floats (16 MiB).
-constexpr size_t kMaxColumnFloats = size_t(4) << 20;
+// as long as the GEMM output buffer stays under this many floats (16 MiB).
+constexpr size_t kMaxOutFloats = size_t(4) << 20;
 
-// col[(ci·kh + i)·kw + j, oy·ow + ox] = x[ci, oy·sh − ph + i·dh, ox·sw − pw + j·dw] (0 outside); rows ld apart
-void im2col(const Conv2dArgs& a, const float* x, size_t cg, float* col, size_t ld) {
-  for (size_t ci = 0; ci < cg; ci++) {
-    const float* plane = x + ci * a.h * a.w;
-    for (size_t i = 0; i < a.kh; i++) {
-      for (size_t j = 0; j < a.kw; j++) {
-        float* row = col + ((ci * a.kh + i) * a.kw + j) * ld;
-        for (size_t oy = 0; oy < a.oh; oy++) {
-          float* dst = row + oy * a.ow;
-          long iy = long(oy * a.sh) - long(a.ph) + long(i * a.dh);
-          if (iy < 0 || iy >= long(a.h)) {
-            std::fill(dst, dst + a.ow, 0.f);
-            continue;
-          }
-          const float* src = plane + size_t(iy) * a.w;
-          long ix0 = long(j * a.dw) - long(a.pw);
-          if (a.sw == 1) {
-            // contiguous run: zeros, then a copy, then zeros
-            long lo = std::clamp<long>(-ix0, 0, long(a.ow)), hi = std::clamp<long>(long(a.w) - ix0, lo, long(a.ow));
-            std::fill(dst, dst + lo, 0.f);
-            std::memcpy(dst + lo, src + ix0 + lo, size_t(hi - lo) * sizeof(float));
-            std::fill(dst + hi, dst + a.ow, 0.f);
-          } else {
-            // ox in [lo, hi) reads inside the row: zeros, a strided run, zeros
-            long sw = long(a.sw), lo = std::clamp<long>((-ix0 + sw - 1) / sw, 0, long(a.ow));
-            long hi = std::clamp<long>((long(a.w) - ix0 + sw - 1) / sw, lo, long(a.ow));
-            std::fill(dst, dst + lo, 0.f);
-            const float* s0 = src + ix0;
-            for (long ox = lo; ox < hi; ox++) dst[ox] = s0[ox * sw];
-            std::fill(dst + hi, dst + a.ow, 0.f);
-          }
+// The im2col matrix of group g over samples [s0, …) without storing it: column c = (sample, oy, ox),
+// row (ci·kh + i)·kw + j holds x[s, g·cg + ci, oy·sh − ph + i·dh, ox·sw − pw + j·dw] (0 outside).
+class ConvColumns final : public BPanelSource {
+ public:
+  ConvColumns(const Conv2dArgs& a, size_t s0, size_t g, size_t cols) : a_(a), cols_(cols) {
+    cg_ = a.c / a.groups;
+    first_ = a.x + (s0 * a.c + g * cg_) * a.h * a.w;
+  }
+
+  void pack(size_t pc, size_t kc, size_t col, float* dst) const override {
+    // runs of panel columns on one output row of one sample
+    struct Run {
+      size_t j0, len;
+      const float* plane;  // channel 0 of the group in this sample
+      long iy0, ix0;       // input position of the run's first column for kernel tap (0, 0)
+    };
+    Run runs[NR];
+    size_t nruns = 0, p = a_.oh * a_.ow, hw = a_.h * a_.w, j = 0;
+    while (j < NR && col + j < cols_) {
+      size_t c = col + j, s = c / p, q = c % p, oy = q / a_.ow, ox = q % a_.ow;
+      size_t len = std::min({NR - j, a_.ow - ox, cols_ - c});
+      runs[nruns++] = Run{j, len, first_ + s * a_.c * hw, long(oy * a_.sh) - long(a_.ph), long(ox * a_.sw) - long(a_.pw)};
+      j += len;
+    }
+    size_t valid = j;
+    size_t ci = pc / (a_.kh * a_.kw), ki = (pc / a_.kw) % a_.kh, kj = pc % a_.kw;
+    const long h = long(a_.h), w = long(a_.w), sw = long(a_.sw);
+    for (size_t r = 0; r < kc; r++) {
+      float* d = dst + r * NR;
+      for (size_t u = 0; u < nruns; u++) {
+        const Run& run = runs[u];
+        float* out = d + run.j0;
+        long iy = run.iy0 + long(ki * a_.dh), n = long(run.len);
+        if (iy < 0 || iy >= h) {
+          std::fill(out, out + n, 0.f);
+          continue;
         }
+        const float* src = run.plane + ci * hw + size_t(iy) * a_.w;
+        long ix0 = run.ix0 + long(kj * a_.dw);
+        // columns t in [lo, hi) read inside the row: zeros, a (strided) run, zeros
+        long lo = std::clamp<long>((-ix0 + sw - 1) / sw, 0, n), hi = std::clamp<long>((w - ix0 + sw - 1) / sw, lo, n);
+        std::fill(out, out + lo, 0.f);
+        if (sw == 1) {
+          std::memcpy(out + lo, src + ix0 + lo, size_t(hi - lo) * sizeof(float));
+        } else {
+          for (long t = lo; t < hi; t++) out[t] = src[ix0 + t * sw];
+        }
+        std::fill(out + hi, out + n, 0.f);
+      }
+      std::fill(d + valid, d + NR, 0.f);
+      if (++kj == a_.kw) {
+        kj = 0;
+        if (++ki == a_.kh) ki = 0, ci++;
       }
     }
   }
-}
 
-// Samples [s0, s0 + cnt), group g: col[K, cnt·P] from im2col, out[og, cnt·P] = W_g · col, then out
-// scattered into y (NCHW) with the bias. One sample of a 1×1/stride-1 conv reads x and writes y directly.
-void conv_group_batch(const Conv2dArgs& a, size_t s0, size_t cnt, size_t g) {
+ private:
+  const Conv2dArgs& a_;
+  size_t cols_, cg_;
+  const float* first_;
+};
+
+// Group g of samples [s0, s0 + cnt) as one implicit GEMM W_g · columns. When a plane (oh·ow) is a
+// multiple of NR the GEMM writes each sample's output planes in place; else it writes a buffer that is
+// scattered into y. Bias and epilogue follow in one pass over the output.
+void conv_group_batch(const Conv2dArgs& a, size_t s0, size_t cnt, size_t g, bool in_place) {
   size_t cg = a.c / a.groups, og = a.o / a.groups, k = cg * a.kh * a.kw, p = a.oh * a.ow, cols = cnt * p;
-  bool direct = cnt == 1 && a.kh == 1 && a.kw == 1 && a.sh == 1 && a.sw == 1 && a.ph == 0 && a.pw == 0;
-  const float* wg = a.weight + g * og * k;
-  const float* col = a.x + (s0 * a.c + g * cg) * a.h * a.w;
-  if (!direct) {
-    float* buf = col_buffer.get(k * cols);
-    parallel_for(cnt, 1, [&](size_t b, size_t e) {
-      for (size_t i = b; i < e; i++) im2col(a, a.x + ((s0 + i) * a.c + g * cg) * a.h * a.w, cg, buf + i * p, cols);
+  ConvColumns columns(a, s0, g, cols);
+  GemmArgs ga{og, cols, k, a.weight + g * og * k, k, nullptr, 0, false, nullptr, 0, false};
+  ga.b_source = &columns;
+  bool plain = a.bias == nullptr && !a.epi.any();
+  if (in_place) {
+    ga.c = a.y + (s0 * a.o + g * og) * p;
+    ga.ldc = p;
+    ga.c_group = p;
+    ga.c_group_stride = a.o * p;
+    gemm(ga);
+    if (plain) return;
+    parallel_for(cnt * og, 16, [&](size_t b, size_t e) {
+      for (size_t t = b; t < e; t++) {
+        size_t i = t / og, oc = g * og + t % og;
+        float* plane = a.y + ((s0 + i) * a.o + oc) * p;
+        conv_epilogue_run(a, s0 + i, oc, 0, plane, a.bias != nullptr ? a.bias[oc] : 0.f, plane, p);
+      }
     });
-    col = buf;
-  }
-  if (cnt == 1) {
-    float* y = a.y + (s0 * a.o + g * og) * p;
-    if (a.bias != nullptr)
-      for (size_t oc = 0; oc < og; oc++) std::fill(y + oc * p, y + (oc + 1) * p, a.bias[g * og + oc]);
-    gemm(GemmArgs{og, p, k, wg, k, col, cols, false, y, p, a.bias != nullptr});
-    if (a.epi.any())
-      parallel_for(og, 1, [&](size_t b, size_t e) {
-        for (size_t oc = b; oc < e; oc++) conv_epilogue_run(a, s0, g * og + oc, 0, y + oc * p, 0.f, y + oc * p, p);
-      });
     return;
   }
   float* out = out_buffer.get(og * cols);
-  gemm(GemmArgs{og, cols, k, wg, k, col, cols, false, out, cols, false});
+  ga.c = out;
+  ga.ldc = cols;
+  gemm(ga);
   parallel_for(cnt * og, 16, [&](size_t b, size_t e) {
     for (size_t t = b; t < e; t++) {
       size_t i = t / og, oc = t % og;
@@ -119,13 +150,18 @@ size_t conv_out_size(size_t in, size_t k, size_t s, size_t p, size_t d) {
 }
 
 void conv2d(const Conv2dArgs& a) {
-  size_t k = (a.c / a.groups) * a.kh * a.kw, p = a.oh * a.ow;
+  size_t p = a.oh * a.ow;
   if (p == 0 || a.o == 0) return;
   if (winograd_applies(a) && conv2d_winograd(a)) return;  // else: not eligible, or a non-finite output
+  if (p % NR == 0) {  // every sample at once, output planes written in place
+    for (size_t g = 0; g < a.groups; g++) conv_group_batch(a, 0, a.n, g, true);
+    return;
+  }
+  size_t og = a.o / a.groups;
   size_t nb = std::max<size_t>(1, (kTargetColumns + p - 1) / p);
-  nb = std::min({nb, a.n, std::max<size_t>(1, kMaxColumnFloats / std::max<size_t>(k * p, 1))});
+  nb = std::min({nb, a.n, std::max<size_t>(1, kMaxOutFloats / std::max<size_t>(og * p, 1))});
   for (size_t s0 = 0; s0 < a.n; s0 += nb)
-    for (size_t g = 0; g < a.groups; g++) conv_group_batch(a, s0, std::min(nb, a.n - s0), g);
+    for (size_t g = 0; g < a.groups; g++) conv_group_batch(a, s0, std::min(nb, a.n - s0), g, false);
 }
 
 }  // namespace ctl

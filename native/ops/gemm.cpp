@@ -14,13 +14,20 @@ namespace {
 // A block MC×KC (≤ 144 KiB) stays in L2, a B micro-panel KC×NR (16 KiB) in L1, packed B KC×NC in L3.
 constexpr size_t MC_MAX = 144, KC = 256, NC = 3072;
 
+// Where C(i, j) lives (columns in groups when c_group is set).
+float* c_at(const GemmArgs& g, size_t i, size_t j) {
+  return g.c + i * g.ldc + (g.c_group ? (j / g.c_group) * g.c_group_stride + j % g.c_group : j);
+}
+
 // Bp[panel][p][j] = B(pc + p, j0 + panel·NR + j), zero beyond column n.
 void pack_b(const GemmArgs& g, size_t pc, size_t kc, size_t j0, size_t panel_begin, size_t panel_end, float* bp) {
   for (size_t q = panel_begin; q < panel_end; q++) {
     float* dst = bp + q * kc * NR;
     size_t col = j0 + q * NR;
     size_t w = std::min(NR, g.n - col);
-    if (!g.trans_b && w == NR) {
+    if (g.b_source != nullptr) {
+      g.b_source->pack(pc, kc, col, dst);
+    } else if (!g.trans_b && w == NR) {
       for (size_t p = 0; p < kc; p++) std::memcpy(dst + p * NR, g.b + (pc + p) * g.ldb + col, NR * sizeof(float));
     } else if (!g.trans_b) {
       for (size_t p = 0; p < kc; p++) {
@@ -66,7 +73,7 @@ void macro_kernel(const GemmArgs& g, MicroKernel kern, const float* ap, const fl
     const float* bq = bp + q * kc * NR;
     for (size_t r = 0; r < mc; r += MR) {
       size_t h = std::min(MR, mc - r);
-      float* c = g.c + (i0 + r) * g.ldc + col;
+      float* c = c_at(g, i0 + r, col);
       const float* ar = ap + r * kc;
       if (h == MR && w == NR) {
         kern(kc, ar, bq, c, g.ldc, acc);
@@ -89,7 +96,8 @@ void gemm(const GemmArgs& g) {
   if (g.m == 0 || g.n == 0) return;
   if (g.k == 0) {
     if (!g.accumulate)
-      for (size_t i = 0; i < g.m; i++) std::fill(g.c + i * g.ldc, g.c + i * g.ldc + g.n, 0.f);
+      for (size_t i = 0; i < g.m; i++)
+        for (size_t j = 0; j < g.n; j++) *c_at(g, i, j) = 0.f;
     return;
   }
   MicroKernel kern = micro_kernel();

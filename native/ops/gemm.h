@@ -4,6 +4,16 @@
 
 namespace ctl {
 
+// Packs B panels itself instead of reading a stored B (implicit GEMM, e.g. convolution columns
+// read straight from the image).
+class BPanelSource {
+ public:
+  virtual ~BPanelSource() = default;
+  // dst[p·NR + j] = B(pc + p, col + j) for p < kc, j < NR (NR from gemm_kernel.h); zero for
+  // columns ≥ n. Called concurrently for different panels.
+  virtual void pack(size_t pc, size_t kc, size_t col, float* dst) const = 0;
+};
+
 struct GemmArgs {
   size_t m, n, k;
   const float* a;  // [m, k], row stride lda
@@ -14,6 +24,10 @@ struct GemmArgs {
   float* c;  // [m, n], row stride ldc
   size_t ldc;
   bool accumulate;  // C += A·B instead of C = A·B
+  const BPanelSource* b_source = nullptr;  // when set, B comes from it (b, ldb, trans_b unused)
+  // When nonzero: C's columns come in groups of c_group (a multiple of NR), group q starting at
+  // c + q·c_group_stride (e.g. one NCHW output plane per sample); rows stay ldc apart.
+  size_t c_group = 0, c_group_stride = 0;
 };
 
 // C = A·B (or C += A·B): packed, cache-blocked, AVX2/FMA 6×16 micro-kernel when the CPU has it,

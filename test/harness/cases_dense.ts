@@ -81,6 +81,10 @@ convCase(1, 16, 7, 7, 33, 1, 1, [2, 2], [0, 0], [1, 1], 1, { bias: false });
 convCase(1, 3, 9, 5, 5, 3, 1, [2, 1], [1, 0], [1, 1], 1);
 convCase(1, 5, 12, 12, 7, 4, 4, [4, 4], [0, 0], [1, 1], 1);
 convCase(2, 3, 9, 9, 4, 3, 3, [1, 1], [1, 1], [1, 1], 1, { special: true });
+// output planes a multiple of 16 positions: native writes them in place (grouped, dilated, 1×1)
+convCase(2, 4, 8, 8, 6, 3, 3, [1, 1], [1, 1], [1, 1], 2);
+convCase(1, 4, 12, 12, 6, 3, 3, [1, 1], [2, 2], [2, 2], 1);
+convCase(3, 6, 8, 8, 5, 1, 1, [1, 1], [0, 0], [1, 1], 1, { bias: false });
 // 3×3/stride-1 with ≥ 16 channels: the native Winograd path (partial tiles, padding 0 and 2, NaN/Inf)
 convCase(2, 16, 7, 9, 17, 3, 3, [1, 1], [1, 1], [1, 1], 1);
 convCase(1, 32, 13, 13, 20, 3, 3, [1, 1], [0, 0], [1, 1], 1, { bias: false });
