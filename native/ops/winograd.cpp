@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "ops/aligned_buffer.h"
@@ -221,51 +223,83 @@ __attribute__((target("avx2,fma"))) void filter_avx2(const Conv2dArgs& a, size_t
                                                       size_t xs) {
   filter_body(a, p, c0, c1, dst, xs);
 }
-// input_body with the 6×6 patches of 8 tiles read by masked AVX2 gathers (zero outside the image):
-// no scalar stores into the lane arrays, whose vector reloads would stall on store forwarding.
+// [a[4], a[5], ·, · | b[4], b[5], ·, ·]: columns 4 and 5 of two patch rows
+__attribute__((target("avx2,fma"))) inline __m256 cols45(const float* a, const float* b) {
+  __m128 lo = _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(a + 4)));
+  __m128 hi = _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(b + 4)));
+  return _mm256_insertf128_ps(_mm256_castps128_ps256(lo), hi, 1);
+}
+
+// input_body on AVX2. Per channel, the rows the tiles need are first copied into zero-padded planes
+// (one per sample), so every 6×6 patch is read whole with no bounds checks: per patch row, a 128-bit
+// load (columns 0–3) and a 64-bit load (4–5) per tile, turned into one vector per column over the
+// 8 tiles by in-lane 4×4 transposes.
 __attribute__((target("avx2,fma"))) void input_avx2(const Conv2dArgs& a, const Tile* t, size_t cnt, size_t P,
                                                      size_t c0, size_t c1, float* v) {
-  if (a.n * a.c * a.h * a.w >= (size_t(1) << 31)) {  // gather indices are int32
-    input_body(a, t, cnt, P, c0, c1, v);
-    return;
-  }
   alignas(32) float d[XI * L], tr[XI * L], r[XI * L];
-  alignas(32) int base[L], y0[L], x0[L];
-  const __m256i h = _mm256_set1_epi32(int(a.h)), w = _mm256_set1_epi32(int(a.w)), zero = _mm256_setzero_si256();
-  const int plane = int(a.h * a.w);
+  // padded planes: sample t[0].s + i holds padded rows [row0[i], row0[i] + rows[i]) at stage + base[i]
+  size_t s_first = t[0].s, slots = t[cnt - 1].s - s_first + 1, width = 0;
+  thread_local std::vector<size_t> row0, rows, base;
+  row0.assign(slots, SIZE_MAX);
+  rows.assign(slots, 0);
+  base.assign(slots, 0);
+  for (size_t i = 0; i < cnt; i++) {
+    size_t slot = t[i].s - s_first, py = size_t(t[i].y0 + long(a.ph)), px = size_t(t[i].x0 + long(a.pw));
+    row0[slot] = std::min(row0[slot], py);
+    rows[slot] = std::max(rows[slot], py + 6);
+    width = std::max(width, px + 6);
+  }
+  size_t total = 0;
+  for (size_t i = 0; i < slots; i++) {
+    if (rows[i] == 0) continue;
+    rows[i] -= row0[i];
+    base[i] = total;
+    total += rows[i] * width;
+  }
+  thread_local AlignedBuffer stage_buffer, offset_buffer;
+  float* stage = stage_buffer.get(total);
   size_t groups = (cnt + NR - 1) / NR * (NR / L);
-  // per group of 8 tiles: patch origins, and lane masks of the patch rows / columns inside the image
-  thread_local AlignedBuffer info_buffer;
-  __m256i* info = reinterpret_cast<__m256i*>(info_buffer.get(groups * 13 * L));
-  for (size_t g = 0; g < groups; g++) {
-    size_t g0 = g * L, lanes = g0 < cnt ? std::min(L, cnt - g0) : 0;
-    for (size_t l = 0; l < L; l++) {
-      const Tile& tl = t[std::min(g0 + l, cnt - 1)];
-      base[l] = int(tl.s * a.c * a.h * a.w) + int(tl.y0) * int(a.w) + int(tl.x0);
-      y0[l] = l < lanes ? int(tl.y0) : -(1 << 20);  // lanes past cnt: every row masked off
-      x0[l] = int(tl.x0);
-    }
-    __m256i vy = _mm256_load_si256(reinterpret_cast<const __m256i*>(y0));
-    __m256i vx = _mm256_load_si256(reinterpret_cast<const __m256i*>(x0));
-    __m256i* gi = info + g * 13;
-    gi[0] = _mm256_load_si256(reinterpret_cast<const __m256i*>(base));
-    for (int k = 0; k < 6; k++) {
-      __m256i y = _mm256_add_epi32(vy, _mm256_set1_epi32(k)), x = _mm256_add_epi32(vx, _mm256_set1_epi32(k));
-      gi[1 + k] = _mm256_andnot_si256(_mm256_cmpgt_epi32(zero, y), _mm256_cmpgt_epi32(h, y));
-      gi[7 + k] = _mm256_andnot_si256(_mm256_cmpgt_epi32(zero, x), _mm256_cmpgt_epi32(w, x));
-    }
+  int* off = reinterpret_cast<int*>(offset_buffer.get(groups * L));
+  for (size_t i = 0; i < groups * L; i++) {
+    const Tile& tl = t[i < cnt ? i : 0];  // lanes past cnt repeat tile 0 (finite, never stored)
+    size_t slot = tl.s - s_first, py = size_t(tl.y0 + long(a.ph)), px = size_t(tl.x0 + long(a.pw));
+    off[i] = int(base[slot] + (py - row0[slot]) * width + px);
   }
   for (size_t c = c0; c < c1; c++) {
-    for (size_t g = 0; g < groups; g++) {
-      const __m256i* gi = info + g * 13;
-      __m256i off = _mm256_add_epi32(gi[0], _mm256_set1_epi32(int(c) * plane));
-      for (int i = 0; i < 6; i++) {
-        __m256i row = _mm256_add_epi32(off, _mm256_set1_epi32(i * int(a.w)));
-        for (int j = 0; j < 6; j++) {
-          __m256 mask = _mm256_castsi256_ps(_mm256_and_si256(gi[1 + i], gi[7 + j]));
-          __m256i idx = _mm256_add_epi32(row, _mm256_set1_epi32(j));
-          _mm256_store_ps(d + (i * 6 + j) * L, _mm256_mask_i32gather_ps(_mm256_setzero_ps(), a.x, idx, mask, 4));
+    for (size_t i = 0; i < slots; i++) {  // stage the padded rows of channel c
+      const float* plane = a.x + ((s_first + i) * a.c + c) * a.h * a.w;
+      for (size_t rr = 0; rr < rows[i]; rr++) {
+        float* dst = stage + base[i] + rr * width;
+        long iy = long(row0[i] + rr) - long(a.ph);
+        if (iy < 0 || iy >= long(a.h)) {
+          std::fill(dst, dst + width, 0.f);
+          continue;
         }
+        std::fill(dst, dst + a.pw, 0.f);
+        std::memcpy(dst + a.pw, plane + size_t(iy) * a.w, a.w * sizeof(float));
+        std::fill(dst + a.pw + a.w, dst + width, 0.f);
+      }
+    }
+    for (size_t g = 0; g < groups; g++) {
+      const int* o = off + g * L;
+      for (size_t i = 0; i < 6; i++) {
+        const float* p[L];
+        for (size_t l = 0; l < L; l++) p[l] = stage + o[l] + i * width;
+        __m256 q0 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(p[0])), _mm_loadu_ps(p[4]), 1);
+        __m256 q1 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(p[1])), _mm_loadu_ps(p[5]), 1);
+        __m256 q2 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(p[2])), _mm_loadu_ps(p[6]), 1);
+        __m256 q3 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(p[3])), _mm_loadu_ps(p[7]), 1);
+        __m256 t0 = _mm256_unpacklo_ps(q0, q1), t1 = _mm256_unpackhi_ps(q0, q1);
+        __m256 t2 = _mm256_unpacklo_ps(q2, q3), t3 = _mm256_unpackhi_ps(q2, q3);
+        float* di = d + i * 6 * L;
+        _mm256_store_ps(di, _mm256_shuffle_ps(t0, t2, 0x44));
+        _mm256_store_ps(di + L, _mm256_shuffle_ps(t0, t2, 0xEE));
+        _mm256_store_ps(di + 2 * L, _mm256_shuffle_ps(t1, t3, 0x44));
+        _mm256_store_ps(di + 3 * L, _mm256_shuffle_ps(t1, t3, 0xEE));
+        __m256 e0 = _mm256_unpacklo_ps(cols45(p[0], p[4]), cols45(p[1], p[5]));
+        __m256 e2 = _mm256_unpacklo_ps(cols45(p[2], p[6]), cols45(p[3], p[7]));
+        _mm256_store_ps(di + 4 * L, _mm256_shuffle_ps(e0, e2, 0x44));
+        _mm256_store_ps(di + 5 * L, _mm256_shuffle_ps(e0, e2, 0xEE));
       }
       for (size_t j = 0; j < 6; j++) bt_1d(d + j * L, 6 * L, tr + j * L, 6 * L);
       for (size_t k = 0; k < 6; k++) bt_1d(tr + k * 6 * L, L, r + k * 6 * L, L);
@@ -275,8 +309,6 @@ __attribute__((target("avx2,fma"))) void input_avx2(const Conv2dArgs& a, const T
     }
   }
 }
-// output_body with each whole tile row stored as one 128-bit vector: an in-lane 4×4 transpose turns
-// the 4 column vectors of output row i into 8 per-tile rows (lane l: half l / 4 of vector l % 4).
 __attribute__((target("avx2,fma"))) void output_avx2(const Conv2dArgs& a, const Tile* t, size_t lanes, size_t o,
                                                       const float* src, size_t xs, float* check) {
   alignas(32) float r[16 * L];
