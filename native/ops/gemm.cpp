@@ -11,8 +11,9 @@
 namespace ctl {
 namespace {
 
-// A block MC×KC (≤ 144 KiB) stays in L2, a B micro-panel KC×NR (16 KiB) in L1, packed B KC×NC in L3.
-constexpr size_t MC_MAX = 144, KC = 256, NC = 3072;
+// A block MC×KC (≤ 288 KiB) stays in L2, a B micro-panel KC×NR (32 KiB) streams through L1, packed
+// B KC×NC (6 MiB) in L3. (KC 512 measured 5–9% faster than 256 at 1024³ here.)
+constexpr size_t MC_MAX = 144, KC = 512, NC = 3072;
 
 // Where C(i, j) lives (columns in groups when c_group is set).
 float* c_at(const GemmArgs& g, size_t i, size_t j) {
