@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "ops/aligned_buffer.h"
 #include "ops/gemm.h"
@@ -49,6 +50,17 @@ class ConvColumns final : public BPanelSource {
     size_t valid = j;
     size_t ci = pc / (a_.kh * a_.kw), ki = (pc / a_.kw) % a_.kh, kj = pc % a_.kw;
     const long h = long(a_.h), w = long(a_.w), sw = long(a_.sw);
+    // per run and kernel column: the input column of the run's first output column, and the run's
+    // columns [lo, hi) that read inside the row (the divisions done once per panel, not per row)
+    thread_local std::vector<long> spans;
+    spans.resize(3 * nruns * a_.kw);
+    for (size_t u = 0; u < nruns; u++)
+      for (size_t q = 0; q < a_.kw; q++) {
+        long ix0 = runs[u].ix0 + long(q * a_.dw), n = long(runs[u].len);
+        long lo = std::clamp<long>((-ix0 + sw - 1) / sw, 0, n), hi = std::clamp<long>((w - ix0 + sw - 1) / sw, lo, n);
+        long* sp = spans.data() + 3 * (u * a_.kw + q);
+        sp[0] = ix0, sp[1] = lo, sp[2] = hi;
+      }
     for (size_t r = 0; r < kc; r++) {
       float* d = dst + r * NR;
       for (size_t u = 0; u < nruns; u++) {
@@ -59,15 +71,16 @@ class ConvColumns final : public BPanelSource {
           std::fill(out, out + n, 0.f);
           continue;
         }
-        const float* src = run.plane + ci * hw + size_t(iy) * a_.w;
-        long ix0 = run.ix0 + long(kj * a_.dw);
-        // columns t in [lo, hi) read inside the row: zeros, a (strided) run, zeros
-        long lo = std::clamp<long>((-ix0 + sw - 1) / sw, 0, n), hi = std::clamp<long>((w - ix0 + sw - 1) / sw, lo, n);
-        std::fill(out, out + lo, 0.f);
+        const long* sp = spans.data() + 3 * (u * a_.kw + kj);
+        long ix0 = sp[0], lo = sp[1], hi = sp[2];
+        const float* src = run.plane + ci * hw + size_t(iy) * a_.w + ix0;
+        std::fill(out, out + lo, 0.f);  // zeros, a (strided) run inside the row, zeros
         if (sw == 1) {
-          std::memcpy(out + lo, src + ix0 + lo, size_t(hi - lo) * sizeof(float));
+          std::memcpy(out + lo, src + lo, size_t(hi - lo) * sizeof(float));
+        } else if (sw == 2) {
+          for (long t = lo; t < hi; t++) out[t] = src[2 * t];
         } else {
-          for (long t = lo; t < hi; t++) out[t] = src[ix0 + t * sw];
+          for (long t = lo; t < hi; t++) out[t] = src[t * sw];
         }
         std::fill(out + hi, out + n, 0.f);
       }
