@@ -1,5 +1,6 @@
-// Weight combination Out_k = Σ_j C[k,j] · basis_j and the metric reduction featureStats
-// (⟨F_n,G_n⟩, ‖F_n‖², ‖G_n‖² with G = Σ_j c_j basis_j on the fly): memory-bound, so GB/s
+// Weight combination Out_k = Σ_j C[k,j] · basis_j and the metric reductions featureStats
+// (⟨F_n,G_n⟩, ‖F_n‖², ‖G_n‖² with G = Σ_j c_j basis_j on the fly) and featureProducts (⟨F_n, basis_j⟩
+// for all j, ‖F_n‖²): memory-bound, so GB/s
 // counting the bytes read plus written, against the measured copy bandwidth.
 import { randn, sh, TOL, type OpCase } from '../test/harness/case_kit.js';
 import { makeRng, seedOf } from '../test/harness/rng.js';
@@ -36,6 +37,18 @@ function featureStats(shape: number[], m: number): OpCase {
   };
 }
 
+// one pass: ⟨F_n, basis_j[n]⟩ for every j and ‖F_n‖² (what the sweep reads per row and hook)
+function featureProducts(shape: number[], m: number): OpCase {
+  return {
+    op: 'featureProducts',
+    vars: () => `featureProducts(f=${sh(shape)},M=${m})`,
+    make: (rng) => Array.from({ length: m + 1 }, () => randn(rng, shape)),
+    run: (be, [f, ...basis]) => be.featureProducts(f, basis),
+    tol: TOL.stats,
+    bytes: 4 * shape.reduce((p, d) => p * d, 1) * (m + 1),
+  };
+}
+
 const comb = (label: string, numel: number, k: number, m: number, quick: boolean, onReference = false): BenchCase => ({
   area: 'combine', label, op: combine(numel, k, m), torch: { kind: 'combine', numel, k, m }, onReference, quick,
 });
@@ -50,4 +63,5 @@ export const combineCases: readonly BenchCase[] = [
   comb('task arithmetic: 3 rows from 3 models, 4M weights', 1 << 22, 3, 3, false),
   stats('featureStats, small', [4, 1024], 2, true, true),
   stats('featureStats: ResNet-18 layer1 hook, 32 samples, 2 basis', [32, 64, 32, 32], 2, true),
+  { area: 'combine', label: 'featureProducts: ResNet-18 layer1 hook, 32 samples, 2 basis', op: featureProducts([32, 64, 32, 32], 2), onReference: false, quick: true },
 ];

@@ -131,6 +131,19 @@ def pair_metrics(dot, ff, gg, tag, with_coef=True, with_cos=False):
     return out
 
 
+def peak_rss_bytes():
+    """VmHWM from /proc/self/status (this program's own peak; getrusage's ru_maxrss survives exec and
+    would report a large parent's size), else ru_maxrss"""
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('VmHWM:'):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 def sweep(model_name, folder, batch):
     t0 = time.perf_counter()
     factory, _, hooks_of = MODELS[model_name]
@@ -209,7 +222,7 @@ def sweep(model_name, folder, batch):
         'architecture': model_name, 'layers': hooks, 'samples': n, 'batch': batch, 'threads': torch.get_num_threads(),
         'rows': rows, 'baseline': {h: pair_metrics(ab[h], aa[h], bb[h], 'A_B') for h in hooks},
         'elapsed_seconds': seconds,
-        'peak_rss_bytes': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        'peak_rss_bytes': peak_rss_bytes(),
         'forward_flops_per_sample': flops_per_sample,
         # every sample through the 2 basis models and the 11 rows
         'flops': flops_per_sample * n * (2 + K),

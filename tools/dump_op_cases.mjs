@@ -21,6 +21,7 @@ for (const c of cases) {
     if (inputs.includes(a)) return { input: inputs.indexOf(a) };
     if (Array.isArray(a)) return a.map(encode);
     if (a instanceof Float64Array) return { f64: Array.from(a) };
+    if (a !== null && typeof a === 'object') return Object.fromEntries(Object.entries(a).map(([k, v]) => [k, encode(v)]));
     return a;
   };
   let call = null;

@@ -24,6 +24,8 @@ def resolve(a, inputs):
         return a["f64"]
     if isinstance(a, list):
         return [resolve(x, inputs) for x in a]
+    if isinstance(a, dict):
+        return {k: resolve(v, inputs) for k, v in a.items()}
     return a
 
 
@@ -38,6 +40,18 @@ def attention(qkv, heads, causal):
     return (scores.softmax(-1) @ v).transpose(1, 2).reshape(n, t, d)
 
 
+def conv_epilogue(y, ep):
+    """BatchNorm (eval) → + residual → ReLU, as the Backend contract's ConvEpilogue defines it"""
+    if not ep:
+        return y
+    bn = ep.get("batchNorm")
+    if bn:
+        y = F.batch_norm(y, bn["mean"], bn["variance"], bn["weight"], bn["bias"], False, 0.0, bn["eps"])
+    if ep.get("residual") is not None:
+        y = y + ep["residual"]
+    return F.relu(y) if ep.get("relu") else y
+
+
 def combined(basis, c):
     return sum(c[j] * basis[j].double() for j in range(len(basis)))
 
@@ -45,7 +59,7 @@ def combined(basis, c):
 OPS = {
     "matmul": lambda a, b, tb: [a @ (b.t() if tb else b)],
     "linear": lambda x, w, b, layout: [F.linear(x, w if layout == "outIn" else w.t(), b)],
-    "conv2d": lambda x, w, b, o: [F.conv2d(x, w, b, o["stride"], o["padding"], o["dilation"], o["groups"])],
+    "conv2d": lambda x, w, b, o, epilogue=None: [conv_epilogue(F.conv2d(x, w, b, o["stride"], o["padding"], o["dilation"], o["groups"]), epilogue)],
     "batchNorm": lambda x, mu, var, w, b, eps: [F.batch_norm(x, mu, var, w, b, False, 0.0, eps)],
     "layerNorm": lambda x, w, b, eps: [F.layer_norm(x, [x.shape[-1]], w, b, eps)],
     "relu": lambda x: [F.relu(x)],
@@ -60,6 +74,8 @@ OPS = {
     "prependToken": lambda x, tok: [torch.cat([tok.reshape(1, 1, -1).expand(x.shape[0], 1, -1), x], 1)],
     "selectToken": lambda x, i: [x[:, i]],
     "combine": lambda basis, c, k: [combined(basis, c[r * len(basis):(r + 1) * len(basis)]).float() for r in range(k)],
+    "featureProducts": lambda f, basis: (lambda fd: [torch.stack([(fd * b.double().reshape(f.shape[0], -1)).sum(1) for b in basis], 1).reshape(-1),
+                                                     (fd * fd).sum(1)])(f.double().reshape(f.shape[0], -1)),
     "featureStats": lambda f, basis, c: (lambda fd, g: [(fd * g).sum(1), (fd * fd).sum(1), (g * g).sum(1)])(
         f.double().reshape(f.shape[0], -1), combined(basis, c).reshape(f.shape[0], -1)),
 }

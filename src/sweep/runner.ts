@@ -2,6 +2,7 @@
 // validated from headers and host inputs first; then the streaming schedule runs (schedule.ts).
 import type { Backend } from '../backends/backend.js';
 import type { CoefficientMatrix } from './coefficients.js';
+import { peakRssBytes } from './peak_rss.js';
 import { closeAll, prepare, type DataSpec } from './prepare.js';
 import { buildResults } from './results.js';
 import { runSchedule, type SweepProgress } from './schedule.js';
@@ -49,7 +50,7 @@ export async function runSweep(spec: SweepSpec, opts: SweepOptions): Promise<Swe
       layers,
       samples,
       backend: opts.backend.name,
-      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      peakRssBytes: peakRssBytes(),
       elapsedSeconds: (performance.now() - t0) / 1000,
     });
   } finally {
