@@ -37,15 +37,16 @@ function featureStats(shape: number[], m: number): OpCase {
   };
 }
 
-// one pass: ⟨F_n, basis_j[n]⟩ for every j and ‖F_n‖² (what the sweep reads per row and hook)
-function featureProducts(shape: number[], m: number): OpCase {
+// one pass: ⟨F_n, basis_j[n]⟩ for every j and ‖F_n‖², for nf feature tensors (the sweep's hook: the
+// basis models and the rows)
+function featureProducts(shape: number[], nf: number, m: number): OpCase {
   return {
     op: 'featureProducts',
-    vars: () => `featureProducts(f=${sh(shape)},M=${m})`,
-    make: (rng) => Array.from({ length: m + 1 }, () => randn(rng, shape)),
-    run: (be, [f, ...basis]) => be.featureProducts(f, basis),
+    vars: () => `featureProducts(f=${sh(shape)},F=${nf},M=${m})`,
+    make: (rng) => Array.from({ length: nf + m }, () => randn(rng, shape)),
+    run: (be, inputs) => be.featureProducts(inputs.slice(0, nf), inputs.slice(nf)),
     tol: TOL.stats,
-    bytes: 4 * shape.reduce((p, d) => p * d, 1) * (m + 1),
+    bytes: 4 * shape.reduce((p, d) => p * d, 1) * (m + nf),
   };
 }
 
@@ -63,5 +64,5 @@ export const combineCases: readonly BenchCase[] = [
   comb('task arithmetic: 3 rows from 3 models, 4M weights', 1 << 22, 3, 3, false),
   stats('featureStats, small', [4, 1024], 2, true, true),
   stats('featureStats: ResNet-18 layer1 hook, 32 samples, 2 basis', [32, 64, 32, 32], 2, true),
-  { area: 'combine', label: 'featureProducts: ResNet-18 layer1 hook, 32 samples, 2 basis', op: featureProducts([32, 64, 32, 32], 2), onReference: false, quick: true },
+  { area: 'combine', label: 'featureProducts: ResNet-18 layer1 hook, 32 samples, 2 basis + 9 rows', op: featureProducts([32, 64, 32, 32], 11, 2), onReference: false, quick: true },
 ];

@@ -105,8 +105,9 @@ function tracking(be: Backend): { backend: Backend; peak: () => number } {
       }
       return async (...args: unknown[]) => {
         const out = await fn.apply(target, args);
-        if (Array.isArray(out)) out.forEach(add);
-        else if (out && typeof out === 'object' && 'shape' in out && 'dtype' in out) add(out as DeviceTensor);
+        const isTensor = (o: unknown): o is DeviceTensor => !!o && typeof o === 'object' && 'shape' in o && 'dtype' in o;
+        if (Array.isArray(out)) out.filter(isTensor).forEach(add);  // not featureProducts' host arrays
+        else if (isTensor(out)) add(out);
         return out;
       };
     },

@@ -40,6 +40,12 @@ def attention(qkv, heads, causal):
     return (scores.softmax(-1) @ v).transpose(1, 2).reshape(n, t, d)
 
 
+def products(f, basis):
+    fd = f.double().reshape(f.shape[0], -1)
+    dots = torch.stack([(fd * b.double().reshape(f.shape[0], -1)).sum(1) for b in basis], 1).reshape(-1)
+    return [dots, (fd * fd).sum(1)]
+
+
 def conv_epilogue(y, ep):
     """BatchNorm (eval) → + residual → ReLU, as the Backend contract's ConvEpilogue defines it"""
     if not ep:
@@ -74,8 +80,7 @@ OPS = {
     "prependToken": lambda x, tok: [torch.cat([tok.reshape(1, 1, -1).expand(x.shape[0], 1, -1), x], 1)],
     "selectToken": lambda x, i: [x[:, i]],
     "combine": lambda basis, c, k: [combined(basis, c[r * len(basis):(r + 1) * len(basis)]).float() for r in range(k)],
-    "featureProducts": lambda f, basis: (lambda fd: [torch.stack([(fd * b.double().reshape(f.shape[0], -1)).sum(1) for b in basis], 1).reshape(-1),
-                                                     (fd * fd).sum(1)])(f.double().reshape(f.shape[0], -1)),
+    "featureProducts": lambda fs, basis: [out for f in fs for out in products(f, basis)],
     "featureStats": lambda f, basis, c: (lambda fd, g: [(fd * g).sum(1), (fd * fd).sum(1), (g * g).sum(1)])(
         f.double().reshape(f.shape[0], -1), combined(basis, c).reshape(f.shape[0], -1)),
 }

@@ -93,33 +93,35 @@ __attribute__((target("avx2,fma"))) void products_avx2(size_t b, size_t e, const
 
 }  // namespace
 
-void feature_products(size_t n, size_t per_sample, const float* f, size_t m, const float* const* basis, double* dots,
-                      double* ff) {
-  size_t chunks = std::max<size_t>(1, (per_sample + kChunk - 1) / kChunk);
-  std::vector<double> part(n * chunks * (m + 1), 0.0);
+void feature_products(size_t n, size_t per_sample, size_t nf, const float* const* fs, size_t m,
+                      const float* const* basis, double* const* dots, double* const* ff) {
+  size_t chunks = std::max<size_t>(1, (per_sample + kChunk - 1) / kChunk), width = nf * (m + 1);
+  std::vector<double> part(n * chunks * width, 0.0);
   [[maybe_unused]] bool simd = use_avx2_fma();
   parallel_for(n * chunks, std::max<size_t>(1, 4 / chunks), [&](size_t tb, size_t te) {
     for (size_t t = tb; t < te; t++) {
       size_t s = t / chunks, b = s * per_sample + (t % chunks) * kChunk;
       size_t e = std::min(s * per_sample + per_sample, b + kChunk);
-      double* sums = part.data() + t * (m + 1);
+      for (size_t i = 0; i < nf; i++) {  // the basis chunk stays in cache across the fs
+        double* sums = part.data() + t * width + i * (m + 1);
 #if defined(__x86_64__) || defined(__i386__)
-      if (simd && m <= kMaxSimdBasis) {
-        products_avx2(b, e, f, m, basis, sums);
-        continue;
-      }
+        if (simd && m <= kMaxSimdBasis) {
+          products_avx2(b, e, fs[i], m, basis, sums);
+          continue;
+        }
 #endif
-      products_generic(b, e, f, m, basis, sums);
+        products_generic(b, e, fs[i], m, basis, sums);
+      }
     }
   });
-  for (size_t s = 0; s < n; s++) {  // chunks reduced in a fixed order
-    for (size_t j = 0; j <= m; j++) {
-      double acc = 0.0;
-      for (size_t q = 0; q < chunks; q++) acc += part[(s * chunks + q) * (m + 1) + j];
-      if (j < m) dots[s * m + j] = acc;
-      else ff[s] = acc;
-    }
-  }
+  for (size_t s = 0; s < n; s++)  // chunks reduced in a fixed order
+    for (size_t i = 0; i < nf; i++)
+      for (size_t j = 0; j <= m; j++) {
+        double acc = 0.0;
+        for (size_t q = 0; q < chunks; q++) acc += part[(s * chunks + q) * width + i * (m + 1) + j];
+        if (j < m) dots[i][s * m + j] = acc;
+        else ff[i][s] = acc;
+      }
 }
 
 void feature_stats(size_t n, size_t per_sample, const float* f, size_t m, const float* const* basis, const double* c,

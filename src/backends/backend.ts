@@ -139,7 +139,8 @@ export interface Backend {
   /** With G = Σ_j c[j] · basis_j formed on the fly (never stored), per sample n (dim 0):
    *  ⟨F_n, G_n⟩, ‖F_n‖², ‖G_n‖², accumulated in float64. */
   featureStats(f: DeviceTensor, basis: readonly DeviceTensor[], c: Float64Array): Promise<FeatureStats>;
-  /** Per sample n (dim 0): ⟨F_n, basis_j[n]⟩ for every j and ‖F_n‖², accumulated in float64, in one
-   *  pass. With the basis's per-sample Gram matrix these give featureStats for any coefficients. */
-  featureProducts(f: DeviceTensor, basis: readonly DeviceTensor[]): Promise<FeatureProducts>;
+  /** For each F in fs, per sample n (dim 0): ⟨F_n, basis_j[n]⟩ for every j and ‖F_n‖², accumulated
+   *  in float64, in one pass over the basis. With the basis's per-sample Gram matrix (the products of
+   *  the basis with itself) these give featureStats for any coefficients. */
+  featureProducts(fs: readonly DeviceTensor[], basis: readonly DeviceTensor[]): Promise<FeatureProducts[]>;
 }

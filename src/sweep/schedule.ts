@@ -5,7 +5,7 @@
 // unit vector e_j (α = 0 or 1, λ = 0) has exactly basis j's weights (1·w + 0·w' = w for finite w'),
 // so while its input is basis j's, its output is basis j's output: shared, not recomputed. A first
 // stage that is linear in its weights (Stage.linearInParams) gives each row Σ_j c_j (basis j's output).
-import type { Backend, DeviceTensor, FeatureProducts, FeatureStats } from '../backends/backend.js';
+import type { Backend, DeviceTensor, FeatureStats } from '../backends/backend.js';
 import type { Checkpoint } from '../io/types.js';
 import type { Model, Stage } from '../models/family.js';
 import { isFloat, type Tensor } from '../tensor.js';
@@ -242,12 +242,13 @@ async function accumulateHook(
   rowCoeffs: Float64Array[],
   matrix: CoefficientMatrix,
 ): Promise<void> {
-  // One pass per model: ⟨F, B_j⟩ for every basis feature B_j, and ‖F‖². The basis's own products
-  // are the per-sample Gram matrix G_ij = ⟨B_i, B_j⟩; then for G = Σ_j c_j B_j, ⟨F, G⟩ = Σ_j c_j ⟨F, B_j⟩
-  // and ‖G‖² = cᵀ G c, so no row needs a pass per comparison.
+  // One pass over the features: ⟨F, B_j⟩ for every basis feature B_j, and ‖F‖², for the basis models
+  // and every row with features of its own. The basis's own products are the per-sample Gram matrix
+  // G_ij = ⟨B_i, B_j⟩; then for G = Σ_j c_j B_j, ⟨F, G⟩ = Σ_j c_j ⟨F, B_j⟩ and ‖G‖² = cᵀ G c.
   const m = fb.length;
-  const gram: FeatureProducts[] = [];
-  for (const b of fb) gram.push(await be.featureProducts(b, fb));
+  const own = [...new Set(fr.filter((t) => !fb.includes(t)))];
+  const products = await be.featureProducts([...fb, ...own], fb);
+  const gram = products.slice(0, m);
   const n = gram[0].ff.length;
   const g = (s: number, i: number, j: number): number => gram[i].dots[s * m + j];
   const stats = (dot: (s: number) => number, ff: Float64Array, gg: (s: number) => number): FeatureStats => ({
@@ -256,7 +257,7 @@ async function accumulateHook(
   for (let k = 0; k < fr.length; k++) {
     const where = `${rowName(matrix, k)}, layer ${hook}`;
     const shared = fb.indexOf(fr[k]);
-    const p = shared >= 0 ? gram[shared] : await be.featureProducts(fr[k], fb);
+    const p = shared >= 0 ? gram[shared] : products[m + own.indexOf(fr[k])];
     const c = rowCoeffs[k];
     const dotC = (s: number): number => {
       let acc = 0;

@@ -10,7 +10,7 @@ export interface HostTensor {
 }
 
 /** What an op returns: one tensor, K tensors (combine), or per-sample float64 sums (featureStats). */
-export type CaseOutput = DeviceTensor | DeviceTensor[] | FeatureStats | FeatureProducts;
+export type CaseOutput = DeviceTensor | DeviceTensor[] | FeatureStats | FeatureProducts[];
 
 export interface Tolerance {
   /** bound on Σ(a − b)² / Σ b² per output */

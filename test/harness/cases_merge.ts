@@ -61,24 +61,25 @@ statsCase([3, 7, 5, 5], 3);
 statsCase([2, 1023], 2);
 statsCase([5, 17, 12], 3, true);
 
-// dots[n·M + j] = ⟨F_n, basis_j[n]⟩, ff_n = ‖F_n‖²
-function productsCase(shape: number[], m: number, special = false): void {
+// per F in fs: dots[n·M + j] = ⟨F_n, basis_j[n]⟩, ff_n = ‖F_n‖²
+function productsCase(shape: number[], nf: number, m: number, special = false): void {
   list.push({
     op: 'featureProducts',
-    vars: () => `featureProducts(f=${sh(shape)},M=${m}${special ? ',nonfinite' : ''})`,
+    vars: () => `featureProducts(f=${sh(shape)},F=${nf},M=${m}${special ? ',nonfinite' : ''})`,
     make: (rng) => {
-      const f = randn(rng, shape);
-      return [special ? nonfinite(f, 300) : f, ...basisOf(rng, shape, m, false)];
+      const fs = Array.from({ length: nf }, () => randn(rng, shape));
+      if (special) fs[nf - 1] = nonfinite(fs[nf - 1], 300);
+      return [...fs, ...basisOf(rng, shape, m, false)];
     },
-    run: (be, [f, ...basis]) => be.featureProducts(f, basis),
+    run: (be, inputs) => be.featureProducts(inputs.slice(0, nf), inputs.slice(nf)),
     tol: TOL.stats,
-    bytes: 4 * shape.reduce((p, d) => p * d, 1) * (m + 1),
+    bytes: 4 * shape.reduce((p, d) => p * d, 1) * (m + nf),
   });
 }
-productsCase([4, 33], 2);
-productsCase([1, 1], 1);
-productsCase([3, 7, 5, 5], 3);
-productsCase([2, 8193], 9);
-productsCase([5, 17, 12], 2, true);
+productsCase([4, 33], 1, 2);
+productsCase([1, 1], 2, 1);
+productsCase([3, 7, 5, 5], 4, 3);
+productsCase([2, 8193], 2, 9);
+productsCase([5, 17, 12], 3, 2, true);
 
 export const mergeCases: readonly OpCase[] = list;

@@ -6,11 +6,11 @@
 // sees tensors only through Backend.read, never the device buffers around them. Each backend checks
 // guard values in its own native tests. What the harness does check instead: the output is a fresh
 // tensor (not an input object) and every input reads back unchanged after the op.
-import type { Backend, DeviceTensor } from '../../src/backends/backend.js';
+import type { Backend, DeviceTensor, FeatureProducts } from '../../src/backends/backend.js';
 import type { CaseOutput, HostTensor, Tolerance } from './case_kit.js';
 
 export interface HostOutput {
-  /** 'out', 'out[k]' (combine), 'dot' / 'ff' / 'gg' (featureStats) or 'dots' / 'ff' (featureProducts) */
+  /** 'out', 'out[k]' (combine), 'dot' / 'ff' / 'gg' (featureStats) or 'dots[i]' / 'ff[i]' (featureProducts) */
   readonly name: string;
   readonly shape: readonly number[];
   readonly dtype: 'float32' | 'int32' | 'float64';
@@ -20,13 +20,14 @@ export interface HostOutput {
 const isStats = (o: CaseOutput): o is { dot: Float64Array; ff: Float64Array; gg: Float64Array } =>
   !Array.isArray(o) && 'dot' in o && 'ff' in o && 'gg' in o;
 
-const isProducts = (o: CaseOutput): o is { dots: Float64Array; ff: Float64Array } =>
-  !Array.isArray(o) && 'dots' in o && 'ff' in o;
+const isProducts = (o: CaseOutput): o is FeatureProducts[] =>
+  Array.isArray(o) && o.length > 0 && !('shape' in o[0]) && 'dots' in o[0];
 
 /** The output tensors of a case result (none for featureStats / featureProducts: host arrays). */
 export function outputTensors(o: CaseOutput): DeviceTensor[] {
-  if (Array.isArray(o)) return o;
-  return isStats(o) || isProducts(o) ? [] : [o as DeviceTensor];
+  if (isProducts(o)) return [];
+  if (Array.isArray(o)) return o as DeviceTensor[];
+  return isStats(o) ? [] : [o as DeviceTensor];
 }
 
 /** Reads a case result back to host arrays, named and shaped. */
@@ -37,9 +38,9 @@ export async function readOutputs(be: Backend, o: CaseOutput): Promise<HostOutpu
     }));
   }
   if (isProducts(o)) {
-    return (['dots', 'ff'] as const).map((name) => ({
-      name, shape: [o[name].length], dtype: 'float64' as const, data: o[name].slice(),
-    }));
+    return o.flatMap((p, i) => (['dots', 'ff'] as const).map((name) => ({
+      name: `${name}[${i}]`, shape: [p[name].length], dtype: 'float64' as const, data: p[name].slice(),
+    })));
   }
   const list = outputTensors(o);
   return Promise.all(list.map(async (t, k) => ({

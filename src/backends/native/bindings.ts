@@ -44,8 +44,8 @@ export interface NativeModule {
   selectToken(x: F32, out: F32, n: number, t: number, d: number, index: number): Promise<void>;
   /** outs[k] = Σ_j coeffs[k·M + j] · basis[j], float64 sums rounded once. */
   combine(basis: F32[], coeffs: Float64Array, outs: F32[]): Promise<void>;
-  /** dots[n·M + j] = ⟨F_n, basis_j[n]⟩, ff[n] = ‖F_n‖² (float64). */
-  featureProducts(f: F32, basis: F32[], n: number, dots: Float64Array, ff: Float64Array): Promise<void>;
+  /** per F = fs[i]: dots[i][n·M + j] = ⟨F_n, basis_j[n]⟩, ff[i][n] = ‖F_n‖² (float64), one pass over the basis. */
+  featureProducts(fs: F32[], basis: F32[], n: number, dots: Float64Array[], ff: Float64Array[]): Promise<void>;
   featureStats(
     f: F32, basis: F32[], c: Float64Array, n: number, dot: Float64Array, ff: Float64Array, gg: Float64Array,
   ): Promise<void>;

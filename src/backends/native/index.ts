@@ -297,14 +297,16 @@ class NativeBackend implements Backend {
     return stats;
   }
 
-  async featureProducts(f: DeviceTensor, basis: readonly DeviceTensor[]): Promise<FeatureProducts> {
-    const fd = f32(f, 'featureProducts', 'f');
-    if (f.shape.length < 1) throw new Error(`native featureProducts: 'f' must have rank ≥ 1, got ${shapeStr(f.shape)}`);
-    basis.forEach((t, j) => expectShape('featureProducts', `basis[${j}]`, t.shape, f.shape));
-    const n = f.shape[0];
-    const out = { dots: new Float64Array(n * basis.length), ff: new Float64Array(n) };
-    const data = basis.map((t, j) => f32(t, 'featureProducts', `basis[${j}]`));
-    await this.m.featureProducts(fd, data, n, out.dots, out.ff);
+  async featureProducts(fs: readonly DeviceTensor[], basis: readonly DeviceTensor[]): Promise<FeatureProducts[]> {
+    if (fs.length === 0) throw new Error("native featureProducts: 'fs' must hold at least one tensor");
+    const shape = fs[0].shape;
+    if (shape.length < 1) throw new Error(`native featureProducts: 'fs[0]' must have rank ≥ 1, got ${shapeStr(shape)}`);
+    fs.forEach((t, i) => expectShape('featureProducts', `fs[${i}]`, t.shape, shape));
+    basis.forEach((t, j) => expectShape('featureProducts', `basis[${j}]`, t.shape, shape));
+    const n = shape[0];
+    const out = fs.map(() => ({ dots: new Float64Array(n * basis.length), ff: new Float64Array(n) }));
+    await this.m.featureProducts(fs.map((t, i) => f32(t, 'featureProducts', `fs[${i}]`)), basis.map((t, j) => f32(t, 'featureProducts', `basis[${j}]`)),
+      n, out.map((o) => o.dots), out.map((o) => o.ff));
     return out;
   }
 }

@@ -165,9 +165,9 @@ class ReferenceBackend implements Backend {
     return featureStats(f, basis, c);
   }
 
-  async featureProducts(f: DeviceTensor, basis: readonly DeviceTensor[]): Promise<FeatureProducts> {
+  async featureProducts(fs: readonly DeviceTensor[], basis: readonly DeviceTensor[]): Promise<FeatureProducts[]> {
     this.live('featureProducts');
-    return featureProducts(f, basis);
+    return featureProducts(fs, basis);
   }
 }
 

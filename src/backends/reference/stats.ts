@@ -37,10 +37,15 @@ export function featureStats(fT: DeviceTensor, basis: readonly DeviceTensor[], c
   return { dot, ff, gg };
 }
 
-// dots[n·M + j] = ⟨F_n, basis_j[n]⟩, ff_n = ‖F_n‖²
-export function featureProducts(fT: DeviceTensor, basis: readonly DeviceTensor[]): FeatureProducts {
-  const f = f32('featureProducts', 'f', fT);
-  if (f.shape.length < 1) throw new Error(`featureProducts: f must have rank ≥ 1 ([N, ...]), got shape ${shapeStr(f.shape)}`);
+// per F in fs: dots[n·M + j] = ⟨F_n, basis_j[n]⟩, ff_n = ‖F_n‖²
+export function featureProducts(fs: readonly DeviceTensor[], basis: readonly DeviceTensor[]): FeatureProducts[] {
+  if (fs.length === 0) throw new Error('featureProducts: fs must hold at least one tensor');
+  return fs.map((f, i) => products(f, basis, i));
+}
+
+function products(fT: DeviceTensor, basis: readonly DeviceTensor[], i: number): FeatureProducts {
+  const f = f32('featureProducts', `fs[${i}]`, fT);
+  if (f.shape.length < 1) throw new Error(`featureProducts: fs[${i}] must have rank ≥ 1 ([N, ...]), got shape ${shapeStr(f.shape)}`);
   const data = basisData('featureProducts', basis, f.shape);
   const m = data.length;
   const n = f.shape[0];

@@ -124,19 +124,19 @@ export class WebGPUBackend implements Backend {
     return cb.featureStats(this.ctx, gpuTensor(f, 'featureStats: f'), basis.map((b, j) => gpuTensor(b, `featureStats: basis ${j}`)), c);
   }
 
-  /** One featureStats pass per basis tensor (coefficient 1): no kernel of its own yet. */
-  async featureProducts(f: DeviceTensor, basis: readonly DeviceTensor[]): Promise<FeatureProducts> {
-    const n = f.shape[0] ?? 0, m = basis.length;
-    const out: FeatureProducts = { dots: new Float64Array(n * m), ff: new Float64Array(n) };
-    if (m === 0) {
-      const self = await this.featureStats(f, [f], new Float64Array([1]));
-      out.ff.set(self.ff);
-      return out;
-    }
-    for (let j = 0; j < m; j++) {
-      const s = await this.featureStats(f, [basis[j]], new Float64Array([1]));
-      for (let i = 0; i < n; i++) out.dots[i * m + j] = s.dot[i];
-      if (j === 0) out.ff.set(s.ff);
+  /** One featureStats pass per (F, basis tensor) pair, coefficient 1: no kernel of its own yet. */
+  async featureProducts(fs: readonly DeviceTensor[], basis: readonly DeviceTensor[]): Promise<FeatureProducts[]> {
+    if (fs.length === 0 || basis.length === 0) throw new Error('webgpu featureProducts: fs and basis must each hold at least one tensor');
+    const out: FeatureProducts[] = [];
+    for (const f of fs) {
+      const n = f.shape[0] ?? 0, m = basis.length;
+      const p: FeatureProducts = { dots: new Float64Array(n * m), ff: new Float64Array(n) };
+      for (let j = 0; j < m; j++) {
+        const s = await this.featureStats(f, [basis[j]], new Float64Array([1]));
+        for (let i = 0; i < n; i++) p.dots[i * m + j] = s.dot[i];
+        if (j === 0) p.ff.set(s.ff);
+      }
+      out.push(p);
     }
     return out;
   }
