@@ -51,7 +51,14 @@ export function performanceMarkdown(r: Results): string {
       out.push(`| ${s.model} | ctlkit native | ${f(s.ctlkit.seconds)} | ${f(s.ctlkit.gflops)} | ${pct(s.ctlkit.ratio_to_peak)} | ${mib(s.ctlkit.peak_rss_bytes)} | ${s.speedup ? `${f(s.speedup, 2)}×` : ''} | ${s.agreement ?? ''} |`);
       if (s.torch) out.push(`| ${s.model} | PyTorch | ${f(s.torch.seconds)} | ${f(s.torch.gflops)} | ${pct(s.torch.ratio_to_peak)} | ${mib(s.torch.peak_rss_bytes)} | | |`);
     }
-    out.push('', 'Wall seconds of each whole process (start-up, reading the checkpoints, the sweep, writing the results). ' +
+    const runs = r.sweep.filter((s) => s.runs && s.runs.ctlkit_seconds.length > 1);
+    if (runs.length) {
+      out.push('', 'Every run (the engines alternate; the table shows the medians):', '');
+      for (const s of runs) {
+        out.push(`- ${s.model}: ctlkit ${s.runs!.ctlkit_seconds.map((v) => f(v)).join(', ')} s; PyTorch ${s.runs!.torch_seconds.map((v) => f(v)).join(', ')} s`);
+      }
+    }
+    out.push('', 'Wall seconds (median of the runs) of each whole process (start-up, reading the checkpoints, the sweep, writing the results). ' +
       'GFLOP/s counts the nominal work, 13 forward passes per sample (2 basis models + 11 rows), for both engines. ' +
       'Agreement: the largest |Δ dist_alpha_int| over rows and layers between the two (tolerance 1e-4).', '');
   }

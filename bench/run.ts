@@ -1,11 +1,11 @@
 // npm run bench: ceilings, the op cases on every backend createBackend can make, PyTorch on the same
 // shapes, and the end-to-end sweep against PyTorch; a compact table and bench-results.json.
-// Usage: node dist/bench/run.js [--quick] [--filter <regex>] [--out <file>] [--no-torch] [--no-sweep]
+// Usage: node dist/bench/run.js [--quick] [--filter <regex>] [--out <file>] [--no-torch] [--no-sweep] [--sweep-repeats <n>]
 import os from 'node:os';
 import { Command } from 'commander';
 import type { Backend } from '../src/backends/backend.js';
 import { createBackend } from '../src/backends/index.js';
-import { formatTable, writeJsonAtomic } from '../src/cli/util.js';
+import { formatTable, parseIntArg, writeJsonAtomic } from '../src/cli/util.js';
 import { attentionCases } from './attention.bench.js';
 import { measureCeilings, type Ceilings } from './ceilings.js';
 import { combineCases } from './combine.bench.js';
@@ -17,6 +17,7 @@ import { runTorchOps, torchVersion } from './torch.js';
 
 interface Options {
   quick: boolean;
+  sweepRepeats: number;
   filter?: string;
   out: string;
   torch: boolean;
@@ -171,7 +172,7 @@ async function main(o: Options): Promise<void> {
 
   let sweep: SweepBenchResult[] = [];
   if (o.sweep && (!filter || filter.test('sweep'))) {
-    sweep = await runSweepBench({ quick: o.quick, torch: torch.version !== null, ceilings, log });
+    sweep = await runSweepBench({ quick: o.quick, torch: torch.version !== null, repeats: o.sweepRepeats, ceilings, log });
   }
 
   machine.load_average_at_end = os.loadavg().map((v) => +v.toFixed(2));
@@ -208,7 +209,9 @@ const program = new Command('bench')
   .option('--out <file>', 'JSON summary', 'bench-results.json')
   .option('--no-torch', 'skip PyTorch')
   .option('--no-sweep', 'skip the end-to-end sweep')
-  .action(async (o: Options) => main(o));
+  .option('--sweep-repeats <n>', 'runs of each engine per sweep, alternating (medians reported)', '3')
+  .action(async (o: Omit<Options, 'sweepRepeats'> & { sweepRepeats: string }) =>
+    main({ ...o, sweepRepeats: o.quick ? 1 : parseIntArg(o.sweepRepeats, '--sweep-repeats', 1) }));
 program.parseAsync().catch((e: Error) => {
   console.error(`bench: ${e.message}`);
   process.exit(1);

@@ -1,7 +1,7 @@
 // The end-to-end sweep against PyTorch: bench/torch_sweep.py writes a ResNet-18 (CIFAR stem) and a
 // small ViT basis (pre + two perturbed copies) to a temp dir and times its own efficient sweep; then
-// `ctlkit sweep --backend native` runs on the same files in its own process. Reported: wall seconds
-// of each process, the sweep's nominal FLOPs (13 forward passes per sample: 2 basis models + 11 rows)
+// `ctlkit sweep --backend native` runs on the same files in its own process, the two alternating
+// `repeats` times. Reported: the median wall seconds of each engine's processes, the sweep's nominal FLOPs (13 forward passes per sample: 2 basis models + 11 rows)
 // per second against the measured FMA peak, peak RSS, the speed ratio, and whether the two agree
 // (dist_alpha_int per row and layer within 1e-4; a fast wrong answer is worth nothing).
 import { spawnSync } from 'node:child_process';
@@ -40,6 +40,8 @@ export interface SweepBenchResult {
   memory_ratio?: number;
   agreement?: string;
   max_abs_diff_dist_alpha_int?: number;
+  /** every run's wall seconds (the engines alternate; the table shows medians) */
+  runs?: { ctlkit_seconds: number[]; torch_seconds: number[] };
 }
 
 interface TorchSweepOut {
@@ -80,7 +82,12 @@ function maxDistDiff(ctl: SweepResults, torch: TorchSweepOut): number {
   return worst;
 }
 
-export async function runSweepBench(o: { quick: boolean; torch: boolean; ceilings: Ceilings | null; log: (s: string) => void }): Promise<SweepBenchResult[]> {
+const median = (v: number[]): number => {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+export async function runSweepBench(o: { quick: boolean; torch: boolean; repeats: number; ceilings: Ceilings | null; log: (s: string) => void }): Promise<SweepBenchResult[]> {
   const cli = path.join(repoRoot, 'dist', 'src', 'cli', 'main.js');
   if (!o.torch) {
     o.log('bench: sweep skipped (PyTorch is needed to write the checkpoints and to compare)');
@@ -99,14 +106,19 @@ export async function runSweepBench(o: { quick: boolean; torch: boolean; ceiling
       const folder = path.join(dir, model);
       o.log(`bench: sweep ${model}: writing checkpoints and ${samples} inputs`);
       run(PYTHON, [script, 'make', '--model', model, '--out', folder, '--samples', String(samples)], torchEnv(), `torch_sweep.py make ${model}`);
-      o.log(`bench: sweep ${model}: PyTorch`);
+      // the two engines alternate, `repeats` runs each; medians, so one noisy run moves nothing
       const torchOut = path.join(dir, `${model}.torch.json`);
-      const tSeconds = run(PYTHON, [script, 'sweep', '--model', model, '--dir', folder, '--out', torchOut], torchEnv(), `torch_sweep.py sweep ${model}`);
-      const t = JSON.parse(readFileSync(torchOut, 'utf8')) as TorchSweepOut;
-      o.log(`bench: sweep ${model}: ctlkit (native)`);
       const ctlOut = path.join(dir, `${model}.ctlkit.json`);
-      const cSeconds = run(process.execPath, [cli, 'sweep', '--interpolate', path.join(folder, 'ft_a.safetensors'), path.join(folder, 'ft_b.safetensors'),
-        '--alphas', '0:1:11', '--inputs', path.join(folder, 'inputs.safetensors'), '--backend', 'native', '--out', ctlOut], process.env, `ctlkit sweep ${model}`);
+      const tRuns: number[] = [], cRuns: number[] = [];
+      for (let rep = 0; rep < o.repeats; rep++) {
+        o.log(`bench: sweep ${model}: PyTorch (run ${rep + 1}/${o.repeats})`);
+        tRuns.push(run(PYTHON, [script, 'sweep', '--model', model, '--dir', folder, '--out', torchOut], torchEnv(), `torch_sweep.py sweep ${model}`));
+        o.log(`bench: sweep ${model}: ctlkit native (run ${rep + 1}/${o.repeats})`);
+        cRuns.push(run(process.execPath, [cli, 'sweep', '--interpolate', path.join(folder, 'ft_a.safetensors'), path.join(folder, 'ft_b.safetensors'),
+          '--alphas', '0:1:11', '--inputs', path.join(folder, 'inputs.safetensors'), '--backend', 'native', '--out', ctlOut], process.env, `ctlkit sweep ${model}`));
+      }
+      const tSeconds = median(tRuns), cSeconds = median(cRuns);
+      const t = JSON.parse(readFileSync(torchOut, 'utf8')) as TorchSweepOut;
       const c = JSON.parse(readFileSync(ctlOut, 'utf8')) as SweepResults;
       const diff = maxDistDiff(c, t);
       const r: SweepBenchResult = {
@@ -117,6 +129,7 @@ export async function runSweepBench(o: { quick: boolean; torch: boolean; ceiling
         agreement: diff <= AGREEMENT_TOLERANCE ? `ok (max |Δ dist| ${diff.toExponential(1)})` : `DISAGREE (max |Δ dist| ${diff.toExponential(1)})`,
       };
       r.speedup = tSeconds / cSeconds;
+      r.runs = { ctlkit_seconds: cRuns, torch_seconds: tRuns };
       r.memory_ratio = c.peak_rss_bytes / t.peak_rss_bytes;
       results.push(r);
     }
