@@ -148,6 +148,8 @@ nativeTest('conv2d Winograd path: matches im2col + GEMM (SIMD and fallback), epi
     { n: 8, c: 64, h: 64, w: 64, o: 64, p: 1 },
     { n: 2, c: 512, h: 4, w: 4, o: 512, p: 1 },
     { n: 2, c: 16, h: 9, w: 9, o: 16, p: 1, nonfinite: true },
+    { n: 1, c: 16, h: 6, w: 300, o: 16, p: 1 },  // 75 tiles per row: a task holds part of a row
+    { n: 2, c: 16, h: 1, w: 2, o: 16, p: 1 },  // smaller than the kernel: every patch mostly padding
   ];
   try {
     for (const simd of [true, false]) {

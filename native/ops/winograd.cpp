@@ -238,16 +238,16 @@ __attribute__((target("avx2,fma"))) void input_avx2(const Conv2dArgs& a, const T
                                                      size_t c0, size_t c1, float* v) {
   alignas(32) float d[XI * L], tr[XI * L], r[XI * L];
   // padded planes: sample t[0].s + i holds padded rows [row0[i], row0[i] + rows[i]) at stage + base[i]
-  size_t s_first = t[0].s, slots = t[cnt - 1].s - s_first + 1, width = 0;
+  // whole padded rows: 4·⌈ow/4⌉ + 2 ≥ pw + w + pw columns, so every patch and every copied row fits
+  size_t s_first = t[0].s, slots = t[cnt - 1].s - s_first + 1, width = (a.ow + 3) / 4 * 4 + 2;
   thread_local std::vector<size_t> row0, rows, base;
   row0.assign(slots, SIZE_MAX);
   rows.assign(slots, 0);
   base.assign(slots, 0);
   for (size_t i = 0; i < cnt; i++) {
-    size_t slot = t[i].s - s_first, py = size_t(t[i].y0 + long(a.ph)), px = size_t(t[i].x0 + long(a.pw));
+    size_t slot = t[i].s - s_first, py = size_t(t[i].y0 + long(a.ph));
     row0[slot] = std::min(row0[slot], py);
     rows[slot] = std::max(rows[slot], py + 6);
-    width = std::max(width, px + 6);
   }
   size_t total = 0;
   for (size_t i = 0; i < slots; i++) {
