@@ -106,6 +106,9 @@ void gemm(const GemmArgs& g) {
   size_t n_ic = (g.m + MC_MAX - 1) / MC_MAX;
   size_t mc_step = ((g.m + n_ic - 1) / n_ic + MR - 1) / MR * MR;  // equal blocks, multiple of MR
   n_ic = (g.m + mc_step - 1) / mc_step;
+  // depth slices of equal size (576 = 2 × 288, not 512 + 64: a short last slice runs the micro-kernel
+  // on a few iterations per C tile load and store)
+  size_t kc_step = (g.k + (g.k + KC - 1) / KC - 1) / ((g.k + KC - 1) / KC);
   float* bp = b_pack.get(KC * NC);
   for (size_t jc = 0; jc < g.n; jc += NC) {
     size_t nc = std::min(NC, g.n - jc);
@@ -113,8 +116,8 @@ void gemm(const GemmArgs& g) {
     size_t chunks = threads == 1 ? 1 : std::min(panels, std::max<size_t>(1, (2 * threads + n_ic - 1) / n_ic));
     size_t per_chunk = (panels + chunks - 1) / chunks;
     chunks = (panels + per_chunk - 1) / per_chunk;
-    for (size_t pc = 0; pc < g.k; pc += KC) {
-      size_t kc = std::min(KC, g.k - pc);
+    for (size_t pc = 0; pc < g.k; pc += kc_step) {
+      size_t kc = std::min(kc_step, g.k - pc);
       bool acc = g.accumulate || pc > 0;
       parallel_for(panels, std::max<size_t>(1, panels / (2 * threads)),
                    [&](size_t b, size_t e) { pack_b(g, pc, kc, jc, b, e, bp); });
