@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { SweepResults } from '../src/sweep/types.js';
 import { repoRoot } from '../test/harness/paths.js';
 import type { Ceilings } from './ceilings.js';
+import { median } from './harness.js';
 import { PYTHON, torchEnv } from './torch.js';
 
 export const AGREEMENT_TOLERANCE = 1e-4;
@@ -81,11 +82,6 @@ function maxDistDiff(ctl: SweepResults, torch: TorchSweepOut): number {
   });
   return worst;
 }
-
-const median = (v: number[]): number => {
-  const s = [...v].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 export async function runSweepBench(o: { quick: boolean; torch: boolean; repeats: number; ceilings: Ceilings | null; log: (s: string) => void }): Promise<SweepBenchResult[]> {
   const cli = path.join(repoRoot, 'dist', 'src', 'cli', 'main.js');

@@ -7,6 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { addonPath, loadNative, type NativeModule } from '../src/backends/native/bindings.js';
 import { createNativeBackend } from '../src/backends/native/index.js';
+import { nmse, nonfiniteMismatches } from './harness/compare.js';
 import { rejection } from './harness/errors.js';
 import { requiredBackends } from './harness/backends.js';
 
@@ -121,22 +122,6 @@ nativeTest('conv2d: guards intact around a strided, padded, grouped convolution'
   }
 });
 
-/** Σ(a − b)² / Σ b² over positions where both are finite; throws where NaN/±Inf kinds differ. */
-function nmse(got: Float32Array, want: Float32Array, what: string): number {
-  let num = 0, den = 0;
-  for (let i = 0; i < want.length; i++) {
-    if (!Number.isFinite(want[i]) || !Number.isFinite(got[i])) {
-      if (!Object.is(got[i], want[i]) && !(Number.isNaN(got[i]) && Number.isNaN(want[i]))) {
-        assert.unreachable(`${what}: [${i}] = ${got[i]}, expected ${want[i]}`);
-      }
-      continue;
-    }
-    num += (got[i] - want[i]) ** 2;
-    den += want[i] ** 2;
-  }
-  return den === 0 ? num : num / den;
-}
-
 // Winograd F(4×4,3×3) takes 3×3/stride-1 convs with ≥ 16 channels: shapes with partial tiles, a
 // padding that is not 1, several tile blocks (shared filters) and a deep layer (per-task filters).
 nativeTest('conv2d Winograd path: matches im2col + GEMM (SIMD and fallback), epilogue, non-finite inputs, guards', async () => {
@@ -176,7 +161,8 @@ nativeTest('conv2d Winograd path: matches im2col + GEMM (SIMD and fallback), epi
           };
           const direct = await run(false), wino = await run(true);
           assertGuards(wino.buf, `${what} epilogue=${epi}`);
-          const e = nmse(wino.view, direct.view, `${what} epilogue=${epi}`);
+          assert.equal(nonfiniteMismatches(wino.view, direct.view), [], `${what} epilogue=${epi}: NaN/Inf positions`);
+          const e = nmse(wino.view, direct.view);
           assert.ok(e <= 1e-10, `${what} epilogue=${epi}: nmse ${e} vs im2col + GEMM`);
           if (k.nonfinite) assert.ok(wino.view.some(Number.isNaN), `${what}: NaN propagated`);
         }

@@ -1,5 +1,4 @@
 // conv2d, maxPool2d, avgPool2d, adaptiveAvgPool2d → Promise<void>; shapes checked before queueing.
-#include <cmath>
 #include <memory>
 #include <string>
 #include <vector>
@@ -7,6 +6,7 @@
 #include "bind/register.h"
 #include "napi_util.h"
 #include "ops/conv2d.h"
+#include "ops/norm.h"
 #include "ops/pool.h"
 
 namespace ctl {
@@ -37,33 +37,27 @@ Napi::Value conv2d_js(const Napi::CallbackInfo& info) {
   auto out = args.array<float>(3, "out", checked_product("conv2d", {c.n, c.o, c.oh, c.ow}));
   c.x = x.data, c.weight = w.data, c.bias = bias.data, c.y = out.data;
   std::vector<Napi::Object> keep{x.object, w.object, out.object, bias.object};
-  // eval BatchNorm folded to a per-channel scale and shift, in double as batch_norm computes them
-  auto scale = std::make_shared<std::vector<double>>(), shift = std::make_shared<std::vector<double>>();
+  // eval BatchNorm as a per-channel scale and shift (read now: the bn arrays need not outlive the call)
+  auto affine = std::make_shared<std::vector<double>>();
   if (!info[10].IsNull()) {
     auto bn = args.array_list<float>(10, "bn");
     if (bn.size() != 4) args.fail("bn", "must be [mean, variance, weight, bias] or null");
     const char* names[4] = {"bn[0] (mean)", "bn[1] (variance)", "bn[2] (weight)", "bn[3] (bias)"};
-    for (size_t i = 0; i < 4; i++) {
+    for (size_t i = 0; i < 4; i++)
       if (bn[i].length != c.o) args.fail(names[i], "must have " + std::to_string(c.o) + " elements (the output channels)");
-      keep.push_back(bn[i].object);
-    }
     double eps = args.number(11, "eps");
     if (!(eps >= 0)) args.fail("eps", "must be a number ≥ 0");
-    scale->resize(c.o);
-    shift->resize(c.o);
-    for (size_t ch = 0; ch < c.o; ch++) {
-      (*scale)[ch] = double(bn[2].data[ch]) / std::sqrt(double(bn[1].data[ch]) + eps);
-      (*shift)[ch] = double(bn[3].data[ch]) - double(bn[0].data[ch]) * (*scale)[ch];
-    }
-    c.epi.scale = scale->data();
-    c.epi.shift = shift->data();
+    affine->resize(2 * c.o);
+    c.epi.scale = affine->data();
+    c.epi.shift = affine->data() + c.o;
+    batch_norm_affine(c.o, bn[0].data, bn[1].data, bn[2].data, bn[3].data, eps, affine->data(), affine->data() + c.o);
   }
   auto residual = args.optional_array<float>(12, "residual", out.length);
   c.epi.residual = residual.data;
   if (residual.data != nullptr) keep.push_back(residual.object);
   c.epi.relu = args.boolean(13, "relu");
   double work = double(out.length) * double(ws[1] * c.kh * c.kw);
-  return run_job(args, work, [c, scale, shift] { conv2d(c); }, keep);
+  return run_job(args, work, [c, affine] { conv2d(c); }, keep);
 }
 
 // Pool arguments shared by max and average pooling: (x, out, xShape[4], kernel[2], stride[2], padding[2]).

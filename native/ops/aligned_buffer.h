@@ -1,4 +1,4 @@
-// A growable 64-byte-aligned float scratch buffer (packing panels, im2col columns).
+// A growable 64-byte-aligned float scratch buffer (packing panels, Winograd transforms).
 #pragma once
 #include <cstddef>
 #include <cstdlib>

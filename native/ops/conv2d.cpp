@@ -106,34 +106,23 @@ void conv_group_batch(const Conv2dArgs& a, size_t s0, size_t cnt, size_t g, bool
   ConvColumns columns(a, s0, g, cols);
   GemmArgs ga{og, cols, k, a.weight + g * og * k, k, nullptr, 0, false, nullptr, 0, false};
   ga.b_source = &columns;
-  bool plain = a.bias == nullptr && !a.epi.any();
   if (in_place) {
     ga.c = a.y + (s0 * a.o + g * og) * p;
     ga.ldc = p;
     ga.c_group = p;
     ga.c_group_stride = a.o * p;
-    gemm(ga);
-    if (plain) return;
-    parallel_for(cnt * og, 16, [&](size_t b, size_t e) {
-      for (size_t t = b; t < e; t++) {
-        size_t i = t / og, oc = g * og + t % og;
-        float* plane = a.y + ((s0 + i) * a.o + oc) * p;
-        conv_epilogue_run(a, s0 + i, oc, 0, plane, a.bias != nullptr ? a.bias[oc] : 0.f, plane, p);
-      }
-    });
-    return;
+  } else {
+    ga.c = out_buffer.get(og * cols);
+    ga.ldc = cols;
   }
-  float* out = out_buffer.get(og * cols);
-  ga.c = out;
-  ga.ldc = cols;
   gemm(ga);
+  if (in_place && a.bias == nullptr && !a.epi.any()) return;
   parallel_for(cnt * og, 16, [&](size_t b, size_t e) {
     for (size_t t = b; t < e; t++) {
       size_t i = t / og, oc = t % og;
-      const float* src = out + oc * cols + i * p;
       float* dst = a.y + ((s0 + i) * a.o + g * og + oc) * p;
-      float bias = a.bias != nullptr ? a.bias[g * og + oc] : 0.f;
-      conv_epilogue_run(a, s0 + i, g * og + oc, 0, src, bias, dst, p);
+      const float* src = in_place ? dst : ga.c + oc * cols + i * p;
+      conv_epilogue_run(a, s0 + i, g * og + oc, 0, src, a.bias != nullptr ? a.bias[g * og + oc] : 0.f, dst, p);
     }
   });
 }

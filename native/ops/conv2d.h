@@ -35,7 +35,7 @@ void conv_epilogue_run(const Conv2dArgs& a, size_t s, size_t o, size_t at, const
 size_t conv_out_size(size_t in, size_t k, size_t s, size_t p, size_t d);
 
 // y[n,o] = Σ_{c,i,j} w[o,c,i,j] · x[n, c, oy·s − p + i·d, ox·s − p + j·d] + b[o]  (Winograd F(4×4,3×3) for 3×3/1 kernels with
-// ≥ 16 channels, else im2col + GEMM; 1×1 reads x directly)
+// ≥ 16 channels, else an implicit GEMM whose columns are packed straight from x)
 void conv2d(const Conv2dArgs& a);
 
 }  // namespace ctl

@@ -91,68 +91,62 @@ __attribute__((target("avx2,fma"))) void products_avx2(size_t b, size_t e, const
 }
 #endif
 
+// Each of n samples (per_sample elements) in chunks of kChunk: add(b, e, part) fills `width` sums of
+// elements [b, e) into its own zeroed part, on the pool; per sample, the chunks' parts are then added
+// in a fixed order into out[s·width + j], so the result does not depend on the thread count.
+template <class Add>
+std::vector<double> per_sample_sums(size_t n, size_t per_sample, size_t width, const Add& add) {
+  size_t chunks = std::max<size_t>(1, (per_sample + kChunk - 1) / kChunk);
+  std::vector<double> part(n * chunks * width, 0.0), out(n * width, 0.0);
+  parallel_for(n * chunks, std::max<size_t>(1, 4 / chunks), [&](size_t tb, size_t te) {
+    for (size_t t = tb; t < te; t++) {
+      size_t s = t / chunks, b = s * per_sample + (t % chunks) * kChunk;
+      add(b, std::min(s * per_sample + per_sample, b + kChunk), part.data() + t * width);
+    }
+  });
+  for (size_t s = 0; s < n; s++)
+    for (size_t q = 0; q < chunks; q++)
+      for (size_t j = 0; j < width; j++) out[s * width + j] += part[(s * chunks + q) * width + j];
+  return out;
+}
+
 }  // namespace
 
 void feature_products(size_t n, size_t per_sample, size_t nf, const float* const* fs, size_t m,
                       const float* const* basis, double* const* dots, double* const* ff) {
-  size_t chunks = std::max<size_t>(1, (per_sample + kChunk - 1) / kChunk), width = nf * (m + 1);
-  std::vector<double> part(n * chunks * width, 0.0);
   [[maybe_unused]] bool simd = use_avx2_fma();
-  parallel_for(n * chunks, std::max<size_t>(1, 4 / chunks), [&](size_t tb, size_t te) {
-    for (size_t t = tb; t < te; t++) {
-      size_t s = t / chunks, b = s * per_sample + (t % chunks) * kChunk;
-      size_t e = std::min(s * per_sample + per_sample, b + kChunk);
-      for (size_t i = 0; i < nf; i++) {  // the basis chunk stays in cache across the fs
-        double* sums = part.data() + t * width + i * (m + 1);
+  size_t width = nf * (m + 1);
+  std::vector<double> sums = per_sample_sums(n, per_sample, width, [&](size_t b, size_t e, double* part) {
+    for (size_t i = 0; i < nf; i++) {  // the basis chunk stays in cache across the fs
 #if defined(__x86_64__) || defined(__i386__)
-        if (simd && m <= kMaxSimdBasis) {
-          products_avx2(b, e, fs[i], m, basis, sums);
-          continue;
-        }
-#endif
-        products_generic(b, e, fs[i], m, basis, sums);
+      if (simd && m <= kMaxSimdBasis) {
+        products_avx2(b, e, fs[i], m, basis, part + i * (m + 1));
+        continue;
       }
+#endif
+      products_generic(b, e, fs[i], m, basis, part + i * (m + 1));
     }
   });
-  for (size_t s = 0; s < n; s++)  // chunks reduced in a fixed order
-    for (size_t i = 0; i < nf; i++)
-      for (size_t j = 0; j <= m; j++) {
-        double acc = 0.0;
-        for (size_t q = 0; q < chunks; q++) acc += part[(s * chunks + q) * width + i * (m + 1) + j];
-        if (j < m) dots[i][s * m + j] = acc;
-        else ff[i][s] = acc;
-      }
+  for (size_t s = 0; s < n; s++)
+    for (size_t i = 0; i < nf; i++) {
+      const double* si = sums.data() + s * width + i * (m + 1);
+      for (size_t j = 0; j < m; j++) dots[i][s * m + j] = si[j];
+      ff[i][s] = si[m];
+    }
 }
 
 void feature_stats(size_t n, size_t per_sample, const float* f, size_t m, const float* const* basis, const double* c,
                    double* dot, double* ff, double* gg) {
-  size_t chunks = std::max<size_t>(1, (per_sample + kChunk - 1) / kChunk);
-  std::vector<Sums> part(n * chunks);
   [[maybe_unused]] bool simd = use_avx2_fma();
-  parallel_for(n * chunks, std::max<size_t>(1, 4 / chunks), [&](size_t tb, size_t te) {
-    for (size_t t = tb; t < te; t++) {
-      size_t s = t / chunks, b = s * per_sample + (t % chunks) * kChunk;
-      size_t e = std::min(s * per_sample + per_sample, b + kChunk);
+  std::vector<double> sums = per_sample_sums(n, per_sample, 3, [&](size_t b, size_t e, double* part) {
 #if defined(__x86_64__) || defined(__i386__)
-      if (simd) {
-        part[t] = chunk_avx2(b, e, f, m, basis, c);
-        continue;
-      }
+    Sums r = simd ? chunk_avx2(b, e, f, m, basis, c) : chunk_generic(b, e, f, m, basis, c);
+#else
+    Sums r = chunk_generic(b, e, f, m, basis, c);
 #endif
-      part[t] = chunk_generic(b, e, f, m, basis, c);
-    }
+    part[0] = r.dot, part[1] = r.ff, part[2] = r.gg;
   });
-  for (size_t s = 0; s < n; s++) {
-    Sums acc;
-    for (size_t q = 0; q < chunks; q++) {
-      acc.dot += part[s * chunks + q].dot;
-      acc.ff += part[s * chunks + q].ff;
-      acc.gg += part[s * chunks + q].gg;
-    }
-    dot[s] = acc.dot;
-    ff[s] = acc.ff;
-    gg[s] = acc.gg;
-  }
+  for (size_t s = 0; s < n; s++) dot[s] = sums[3 * s], ff[s] = sums[3 * s + 1], gg[s] = sums[3 * s + 2];
 }
 
 }  // namespace ctl

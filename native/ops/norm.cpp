@@ -28,14 +28,18 @@ void layer_norm(size_t rows, size_t cols, const float* x, const float* weight, c
   });
 }
 
-void batch_norm(size_t n, size_t c, size_t inner, const float* x, const float* mean, const float* var,
-                const float* weight, const float* bias, double eps, float* y) {
-  // per channel: y = x · scale + shift, scale = w / sqrt(var + eps), shift = b − mean · scale
-  std::vector<double> scale(c), shift(c);
+void batch_norm_affine(size_t c, const float* mean, const float* var, const float* weight, const float* bias,
+                       double eps, double* scale, double* shift) {
   for (size_t ch = 0; ch < c; ch++) {
     scale[ch] = double(weight[ch]) / std::sqrt(double(var[ch]) + eps);
     shift[ch] = double(bias[ch]) - double(mean[ch]) * scale[ch];
   }
+}
+
+void batch_norm(size_t n, size_t c, size_t inner, const float* x, const float* mean, const float* var,
+                const float* weight, const float* bias, double eps, float* y) {
+  std::vector<double> scale(c), shift(c);
+  batch_norm_affine(c, mean, var, weight, bias, eps, scale.data(), shift.data());
   parallel_for(n * c, std::max<size_t>(1, 16384 / std::max<size_t>(inner, 1)), [&](size_t b, size_t e) {
     for (size_t pl = b; pl < e; pl++) {
       size_t ch = pl % c;

@@ -35,7 +35,7 @@ constexpr size_t kSharedFilterBytes = size_t(4) << 20;
 constexpr size_t kFilterChunk = 64;
 // Early-layer schedule: a task's own transformed inputs stay within about this many bytes (L2).
 constexpr size_t kTaskInputBytes = size_t(320) << 10;
-// Narrower layers gain little over im2col + GEMM (the transforms dominate).
+// Narrower layers gain little over the implicit GEMM (the transforms dominate).
 constexpr size_t kMinChannels = 16;
 
 std::atomic<bool> enabled{true};
@@ -401,7 +401,6 @@ std::vector<Tile> tile_grid(const Conv2dArgs& a, size_t th, size_t tw) {
 }  // namespace
 
 void set_winograd_enabled(bool on) { enabled.store(on); }
-bool winograd_enabled() { return enabled.load(); }
 
 bool winograd_applies(const Conv2dArgs& a) {
   return enabled.load() && a.groups == 1 && a.kh == 3 && a.kw == 3 && a.sh == 1 && a.sw == 1 && a.dh == 1 &&

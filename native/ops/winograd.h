@@ -12,8 +12,7 @@ bool winograd_applies(const Conv2dArgs& a);
 // the caller then recomputes y directly, so non-finite values propagate exactly as in a direct conv.
 bool conv2d_winograd(const Conv2dArgs& a);
 
-// Turns the Winograd path off (tests and benchmarks compare it with im2col + GEMM) or back on.
+// Turns the Winograd path off (tests and benchmarks compare it with the implicit GEMM) or back on.
 void set_winograd_enabled(bool enabled);
-bool winograd_enabled();
 
 }  // namespace ctl

@@ -16,7 +16,7 @@ export interface NativeModule {
   cpuFeatures(): { avx2Fma: boolean; simd: boolean };
   /** Turns the AVX2/FMA kernels off (portable fallback) or back on; for tests. */
   setSimd(enabled: boolean): void;
-  /** Turns the Winograd F(4×4,3×3) conv path off (im2col + GEMM for every conv) or back on. */
+  /** Turns the Winograd F(4×4,3×3) conv path off (the implicit GEMM for every conv) or back on. */
   setWinograd(enabled: boolean): void;
   /** out[m,n] = a[m,k] · b[k,n] (b as [n,k] when transB) + bias[n]. */
   gemm(a: F32, b: F32, bias: F32 | null, out: F32, m: number, n: number, k: number, transB: boolean): Promise<void>;
