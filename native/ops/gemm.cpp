@@ -87,7 +87,43 @@ void macro_kernel(const GemmArgs& g, MicroKernel kern, const float* ap, const fl
   }
 }
 
-thread_local AlignedBuffer a_pack, b_pack;
+thread_local AlignedBuffer a_pack, b_pack, a_whole;
+
+// Bytes of B panels a streamed task packs at a time (they stay in L2 while every A block runs over them).
+constexpr size_t kStreamBytes = size_t(128) << 10;
+
+// C = A·B with B from a BPanelSource (implicit GEMM: B is as large as the image, while A, the
+// filters, is small and reused). A is packed once, shared by all tasks; each task packs a few B
+// panels and runs every A block over them right away, so packed B never leaves the task's cache and
+// no pass waits for a whole B block to be packed. The depth slices run inside the task.
+void gemm_streamed_b(const GemmArgs& g, MicroKernel kern, size_t mc_step, size_t kc_step) {
+  size_t n_ic = (g.m + mc_step - 1) / mc_step, n_pc = (g.k + kc_step - 1) / kc_step;
+  size_t a_slice = n_ic * mc_step * kc_step;  // floats of one packed depth slice of A
+  float* ap_all = a_whole.get(n_pc * a_slice);
+  parallel_for(n_pc * n_ic, 1, [&](size_t b, size_t e) {
+    for (size_t t = b; t < e; t++) {
+      size_t s = t / n_ic, ic = (t % n_ic) * mc_step, pc = s * kc_step;
+      pack_a(g, ic, std::min(mc_step, g.m - ic), pc, std::min(kc_step, g.k - pc), ap_all + s * a_slice + ic * kc_step);
+    }
+  });
+  size_t panels = (g.n + NR - 1) / NR, threads = usable_threads();
+  size_t per_task = std::max<size_t>(1, kStreamBytes / (kc_step * NR * sizeof(float)));
+  per_task = std::max<size_t>(1, std::min(per_task, panels / (4 * threads)));
+  size_t tasks = (panels + per_task - 1) / per_task;
+  parallel_for(tasks, 1, [&](size_t b, size_t e) {
+    float* bp = b_pack.get(per_task * kc_step * NR);
+    for (size_t t = b; t < e; t++) {
+      size_t q0 = t * per_task, q1 = std::min(panels, q0 + per_task);
+      for (size_t s = 0; s < n_pc; s++) {
+        size_t pc = s * kc_step, kc = std::min(kc_step, g.k - pc);
+        for (size_t q = q0; q < q1; q++) g.b_source->pack(pc, kc, q * NR, bp + (q - q0) * kc * NR);
+        for (size_t ic = 0; ic < g.m; ic += mc_step)
+          macro_kernel(g, kern, ap_all + s * a_slice + ic * kc_step, bp, ic, std::min(mc_step, g.m - ic), q0 * NR, 0,
+                       q1 - q0, kc, g.accumulate || s > 0);
+      }
+    }
+  });
+}
 
 }  // namespace
 
@@ -109,6 +145,7 @@ void gemm(const GemmArgs& g) {
   // depth slices of equal size (576 = 2 × 288, not 512 + 64: a short last slice runs the micro-kernel
   // on a few iterations per C tile load and store)
   size_t kc_step = (g.k + (g.k + KC - 1) / KC - 1) / ((g.k + KC - 1) / KC);
+  if (g.b_source != nullptr) return gemm_streamed_b(g, kern, mc_step, kc_step);
   float* bp = b_pack.get(KC * NC);
   for (size_t jc = 0; jc < g.n; jc += NC) {
     size_t nc = std::min(NC, g.n - jc);

@@ -85,6 +85,10 @@ convCase(2, 3, 9, 9, 4, 3, 3, [1, 1], [1, 1], [1, 1], 1, { special: true });
 convCase(2, 4, 8, 8, 6, 3, 3, [1, 1], [1, 1], [1, 1], 2);
 convCase(1, 4, 12, 12, 6, 3, 3, [1, 1], [2, 2], [2, 2], 1);
 convCase(3, 6, 8, 8, 5, 1, 1, [1, 1], [0, 0], [1, 1], 1, { bias: false });
+// native implicit GEMM with two depth slices (K = 576) and two row blocks (O = 150), written
+// through a buffer (9 positions) and in place (64 positions)
+convCase(2, 64, 5, 5, 150, 3, 3, [2, 2], [1, 1], [1, 1], 1);
+convCase(2, 64, 16, 16, 150, 3, 3, [2, 2], [1, 1], [1, 1], 1, { bias: false });
 // 3×3/stride-1 with ≥ 16 channels: the native Winograd path (partial tiles, padding 0 and 2, NaN/Inf)
 convCase(2, 16, 7, 9, 17, 3, 3, [1, 1], [1, 1], [1, 1], 1);
 convCase(1, 32, 13, 13, 20, 3, 3, [1, 1], [0, 0], [1, 1], 1, { bias: false });
