@@ -10,7 +10,12 @@
 #include "ops/gemm.h"
 #include "ops/gemm_kernel.h"
 #include "ops/winograd.h"
+#include "runtime/cpu.h"
 #include "runtime/thread_pool.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 namespace ctl {
 namespace {
@@ -23,11 +28,45 @@ constexpr size_t kTargetColumns = 4096;
 // as long as the GEMM output buffer stays under this many floats (16 MiB).
 constexpr size_t kMaxOutFloats = size_t(4) << 20;
 
+#if defined(__x86_64__) || defined(__i386__)
+// out[t] = src[t·sw] for t in [lo, hi), 0 for the other t < n; n ∈ {4, 8, 16}, sw ∈ {1, 2}. Reads
+// all of src[0, n·sw) (the caller checks it lies inside the image) and zeroes the lanes outside
+// [lo, hi) — the per-row work of ConvColumns::pack without library calls or scalar loops.
+// All-ones in lane i when t0 + i lies in [lo, hi).
+__attribute__((target("avx2"))) inline __m256 lanes_inside(long t0, long lo, long hi) {
+  __m256i t = _mm256_add_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(int(t0)));
+  return _mm256_castsi256_ps(_mm256_and_si256(_mm256_cmpgt_epi32(t, _mm256_set1_epi32(int(lo - 1))),
+                                              _mm256_cmpgt_epi32(_mm256_set1_epi32(int(hi)), t)));
+}
+
+__attribute__((target("avx2"))) void pack_run_avx2(float* out, const float* src, long n, long sw, long lo, long hi) {
+  if (n == 4) {
+    __m128 v = sw == 1 ? _mm_loadu_ps(src) : _mm_shuffle_ps(_mm_loadu_ps(src), _mm_loadu_ps(src + 4), 0x88);
+    _mm_storeu_ps(out, _mm_and_ps(v, _mm256_castps256_ps128(lanes_inside(0, lo, hi))));
+    return;
+  }
+  for (long t0 = 0; t0 < n; t0 += 8) {
+    __m256 v;
+    if (sw == 1) {
+      v = _mm256_loadu_ps(src + t0);
+    } else {  // even lanes of two vectors: [a₀ a₂ b₀ b₂ | a₄ a₆ b₄ b₆] → [a₀ a₂ a₄ a₆ b₀ b₂ b₄ b₆]
+      __m256 e = _mm256_shuffle_ps(_mm256_loadu_ps(src + 2 * t0), _mm256_loadu_ps(src + 2 * t0 + 8), 0x88);
+      v = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), 0xD8));
+    }
+    _mm256_storeu_ps(out + t0, _mm256_and_ps(v, lanes_inside(t0, lo, hi)));
+  }
+}
+#endif
+
 // The im2col matrix of group g over samples [s0, …) without storing it: column c = (sample, oy, ox),
 // row (ci·kh + i)·kw + j holds x[s, g·cg + ci, oy·sh − ph + i·dh, ox·sw − pw + j·dw] (0 outside).
 class ConvColumns final : public BPanelSource {
  public:
   ConvColumns(const Conv2dArgs& a, size_t s0, size_t g, size_t cols) : a_(a), cols_(cols) {
+    x_end_ = a.x + a.n * a.c * a.h * a.w;
+#if defined(__x86_64__) || defined(__i386__)
+    simd_ = use_avx2_fma();
+#endif
     cg_ = a.c / a.groups;
     first_ = a.x + (s0 * a.c + g * cg_) * a.h * a.w;
   }
@@ -61,6 +100,8 @@ class ConvColumns final : public BPanelSource {
         long* sp = spans.data() + 3 * (u * a_.kw + q);
         sp[0] = ix0, sp[1] = lo, sp[2] = hi;
       }
+    bool fast = simd_ && (sw == 1 || sw == 2);
+    for (size_t u = 0; u < nruns; u++) fast = fast && (runs[u].len == 4 || runs[u].len == 8 || runs[u].len == 16);
     for (size_t r = 0; r < kc; r++) {
       float* d = dst + r * NR;
       for (size_t u = 0; u < nruns; u++) {
@@ -74,6 +115,11 @@ class ConvColumns final : public BPanelSource {
         const long* sp = spans.data() + 3 * (u * a_.kw + kj);
         long ix0 = sp[0], lo = sp[1], hi = sp[2];
         const float* src = run.plane + ci * hw + size_t(iy) * a_.w + ix0;
+        // whole vectors read [src, src + n·sw): inside x, the lanes outside [lo, hi) are zeroed
+        if (fast && src >= a_.x && src + n * sw <= x_end_) {
+          pack_run_avx2(out, src, n, sw, lo, hi);
+          continue;
+        }
         std::fill(out, out + lo, 0.f);  // zeros, a (strided) run inside the row, zeros
         if (sw == 1) {
           std::memcpy(out + lo, src + lo, size_t(hi - lo) * sizeof(float));
@@ -94,6 +140,8 @@ class ConvColumns final : public BPanelSource {
 
  private:
   const Conv2dArgs& a_;
+  bool simd_ = false;
+  const float* x_end_;
   size_t cols_, cg_;
   const float* first_;
 };

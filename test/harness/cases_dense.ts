@@ -89,6 +89,9 @@ convCase(3, 6, 8, 8, 5, 1, 1, [1, 1], [0, 0], [1, 1], 1, { bias: false });
 // through a buffer (9 positions) and in place (64 positions)
 convCase(2, 64, 5, 5, 150, 3, 3, [2, 2], [1, 1], [1, 1], 1);
 convCase(2, 64, 16, 16, 150, 3, 3, [2, 2], [1, 1], [1, 1], 1, { bias: false });
+// output rows of 16 columns (native packs them as whole vectors, zeroing the padded edge lanes)
+convCase(2, 8, 16, 16, 8, 3, 3, [1, 1], [1, 1], [1, 1], 1);
+convCase(1, 4, 32, 32, 6, 3, 3, [2, 2], [1, 1], [1, 1], 1, { special: true });
 // 3×3/stride-1 with ≥ 16 channels: the native Winograd path (partial tiles, padding 0 and 2, NaN/Inf)
 convCase(2, 16, 7, 9, 17, 3, 3, [1, 1], [1, 1], [1, 1], 1);
 convCase(1, 32, 13, 13, 20, 3, 3, [1, 1], [0, 0], [1, 1], 1, { bias: false });
