@@ -219,9 +219,60 @@ void output_generic(const Conv2dArgs& a, const Tile* t, size_t lanes, size_t o, 
 
 #if defined(__x86_64__) || defined(__i386__)
 // The same bodies compiled for AVX2 + FMA (the lane loops become 8-wide vector code).
+// out[k] = Σ_i G[k][i] in[i], 3 → 6, on 8 lanes (the same operations as g_1d).
+__attribute__((target("avx2,fma"))) inline void g_1d_avx2(__m256 g0, __m256 g1, __m256 g2, __m256* out, size_t os) {
+  __m256 even = _mm256_add_ps(g0, g2);
+  __m256 e24 = _mm256_add_ps(_mm256_mul_ps(g0, _mm256_set1_ps(1.f / 24)), _mm256_mul_ps(g2, _mm256_set1_ps(1.f / 6)));
+  __m256 o12 = _mm256_mul_ps(g1, _mm256_set1_ps(1.f / 12)), sixth = _mm256_set1_ps(-1.f / 6);
+  out[0] = _mm256_mul_ps(g0, _mm256_set1_ps(0.25f));
+  out[os] = _mm256_mul_ps(_mm256_add_ps(even, g1), sixth);
+  out[2 * os] = _mm256_mul_ps(_mm256_sub_ps(even, g1), sixth);
+  out[3 * os] = _mm256_add_ps(e24, o12);
+  out[4 * os] = _mm256_sub_ps(e24, o12);
+  out[5 * os] = g2;
+}
+
+// filter_body on AVX2: lanes are the panel's rows as there, but each row's taps 0–7 are one vector
+// load and an in-register 8×8 transpose turns them into per-tap vectors (scalar stores read back as
+// vectors would stall on store forwarding); tap 8 is inserted lane by lane.
 __attribute__((target("avx2,fma"))) void filter_avx2(const Conv2dArgs& a, size_t p, size_t c0, size_t c1, float* dst,
                                                       size_t xs) {
-  filter_body(a, p, c0, c1, dst, xs);
+  static_assert(MR <= L, "a panel's rows fit in the lanes");
+  size_t rows = std::min(MR, a.o - p * MR), rs = a.c * 9;
+  const float* wp = a.weight + p * MR * rs;
+  const __m256 zero = _mm256_setzero_ps();
+  alignas(32) float tap8[L] = {};
+  for (size_t c = c0; c < c1; c++, dst += MR) {
+    __m256 v[L];
+    for (size_t l = 0; l < L; l++) {
+      v[l] = l < rows ? _mm256_loadu_ps(wp + l * rs + c * 9) : zero;
+      if (l < rows) tap8[l] = wp[l * rs + c * 9 + 8];
+    }
+    __m256 t0 = _mm256_unpacklo_ps(v[0], v[1]), t1 = _mm256_unpackhi_ps(v[0], v[1]);
+    __m256 t2 = _mm256_unpacklo_ps(v[2], v[3]), t3 = _mm256_unpackhi_ps(v[2], v[3]);
+    __m256 t4 = _mm256_unpacklo_ps(v[4], v[5]), t5 = _mm256_unpackhi_ps(v[4], v[5]);
+    __m256 t6 = _mm256_unpacklo_ps(v[6], v[7]), t7 = _mm256_unpackhi_ps(v[6], v[7]);
+    __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    __m256 g[9] = {_mm256_permute2f128_ps(s0, s4, 0x20), _mm256_permute2f128_ps(s1, s5, 0x20),
+                   _mm256_permute2f128_ps(s2, s6, 0x20), _mm256_permute2f128_ps(s3, s7, 0x20),
+                   _mm256_permute2f128_ps(s0, s4, 0x31), _mm256_permute2f128_ps(s1, s5, 0x31),
+                   _mm256_permute2f128_ps(s2, s6, 0x31), _mm256_permute2f128_ps(s3, s7, 0x31),
+                   _mm256_setr_ps(tap8[0], tap8[1], tap8[2], tap8[3], tap8[4], tap8[5], tap8[6], tap8[7])};
+    __m256 t[18], r[XI];
+    for (size_t j = 0; j < 3; j++) g_1d_avx2(g[j], g[3 + j], g[6 + j], t + j, 3);
+    for (size_t k = 0; k < 6; k++) g_1d_avx2(t[3 * k], t[3 * k + 1], t[3 * k + 2], r + 6 * k, 1);
+    if (c + 1 < c1) {  // L lanes: the L − MR extra land on channel c + 1's slots, written next
+      for (size_t x = 0; x < XI; x++) _mm256_storeu_ps(dst + x * xs, r[x]);
+    } else {
+      for (size_t x = 0; x < XI; x++) {
+        _mm_storeu_ps(dst + x * xs, _mm256_castps256_ps128(r[x]));
+        _mm_storel_pi(reinterpret_cast<__m64*>(dst + x * xs + 4), _mm256_extractf128_ps(r[x], 1));
+      }
+    }
+  }
 }
 // [a[4], a[5], ·, · | b[4], b[5], ·, ·]: columns 4 and 5 of two patch rows
 __attribute__((target("avx2,fma"))) inline __m256 cols45(const float* a, const float* b) {
