@@ -93,7 +93,7 @@ nativeTest('conv2d: guards intact around a strided, padded, grouped convolution'
   const x = rand(2 * 4 * 9 * 7, r), w = rand(6 * 2 * 3 * 3, r);
   const oh = Math.floor((9 + 2 - 2 * 2 - 1) / 2) + 1, ow = Math.floor((7 + 2 - 2 - 1) / 1) + 1;
   const { buf, view } = guarded(2 * 6 * oh * ow);
-  await nm.conv2d(x, w, null, view, [2, 4, 9, 7], [6, 2, 3, 3], [2, 1], [1, 1], [2, 1], 2, null, 0, null, false);
+  await nm.conv2d(x, w, null, view, [2, 4, 9, 7], [6, 2, 3, 3], [2, 1], [1, 1], [2, 1], 2, null, 0, null, false, null, null);
   assertGuards(buf, 'conv2d');
   // one output checked by hand: sample 1, channel 4 (group 1), position (2, 3)
   let s = 0;
@@ -108,7 +108,7 @@ nativeTest('conv2d: guards intact around a strided, padded, grouped convolution'
   // 4×4 output planes (a multiple of the GEMM's 16 columns): written in place, one GEMM for both samples
   const x2 = rand(2 * 4 * 8 * 8, r), w2 = rand(4 * 2 * 3 * 3, r), b2 = rand(4, r);
   const g2 = guarded(2 * 4 * 4 * 4);
-  await nm.conv2d(x2, w2, b2, g2.view, [2, 4, 8, 8], [4, 2, 3, 3], [2, 2], [1, 1], [1, 1], 2, null, 0, null, true);
+  await nm.conv2d(x2, w2, b2, g2.view, [2, 4, 8, 8], [4, 2, 3, 3], [2, 2], [1, 1], [1, 1], 2, null, 0, null, true, null, null);
   assertGuards(g2.buf, 'conv2d in place');
   for (const [smp, oc, oy, ox] of [[0, 0, 0, 0], [1, 3, 3, 3], [1, 1, 2, 1], [0, 2, 1, 2]]) {  // groups: oc 0–1 read channels 0–1, oc 2–3 read 2–3
     let v = b2[oc];
@@ -156,7 +156,7 @@ nativeTest('conv2d Winograd path: matches im2col + GEMM (SIMD and fallback), epi
             nm.setWinograd(wino);
             const out = guarded(size);
             await nm.conv2d(x, w, b, out.view, [k.n, k.c, k.h, k.w], [k.o, k.c, 3, 3], [1, 1], [k.p, k.p], [1, 1], 1,
-              epi ? bn : null, 1e-5, epi ? residual : null, epi);
+              epi ? bn : null, 1e-5, epi ? residual : null, epi, null, null);
             return out;
           };
           const direct = await run(false), wino = await run(true);
@@ -191,6 +191,93 @@ nativeTest('combine: float64 sums rounded once, guards intact around every outpu
   });
 });
 
+// conv2d with the weights given as Σ_j c_j W_j (formed while the filters are read) must equal the conv
+// of combine's output bit for bit, on every conv path: Winograd (both schedules, SIMD and portable,
+// and its non-finite fallback), the implicit GEMM (stride 2, 1×1).
+nativeTest('conv2d weight sum: bit-identical to combine + conv2d on every path', async () => {
+  const r = rng(29);
+  const cases: { n: number; c: number; hw: number; o: number; k: number; s: number; nonfinite?: boolean }[] = [
+    { n: 2, c: 16, hw: 9, o: 17, k: 3, s: 1 },   // Winograd, shared filters
+    { n: 2, c: 512, hw: 4, o: 40, k: 3, s: 1 },  // Winograd, per-task filters
+    { n: 2, c: 16, hw: 8, o: 16, k: 3, s: 1, nonfinite: true },  // Winograd falls back to the implicit GEMM
+    { n: 2, c: 8, hw: 9, o: 12, k: 3, s: 2 },
+    { n: 3, c: 8, hw: 8, o: 12, k: 1, s: 2 },
+  ];
+  try {
+    for (const simd of [true, false]) {
+      nm.setSimd(simd);
+      for (const k of cases) {
+        for (const m of [1, 2, 3]) {
+          const what = `${JSON.stringify(k)} M=${m} simd=${simd}`;
+          const p = k.k === 3 ? 1 : 0, oh = Math.floor((k.hw + 2 * p - k.k) / k.s) + 1, size = k.n * k.o * oh * oh;
+          const x = rand(k.n * k.c * k.hw * k.hw, r), wl = k.o * k.c * k.k * k.k;
+          if (k.nonfinite) x[3] = Infinity;
+          const basis = Array.from({ length: m }, () => rand(wl, r));
+          const coeffs = Float64Array.from({ length: m }, (_, j) => [0.3, 0.7, -1.25][j]);
+          const w = new Float32Array(wl);
+          await nm.combine(basis, coeffs, [w]);
+          const plain = guarded(size), summed = guarded(size);
+          const run = (out: Float32Array, wt: Float32Array | null, sum: Float32Array[] | null) =>
+            nm.conv2d(x, wt, null, out, [k.n, k.c, k.hw, k.hw], [k.o, k.c, k.k, k.k], [k.s, k.s], [p, p], [1, 1], 1, null, 0, null, true,
+              sum, sum ? coeffs : null);
+          await run(plain.view, w, null);
+          await run(summed.view, null, basis);
+          assertGuards(summed.buf, what);
+          const a = new Uint32Array(plain.view.buffer, plain.view.byteOffset, size);
+          const b = new Uint32Array(summed.view.buffer, summed.view.byteOffset, size);
+          const diff = a.findIndex((v, i) => v !== b[i]);
+          assert.is(diff, -1, `${what}: output ${diff} differs (${plain.view[diff]} vs ${summed.view[diff]})`);
+        }
+      }
+    }
+  } finally {
+    nm.setSimd(true);
+  }
+});
+
+nativeTest('backend: conv weights from combine stay pending sums; every other use forms them, releasing a basis first forms them', async () => {
+  const be = await createNativeBackend();
+  const r = rng(31);
+  const shape = [32, 64, 3, 3], len = 32 * 64 * 9;  // large enough to stay pending
+  const b0 = rand(len, r), b1 = rand(len, r);
+  const basis = [be.upload(b0, shape), be.upload(b1, shape)];
+  const coeffs = Float64Array.from([0.25, 0.75, -1, 2]);
+  const want = (k: number) => Float32Array.from({ length: len }, (_, i) => coeffs[2 * k] * b0[i] + coeffs[2 * k + 1] * b1[i]);
+  const x = be.upload(rand(2 * 64 * 6 * 6, r), [2, 64, 6, 6]);
+  const conv = { stride: [1, 1] as [number, number], padding: [1, 1] as [number, number], dilation: [1, 1] as [number, number], groups: 1 };
+  const [w0, w1] = await be.combine(basis, coeffs, 2);
+  // the conv of a pending sum equals the conv of the formed weights
+  const yPending = await be.read(await be.conv2d(x, w0, null, conv));
+  const yFormed = await be.read(await be.conv2d(x, be.upload(want(0), shape), null, conv));
+  assert.equal(Array.from(yPending), Array.from(yFormed), 'conv of a pending sum');
+  assert.equal(Array.from(await be.read(w0)), Array.from(want(0)), 'read forms the sum');
+  // another op (reshape, then add) forms it on the spot
+  const flat = be.reshape(w1, [len]);
+  assert.equal(Array.from(await be.read(await be.add(flat, flat))), Array.from(want(1).map((v) => Math.fround(v + v))), 'add of a pending sum');
+  // a basis released while a sum over it is pending: the sum is formed first, from intact values
+  const [w2] = await be.combine(basis, Float64Array.from([2, -1]), 1);
+  be.release(basis[0]);
+  be.upload(new Float32Array(len).fill(7), shape);  // may reuse the released storage
+  assert.equal(Array.from(await be.read(w2)), Array.from(Float32Array.from({ length: len }, (_, i) => 2 * b0[i] - b1[i])), 'formed before the release');
+  // a basis released while a conv reads it through a pending sum keeps its storage out of the pool
+  // until the conv settles (outputs of the same length would otherwise take it and overwrite it)
+  const storage = (t: unknown): unknown => (t as { data: Float32Array }).data;
+  const fresh = [be.upload(b0, shape), be.upload(b1, shape)];
+  const [w3] = await be.combine(fresh, Float64Array.from([1, 0.5]), 1);
+  const inFlight = be.conv2d(x, w3, null, conv);  // queued on the pool: it settles only after the next await
+  const held = storage(fresh[1]);
+  be.release(fresh[1]);
+  const during = be.upload(new Float32Array(len), shape);
+  const meanwhile = await be.relu(during);  // same length: would take the released storage
+  assert.ok(storage(meanwhile) !== held, 'released basis storage reused while a conv reads it');
+  const y3 = await be.read(await inFlight);
+  const after = await be.relu(during);
+  assert.ok(storage(after) === held, 'released basis storage back in the pool once the conv settled');
+  const wantY3 = await be.read(await be.conv2d(x, be.upload(Float32Array.from({ length: len }, (_, i) => b0[i] + 0.5 * b1[i]), shape), null, conv));
+  assert.equal(Array.from(y3), Array.from(wantY3), 'conv while its basis is released');
+  await be.dispose();
+});
+
 nativeTest('bad arguments: errors name the function and the argument, nothing is written', async () => {
   const a = new Float32Array(6), b = new Float32Array(6);
   const { buf, view } = guarded(4);
@@ -200,22 +287,31 @@ nativeTest('bad arguments: errors name the function and the argument, nothing is
   assert.throws(() => nm.gemm(a, b, null, view, -2, 2, 3, false), /gemm: argument 'm' must be an integer/);
   assert.throws(() => (nm.gemm as unknown as (...x: unknown[]) => unknown)(a, b), /gemm: expected 8 arguments, got 2/);
   assert.throws(
-    () => nm.conv2d(new Float32Array(48), new Float32Array(27), null, view, [1, 3, 4, 4], [1, 3, 3, 3], [1, 1], [0, 0], [1, 1], 2, null, 0, null, false),
+    () => nm.conv2d(new Float32Array(48), new Float32Array(27), null, view, [1, 3, 4, 4], [1, 3, 3, 3], [1, 1], [0, 0], [1, 1], 2, null, 0, null, false, null, null),
     /conv2d: argument 'groups' must divide/,
   );
   assert.throws(
-    () => nm.conv2d(new Float32Array(48), new Float32Array(27), null, view, [1, 3, 4], [1, 3, 3, 3], [1, 1], [0, 0], [1, 1], 1, null, 0, null, false),
+    () => nm.conv2d(new Float32Array(48), new Float32Array(27), null, view, [1, 3, 4], [1, 3, 3, 3], [1, 1], [0, 0], [1, 1], 1, null, 0, null, false, null, null),
     /conv2d: argument 'xShape' must have 4 entries/,
   );
   const one = new Float32Array(1);
   assert.throws(
-    () => nm.conv2d(new Float32Array(48), new Float32Array(27), null, view, [1, 3, 4, 4], [1, 3, 3, 3], [1, 1], [0, 0], [1, 1], 1, [one, one, new Float32Array(2), one], 1e-5, null, false),
+    () => nm.conv2d(new Float32Array(48), new Float32Array(27), null, view, [1, 3, 4, 4], [1, 3, 3, 3], [1, 1], [0, 0], [1, 1], 1, [one, one, new Float32Array(2), one], 1e-5, null, false, null, null),
     /conv2d: argument 'bn\[2\] \(weight\)' must have 1 elements/,
   );
   assert.throws(
-    () => nm.conv2d(new Float32Array(48), new Float32Array(27), null, view, [1, 3, 4, 4], [1, 3, 3, 3], [1, 1], [0, 0], [1, 1], 1, null, 0, new Float32Array(3), false),
+    () => nm.conv2d(new Float32Array(48), new Float32Array(27), null, view, [1, 3, 4, 4], [1, 3, 3, 3], [1, 1], [0, 0], [1, 1], 1, null, 0, new Float32Array(3), false, null, null),
     /conv2d: argument 'residual' has 3 elements, expected 4/,
   );
+  const conv = (w: Float32Array | null, basis: Float32Array[] | null, coeffs: Float64Array | null) => () =>
+    nm.conv2d(new Float32Array(48), w, null, view, [1, 3, 4, 4], [1, 3, 3, 3], [1, 1], [0, 0], [1, 1], 1, null, 0, null, false, basis, coeffs);
+  const w27 = new Float32Array(27);
+  assert.throws(conv(w27, [w27], Float64Array.of(1)), /conv2d: argument 'w' must be null exactly when wBasis is given/);
+  assert.throws(conv(null, null, null), /conv2d: argument 'w' must be null exactly when wBasis is given/);
+  assert.throws(conv(w27, null, Float64Array.of(1)), /conv2d: argument 'wCoeffs' must be null without wBasis/);
+  assert.throws(conv(null, [w27, new Float32Array(26)], Float64Array.of(1, 2)), /conv2d: argument 'wBasis\[1\]' has 26 elements, expected 27/);
+  assert.throws(conv(null, [w27, w27], Float64Array.of(1)), /conv2d: argument 'wCoeffs' has 1 elements, expected 2/);
+  assert.throws(conv(null, [], new Float64Array(0)), /conv2d: argument 'wBasis' must hold at least one tensor/);
   assert.throws(() => nm.combine([a, new Float32Array(5)], new Float64Array(2), [view]), /combine: argument 'basis' \[1\] has 5 elements/);
   assert.throws(() => nm.combine([a], new Float64Array(2), [new Float32Array(6)]), /combine: argument 'coeffs' has 2 elements, expected 1/);
   assert.throws(() => nm.attention(new Float32Array(18), new Float32Array(6), 1, 1, 6, 4, false), /attention: argument 'heads' must divide d = 6/);

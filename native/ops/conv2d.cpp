@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ops/aligned_buffer.h"
+#include "ops/combine.h"
 #include "ops/gemm.h"
 #include "ops/gemm_kernel.h"
 #include "ops/winograd.h"
@@ -199,10 +200,20 @@ size_t conv_out_size(size_t in, size_t k, size_t s, size_t p, size_t d) {
   return (in + 2 * p - span) / s + 1;
 }
 
-void conv2d(const Conv2dArgs& a) {
-  size_t p = a.oh * a.ow;
-  if (p == 0 || a.o == 0) return;
-  if (winograd_applies(a) && conv2d_winograd(a)) return;  // else: not eligible, or a non-finite output
+void conv2d(const Conv2dArgs& args) {
+  size_t p = args.oh * args.ow;
+  if (p == 0 || args.o == 0) return;
+  // Winograd forms a weight sum inside its filter transform; the other paths read stored weights
+  if (winograd_applies(args) && conv2d_winograd(args)) return;  // else: not eligible, or a non-finite output
+  Conv2dArgs a = args;
+  if (a.weight_sum.m > 0) {
+    thread_local AlignedBuffer summed;
+    size_t len = a.o * (a.c / a.groups) * a.kh * a.kw;
+    float* w = summed.get(len);
+    combine(len, a.weight_sum.m, a.weight_sum.basis, 1, a.weight_sum.coeffs, &w);
+    a.weight = w;
+    a.weight_sum = WeightSum{};
+  }
   if (p % NR == 0) {  // every sample at once, output planes written in place
     for (size_t g = 0; g < a.groups; g++) conv_group_batch(a, 0, a.n, g, true);
     return;

@@ -14,13 +14,23 @@ struct ConvEpilogue {
   bool any() const { return scale != nullptr || residual != nullptr || relu; }
 };
 
+// Weights given as a combination W = Σ_j coeffs[j] · basis[j] (each [o, c / groups, kh, kw]), formed
+// while they are read: the same float64 sum, rounded once, as ops/combine.h, so the conv equals the
+// conv of combine's output bit for bit, without writing W out and reading it back.
+struct WeightSum {
+  const float* const* basis = nullptr;
+  const double* coeffs = nullptr;
+  size_t m = 0;  // 0: the weights are Conv2dArgs::weight
+};
+
 struct Conv2dArgs {
   size_t n, c, h, w;       // input [n, c, h, w]
   size_t o, kh, kw;        // weight [o, c / groups, kh, kw]
   size_t sh, sw, ph, pw, dh, dw, groups;
   size_t oh, ow;           // output [n, o, oh, ow]
   const float* x;
-  const float* weight;
+  const float* weight;     // null when weight_sum.m > 0
+  WeightSum weight_sum;
   const float* bias;       // [o] or nullptr
   float* y;
   ConvEpilogue epi;
@@ -35,7 +45,8 @@ void conv_epilogue_run(const Conv2dArgs& a, size_t s, size_t o, size_t at, const
 size_t conv_out_size(size_t in, size_t k, size_t s, size_t p, size_t d);
 
 // y[n,o] = Σ_{c,i,j} w[o,c,i,j] · x[n, c, oy·s − p + i·d, ox·s − p + j·d] + b[o]  (Winograd F(4×4,3×3) for 3×3/1 kernels with
-// ≥ 16 channels, else an implicit GEMM whose columns are packed straight from x)
+// ≥ 16 channels, else an implicit GEMM whose columns are packed straight from x). A weight sum is formed
+// inside the Winograd filter transform, or into a scratch buffer before the implicit GEMM.
 void conv2d(const Conv2dArgs& a);
 
 }  // namespace ctl

@@ -91,6 +91,15 @@ struct Tile {
   }
 }
 
+// Weight i (flat index into [o, c, 3, 3]), formed from the weight sum when there is one.
+inline float weight_at(const Conv2dArgs& a, size_t i) {
+  const WeightSum& ws = a.weight_sum;
+  if (ws.m == 0) return a.weight[i];
+  double acc = 0.0;  // as ops/combine.cpp
+  for (size_t j = 0; j < ws.m; j++) acc += ws.coeffs[j] * double(ws.basis[j][i]);
+  return float(acc);
+}
+
 // Packed U of output panel p for channels [c0, c1): dst[ξ·xs + (c − c0)·MR + i] = (G g Gᵀ)[ξ] of
 // o = p·MR + i (zero rows past O); each ξ is then an A panel for the micro-kernel. Lanes are the
 // panel's MR rows (MR ≤ L).
@@ -98,11 +107,10 @@ struct Tile {
                                                size_t xs) {
   static_assert(MR <= L, "a panel's rows fit in the lanes");
   alignas(32) float g[9 * L] = {}, t[18 * L], r[XI * L];
-  size_t rows = std::min(MR, a.o - p * MR);
-  const float* wp = a.weight + p * MR * a.c * 9;
+  size_t rows = std::min(MR, a.o - p * MR), w0 = p * MR * a.c * 9;
   for (size_t c = c0; c < c1; c++, dst += MR) {
     for (size_t l = 0; l < rows; l++)
-      for (size_t k = 0; k < 9; k++) g[k * L + l] = wp[(l * a.c + c) * 9 + k];
+      for (size_t k = 0; k < 9; k++) g[k * L + l] = weight_at(a, w0 + (l * a.c + c) * 9 + k);
     for (size_t j = 0; j < 3; j++) g_1d(g + j * L, 3 * L, t + j * L, 3 * L);
     for (size_t k = 0; k < 6; k++) g_1d(t + k * 3 * L, L, r + k * 6 * L, L);
     if (c + 1 < c1) {  // L lanes: the L − MR extra land on channel c + 1's slots, written next
@@ -232,21 +240,34 @@ __attribute__((target("avx2,fma"))) inline void g_1d_avx2(__m256 g0, __m256 g1, 
   out[5 * os] = g2;
 }
 
+// Weights [i, i + 8) (weight_at on 8 lanes; the weight sum in float64 as combine_block_avx2 forms it).
+__attribute__((target("avx2,fma"))) inline __m256 weights8_avx2(const Conv2dArgs& a, size_t i) {
+  const WeightSum& ws = a.weight_sum;
+  if (ws.m == 0) return _mm256_loadu_ps(a.weight + i);
+  __m256d lo = _mm256_setzero_pd(), hi = lo;
+  for (size_t j = 0; j < ws.m; j++) {
+    __m256 b = _mm256_loadu_ps(ws.basis[j] + i);
+    __m256d cj = _mm256_broadcast_sd(ws.coeffs + j);
+    lo = _mm256_add_pd(lo, _mm256_mul_pd(cj, _mm256_cvtps_pd(_mm256_castps256_ps128(b))));
+    hi = _mm256_add_pd(hi, _mm256_mul_pd(cj, _mm256_cvtps_pd(_mm256_extractf128_ps(b, 1))));
+  }
+  return _mm256_set_m128(_mm256_cvtpd_ps(hi), _mm256_cvtpd_ps(lo));
+}
+
 // filter_body on AVX2: lanes are the panel's rows as there, but each row's taps 0–7 are one vector
 // load and an in-register 8×8 transpose turns them into per-tap vectors (scalar stores read back as
 // vectors would stall on store forwarding); tap 8 is inserted lane by lane.
 __attribute__((target("avx2,fma"))) void filter_avx2(const Conv2dArgs& a, size_t p, size_t c0, size_t c1, float* dst,
                                                       size_t xs) {
   static_assert(MR <= L, "a panel's rows fit in the lanes");
-  size_t rows = std::min(MR, a.o - p * MR), rs = a.c * 9;
-  const float* wp = a.weight + p * MR * rs;
+  size_t rows = std::min(MR, a.o - p * MR), rs = a.c * 9, w0 = p * MR * rs;
   const __m256 zero = _mm256_setzero_ps();
   alignas(32) float tap8[L] = {};
   for (size_t c = c0; c < c1; c++, dst += MR) {
     __m256 v[L];
     for (size_t l = 0; l < L; l++) {
-      v[l] = l < rows ? _mm256_loadu_ps(wp + l * rs + c * 9) : zero;
-      if (l < rows) tap8[l] = wp[l * rs + c * 9 + 8];
+      v[l] = l < rows ? weights8_avx2(a, w0 + l * rs + c * 9) : zero;
+      if (l < rows) tap8[l] = weight_at(a, w0 + l * rs + c * 9 + 8);
     }
     __m256 t0 = _mm256_unpacklo_ps(v[0], v[1]), t1 = _mm256_unpackhi_ps(v[0], v[1]);
     __m256 t2 = _mm256_unpacklo_ps(v[2], v[3]), t3 = _mm256_unpackhi_ps(v[2], v[3]);

@@ -21,10 +21,12 @@ export interface NativeModule {
   /** out[m,n] = a[m,k] · b[k,n] (b as [n,k] when transB) + bias[n]. */
   gemm(a: F32, b: F32, bias: F32 | null, out: F32, m: number, n: number, k: number, transB: boolean): Promise<void>;
   conv2d(
-    x: F32, w: F32, bias: F32 | null, out: F32, xShape: number[], wShape: number[],
+    x: F32, w: F32 | null, bias: F32 | null, out: F32, xShape: number[], wShape: number[],
     stride: Pair, padding: Pair, dilation: Pair, groups: number,
     /** fused epilogue: eval BatchNorm [mean, variance, weight, bias] with eps, + residual, ReLU */
     bn: F32[] | null, eps: number, residual: F32 | null, relu: boolean,
+    /** w null: the weights are Σ_j wCoeffs[j] · wBasis[j], formed as they are read (as combine forms them) */
+    wBasis: F32[] | null, wCoeffs: Float64Array | null,
   ): Promise<void>;
   maxPool2d(x: F32, out: F32, xShape: number[], kernel: Pair, stride: Pair, padding: Pair): Promise<void>;
   avgPool2d(x: F32, out: F32, xShape: number[], kernel: Pair, stride: Pair, padding: Pair): Promise<void>;
@@ -44,6 +46,8 @@ export interface NativeModule {
   selectToken(x: F32, out: F32, n: number, t: number, d: number, index: number): Promise<void>;
   /** outs[k] = Σ_j coeffs[k·M + j] · basis[j], float64 sums rounded once. */
   combine(basis: F32[], coeffs: Float64Array, outs: F32[]): Promise<void>;
+  /** combine, done before it returns, on the calling thread. */
+  combineNow(basis: F32[], coeffs: Float64Array, outs: F32[]): void;
   /** per F = fs[i]: dots[i][n·M + j] = ⟨F_n, basis_j[n]⟩, ff[i][n] = ‖F_n‖² (float64), one pass over the basis. */
   featureProducts(fs: F32[], basis: F32[], n: number, dots: Float64Array[], ff: Float64Array[]): Promise<void>;
   featureStats(

@@ -5,13 +5,49 @@ import type { Backend, Conv2dOptions, ConvEpilogue, DeviceTensor, FeatureProduct
 import { numel, shapeStr } from '../../tensor.js';
 import { loadNative, type NativeModule } from './bindings.js';
 
+/** Σ_j coeffs[j] · basis[j], not formed yet: conv2d reads the basis directly (native/ops/conv2d.h
+ *  WeightSum), anything else forms it on first use. */
+interface PendingSum {
+  basis: NativeTensor[];
+  coeffs: Float64Array;
+  form: (sum: PendingSum) => Float32Array;
+}
+
 class NativeTensor implements DeviceTensor {
+  private storage: Float32Array | Int32Array | null;
+  /** Pending sums over this tensor: formed before its storage is released. */
+  readonly dependents = new Set<NativeTensor>();
+  /** Convs in flight that read this tensor as a basis of a pending sum (their caller cannot see it). */
+  readers = 0;
+  /** Released while readers > 0: its storage goes back to the pool when the last one settles. */
+  releaseWhenRead = false;
   constructor(
     readonly shape: readonly number[],
     readonly dtype: 'float32' | 'int32',
-    readonly data: Float32Array | Int32Array,
-  ) {}
+    data: Float32Array | Int32Array | null,
+    public pending: PendingSum | null = null,
+  ) {
+    this.storage = data;
+  }
+
+  get data(): Float32Array | Int32Array {
+    if (this.storage === null) this.settle(this.pending!.form(this.pending!));
+    return this.storage!;
+  }
+  /** Whether the values are stored (a pending sum has no storage until formed). */
+  get formed(): boolean {
+    return this.storage !== null;
+  }
+  /** Stores the formed sum (or, on release, nothing); an ordinary tensor from now on. */
+  settle(data: Float32Array): void {
+    this.storage = data;
+    for (const b of this.pending?.basis ?? []) b.dependents.delete(this);
+    this.pending = null;
+  }
 }
+
+/** Combinations at least this large (conv weights) stay pending until used. */
+const PENDING_MIN_ELEMENTS = 1 << 14;
 
 const SUPPORTED: ReadonlySet<OpName> = new Set<OpName>([
   'matmul', 'linear', 'conv2d', 'batchNorm', 'layerNorm', 'relu', 'gelu', 'add', 'maxPool2d', 'avgPool2d',
@@ -96,7 +132,9 @@ class NativeBackend implements Backend {
     return new NativeTensor([...shape], dtype, data.slice());
   }
   async read(t: DeviceTensor): Promise<Float32Array | Int32Array> {
-    return tensorOf(t, 'read', 't').data.slice();
+    const n = tensorOf(t, 'read', 't');
+    if (!n.formed) await this.formSum(n);
+    return n.data.slice();
   }
   reshape(t: DeviceTensor, shape: readonly number[]): DeviceTensor {
     const n = tensorOf(t, 'reshape', 't');
@@ -107,7 +145,13 @@ class NativeBackend implements Backend {
   }
   release(t: DeviceTensor): void {
     const n = tensorOf(t, 'release', 't');
-    if (n.data instanceof Float32Array) this.buffers.give(n.data);
+    if (!n.formed) {  // a pending sum holds no storage
+      n.settle(new Float32Array(0));
+      return;
+    }
+    for (const d of [...n.dependents]) void d.data;  // sums over this tensor are formed while it is intact
+    if (n.readers > 0) n.releaseWhenRead = true;
+    else if (n.data instanceof Float32Array) this.buffers.give(n.data);
   }
   async flush(): Promise<void> {}
   async dispose(): Promise<void> {
@@ -138,7 +182,10 @@ class NativeBackend implements Backend {
   }
 
   async conv2d(x: DeviceTensor, w: DeviceTensor, b: DeviceTensor | null, o: Conv2dOptions, epilogue?: ConvEpilogue): Promise<DeviceTensor> {
-    const xd = f32(x, 'conv2d', 'x', 4), wd = f32(w, 'conv2d', 'w', 4);
+    const xd = f32(x, 'conv2d', 'x', 4);
+    const sum = tensorOf(w, 'conv2d', 'w').pending;  // a weight sum the conv forms as it reads it
+    const wd = sum ? null : f32(w, 'conv2d', 'w', 4);
+    if (w.shape.length !== 4) throw new Error(`native conv2d: 'w' must have rank 4, got shape ${shapeStr(w.shape)}`);
     const bd = b === null ? null : f32(b, 'conv2d', 'b');
     if (b !== null) expectShape('conv2d', 'b', b.shape, [w.shape[0]]);
     const [n, c, h, wi] = x.shape;
@@ -156,8 +203,19 @@ class NativeBackend implements Backend {
     const res = epilogue?.residual;
     if (res) expectShape('conv2d', 'epilogue residual', res.shape, outShape);
     const y = this.out(outShape);
-    await this.m.conv2d(xd, wd, bd, y.data as Float32Array, [...x.shape], [...w.shape], o.stride, o.padding, o.dilation, o.groups,
-      bnData ?? null, bn?.eps ?? 0, res ? f32(res, 'conv2d', 'epilogue residual') : null, epilogue?.relu ?? false);
+    const basis = sum?.basis ?? [];
+    for (const t of basis) t.readers++;
+    try {
+      await this.m.conv2d(xd, wd, bd, y.data as Float32Array, [...x.shape], [...w.shape], o.stride, o.padding, o.dilation, o.groups,
+        bnData ?? null, bn?.eps ?? 0, res ? f32(res, 'conv2d', 'epilogue residual') : null, epilogue?.relu ?? false,
+        sum ? basis.map((t) => t.data as Float32Array) : null, sum ? sum.coeffs : null);
+    } finally {
+      for (const t of basis) {
+        if (--t.readers > 0 || !t.releaseWhenRead) continue;
+        t.releaseWhenRead = false;
+        this.release(t);
+      }
+    }
     return y;
   }
 
@@ -280,9 +338,37 @@ class NativeBackend implements Backend {
     if (coeffs.length !== k * basis.length) {
       throw new Error(`native combine: 'coeffs' has ${coeffs.length} entries, expected k·M = ${k}·${basis.length}`);
     }
+    const ns = basis.map((t) => tensorOf(t, 'combine', 'basis'));
+    if (basis[0].shape.length === 4 && numel(basis[0].shape) >= PENDING_MIN_ELEMENTS) {
+      // conv weights: left as sums, which conv2d forms while it reads them (one pass over the basis
+      // instead of combine writing W and the conv reading it back)
+      return Array.from({ length: k }, (_, r) => {
+        const t = new NativeTensor([...basis[0].shape], 'float32', null, {
+          basis: ns, coeffs: coeffs.slice(r * ns.length, (r + 1) * ns.length), form: (p) => this.formNow(p),
+        });
+        for (const b of ns) b.dependents.add(t);
+        return t;
+      });
+    }
     const outs = Array.from({ length: k }, () => this.out(basis[0].shape));
     await this.m.combine(data, coeffs, outs.map((t) => t.data as Float32Array));
     return outs;
+  }
+
+  /** Forms a pending sum now, on this thread (a pending tensor used by an op other than conv2d). */
+  private formNow(p: PendingSum): Float32Array {
+    const out = this.buffers.take(p.basis[0].data.length);
+    this.m.combineNow(p.basis.map((b) => b.data as Float32Array), p.coeffs, [out]);
+    return out;
+  }
+
+  /** Forms a pending sum on the thread pool. */
+  private async formSum(n: NativeTensor): Promise<void> {
+    const p = n.pending!;
+    const out = this.buffers.take(p.basis[0].data.length);
+    await this.m.combine(p.basis.map((b) => b.data as Float32Array), p.coeffs, [out]);
+    if (n.formed) this.buffers.give(out);  // formed meanwhile (used by another op, or released)
+    else n.settle(out);
   }
 
   async featureStats(f: DeviceTensor, basis: readonly DeviceTensor[], c: Float64Array): Promise<FeatureStats> {
