@@ -245,7 +245,10 @@ nativeTest('backend: conv weights from combine stay pending sums; every other us
   const want = (k: number) => Float32Array.from({ length: len }, (_, i) => coeffs[2 * k] * b0[i] + coeffs[2 * k + 1] * b1[i]);
   const x = be.upload(rand(2 * 64 * 6 * 6, r), [2, 64, 6, 6]);
   const conv = { stride: [1, 1] as [number, number], padding: [1, 1] as [number, number], dilation: [1, 1] as [number, number], groups: 1 };
-  const [w0, w1] = await be.combine(basis, coeffs, 2);
+  const isPending = (t: unknown): boolean => (t as { pending: unknown }).pending !== null;
+  assert.ok(!isPending((await be.combine(basis, coeffs.subarray(0, 2), 1))[0]), 'a sum not marked as parameters is formed at once');
+  const [w0, w1] = await be.combine(basis, coeffs, 2, 'parameters');
+  assert.ok(isPending(w0) && isPending(w1), 'parameter sums stay pending');
   // the conv of a pending sum equals the conv of the formed weights
   const yPending = await be.read(await be.conv2d(x, w0, null, conv));
   const yFormed = await be.read(await be.conv2d(x, be.upload(want(0), shape), null, conv));
@@ -255,7 +258,7 @@ nativeTest('backend: conv weights from combine stay pending sums; every other us
   const flat = be.reshape(w1, [len]);
   assert.equal(Array.from(await be.read(await be.add(flat, flat))), Array.from(want(1).map((v) => Math.fround(v + v))), 'add of a pending sum');
   // a basis released while a sum over it is pending: the sum is formed first, from intact values
-  const [w2] = await be.combine(basis, Float64Array.from([2, -1]), 1);
+  const [w2] = await be.combine(basis, Float64Array.from([2, -1]), 1, 'parameters');
   be.release(basis[0]);
   be.upload(new Float32Array(len).fill(7), shape);  // may reuse the released storage
   assert.equal(Array.from(await be.read(w2)), Array.from(Float32Array.from({ length: len }, (_, i) => 2 * b0[i] - b1[i])), 'formed before the release');
@@ -263,7 +266,7 @@ nativeTest('backend: conv weights from combine stay pending sums; every other us
   // until the conv settles (outputs of the same length would otherwise take it and overwrite it)
   const storage = (t: unknown): unknown => (t as { data: Float32Array }).data;
   const fresh = [be.upload(b0, shape), be.upload(b1, shape)];
-  const [w3] = await be.combine(fresh, Float64Array.from([1, 0.5]), 1);
+  const [w3] = await be.combine(fresh, Float64Array.from([1, 0.5]), 1, 'parameters');
   const inFlight = be.conv2d(x, w3, null, conv);  // queued on the pool: it settles only after the next await
   const held = storage(fresh[1]);
   be.release(fresh[1]);

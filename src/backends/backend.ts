@@ -134,8 +134,10 @@ export interface Backend {
   prependToken(x: DeviceTensor, token: DeviceTensor): Promise<DeviceTensor>;
   /** [N,T,D] → [N,D] at token index `index`. */
   selectToken(x: DeviceTensor, index: number): Promise<DeviceTensor>;
-  /** Out_k = Σ_j C[k,j] · basis_j for k < K; C is K×M row-major; all basis tensors share a shape. */
-  combine(basis: readonly DeviceTensor[], coeffs: Float64Array, k: number): Promise<DeviceTensor[]>;
+  /** Out_k = Σ_j C[k,j] · basis_j for k < K; C is K×M row-major; all basis tensors share a shape.
+   *  `use: 'parameters'` says the outputs are layer parameters: a backend may then keep a sum unformed
+   *  until an op reads it (native conv2d forms its weights as it reads them); the values are the same. */
+  combine(basis: readonly DeviceTensor[], coeffs: Float64Array, k: number, use?: 'parameters'): Promise<DeviceTensor[]>;
   /** With G = Σ_j c[j] · basis_j formed on the fly (never stored), per sample n (dim 0):
    *  ⟨F_n, G_n⟩, ‖F_n‖², ‖G_n‖², accumulated in float64. */
   featureStats(f: DeviceTensor, basis: readonly DeviceTensor[], c: Float64Array): Promise<FeatureStats>;

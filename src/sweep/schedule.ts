@@ -111,7 +111,7 @@ export class BasisParams {
 export async function combineStage(be: Backend, basisMaps: Map<string, DeviceTensor>[], c: Float64Array, k: number): Promise<Map<string, DeviceTensor>[]> {
   const rowMaps: Map<string, DeviceTensor>[] = Array.from({ length: k }, () => new Map());
   for (const nm of basisMaps[0].keys()) {
-    const out = await be.combine(basisMaps.map((mp) => mp.get(nm)!), c, k);
+    const out = await be.combine(basisMaps.map((mp) => mp.get(nm)!), c, k, 'parameters');
     out.forEach((t, i) => rowMaps[i].set(nm, t));
   }
   return rowMaps;
@@ -120,7 +120,7 @@ export async function combineStage(be: Backend, basisMaps: Map<string, DeviceTen
 /** One row's combined weights for one stage: W = Σ_j c[j] W_j. */
 async function combineRow(be: Backend, basisMaps: Map<string, DeviceTensor>[], c: Float64Array): Promise<Map<string, DeviceTensor>> {
   const row = new Map<string, DeviceTensor>();
-  for (const nm of basisMaps[0].keys()) row.set(nm, (await be.combine(basisMaps.map((mp) => mp.get(nm)!), c, 1))[0]);
+  for (const nm of basisMaps[0].keys()) row.set(nm, (await be.combine(basisMaps.map((mp) => mp.get(nm)!), c, 1, 'parameters'))[0]);
   return row;
 }
 

@@ -46,7 +46,7 @@ class NativeTensor implements DeviceTensor {
   }
 }
 
-/** Combinations at least this large (conv weights) stay pending until used. */
+/** Parameter sums of rank 4 (conv weights) at least this large stay pending until used. */
 const PENDING_MIN_ELEMENTS = 1 << 14;
 
 const SUPPORTED: ReadonlySet<OpName> = new Set<OpName>([
@@ -331,7 +331,7 @@ class NativeBackend implements Backend {
     return y;
   }
 
-  async combine(basis: readonly DeviceTensor[], coeffs: Float64Array, k: number): Promise<DeviceTensor[]> {
+  async combine(basis: readonly DeviceTensor[], coeffs: Float64Array, k: number, use?: 'parameters'): Promise<DeviceTensor[]> {
     if (basis.length === 0) throw new Error('native combine: \'basis\' is empty');
     const data = basis.map((t, j) => f32(t, 'combine', `basis[${j}]`));
     basis.forEach((t, j) => expectShape('combine', `basis[${j}]`, t.shape, basis[0].shape));
@@ -339,7 +339,7 @@ class NativeBackend implements Backend {
       throw new Error(`native combine: 'coeffs' has ${coeffs.length} entries, expected k·M = ${k}·${basis.length}`);
     }
     const ns = basis.map((t) => tensorOf(t, 'combine', 'basis'));
-    if (basis[0].shape.length === 4 && numel(basis[0].shape) >= PENDING_MIN_ELEMENTS) {
+    if (use === 'parameters' && basis[0].shape.length === 4 && numel(basis[0].shape) >= PENDING_MIN_ELEMENTS) {
       // conv weights: left as sums, which conv2d forms while it reads them (one pass over the basis
       // instead of combine writing W and the conv reading it back)
       return Array.from({ length: k }, (_, r) => {
