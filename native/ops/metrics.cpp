@@ -73,21 +73,37 @@ void products_generic(size_t b, size_t e, const float* f, size_t m, const float*
 }
 
 #if defined(__x86_64__) || defined(__i386__)
-constexpr size_t kMaxSimdBasis = 8;
-
-// products_generic with four float64 lanes (m ≤ kMaxSimdBasis)
-__attribute__((target("avx2,fma"))) void products_avx2(size_t b, size_t e, const float* f, size_t m,
-                                                        const float* const* basis, double* sums) {
-  __m256d acc[kMaxSimdBasis + 1];
-  for (size_t j = 0; j <= m; j++) acc[j] = _mm256_setzero_pd();
-  size_t v_end = b + (e - b) / 4 * 4;
-  for (size_t i = b; i < v_end; i += 4) {
-    __m256d fv = _mm256_cvtps_pd(_mm_loadu_ps(f + i));
-    for (size_t j = 0; j < m; j++) acc[j] = _mm256_fmadd_pd(fv, _mm256_cvtps_pd(_mm_loadu_ps(basis[j] + i)), acc[j]);
-    acc[m] = _mm256_fmadd_pd(fv, fv, acc[m]);
+// products_generic for m = M with four float64 lanes: M is a template argument so the M + 1
+// accumulators live in registers, and two sets of them (8 elements a step) hide the FMA latency.
+template <size_t M>
+__attribute__((target("avx2,fma"))) void products_avx2(size_t b, size_t e, const float* f, const float* const* basis,
+                                                        double* sums) {
+  __m256d acc[2][M + 1];
+  for (size_t u = 0; u < 2; u++)
+    for (size_t j = 0; j <= M; j++) acc[u][j] = _mm256_setzero_pd();
+  size_t v_end = b + (e - b) / 8 * 8;
+  for (size_t i = b; i < v_end; i += 8) {
+    for (size_t u = 0; u < 2; u++) {
+      __m256d fv = _mm256_cvtps_pd(_mm_loadu_ps(f + i + 4 * u));
+      for (size_t j = 0; j < M; j++)
+        acc[u][j] = _mm256_fmadd_pd(fv, _mm256_cvtps_pd(_mm_loadu_ps(basis[j] + i + 4 * u)), acc[u][j]);
+      acc[u][M] = _mm256_fmadd_pd(fv, fv, acc[u][M]);
+    }
   }
-  for (size_t j = 0; j <= m; j++) sums[j] += hsum(acc[j]);
-  products_generic(v_end, e, f, m, basis, sums);
+  for (size_t j = 0; j <= M; j++) sums[j] += hsum(_mm256_add_pd(acc[0][j], acc[1][j]));
+  products_generic(v_end, e, f, M, basis, sums);
+}
+
+using ProductsFn = void (*)(size_t, size_t, const float*, const float* const*, double*);
+// The AVX2 products kernel for m basis tensors, or null (m > 4: the portable one).
+ProductsFn products_avx2_for(size_t m) {
+  switch (m) {
+    case 1: return products_avx2<1>;
+    case 2: return products_avx2<2>;
+    case 3: return products_avx2<3>;
+    case 4: return products_avx2<4>;
+    default: return nullptr;
+  }
 }
 #endif
 
@@ -114,16 +130,17 @@ std::vector<double> per_sample_sums(size_t n, size_t per_sample, size_t width, c
 
 void feature_products(size_t n, size_t per_sample, size_t nf, const float* const* fs, size_t m,
                       const float* const* basis, double* const* dots, double* const* ff) {
-  [[maybe_unused]] bool simd = use_avx2_fma();
+  [[maybe_unused]] void (*fast)(size_t, size_t, const float*, const float* const*, double*) = nullptr;
+#if defined(__x86_64__) || defined(__i386__)
+  if (use_avx2_fma()) fast = products_avx2_for(m);
+#endif
   size_t width = nf * (m + 1);
   std::vector<double> sums = per_sample_sums(n, per_sample, width, [&](size_t b, size_t e, double* part) {
     for (size_t i = 0; i < nf; i++) {  // the basis chunk stays in cache across the fs
-#if defined(__x86_64__) || defined(__i386__)
-      if (simd && m <= kMaxSimdBasis) {
-        products_avx2(b, e, fs[i], m, basis, part + i * (m + 1));
+      if (fast != nullptr) {
+        fast(b, e, fs[i], basis, part + i * (m + 1));
         continue;
       }
-#endif
       products_generic(b, e, fs[i], m, basis, part + i * (m + 1));
     }
   });
