@@ -35,6 +35,9 @@ constexpr size_t kSharedFilterBytes = size_t(4) << 20;
 constexpr size_t kFilterChunk = 64;
 // Early-layer schedule: a task's own transformed inputs stay within about this many bytes (L2).
 constexpr size_t kTaskInputBytes = size_t(320) << 10;
+// Early-layer schedule: outputs at least this large are written with non-temporal stores (they leave
+// the caches before the next layer reads them; measured 2–3% faster on 8 MiB outputs, slower on 1–4 MiB).
+constexpr size_t kStreamOutputBytes = size_t(8) << 20;
 // Narrower layers gain little over the implicit GEMM (the transforms dominate).
 constexpr size_t kMinChannels = 16;
 
@@ -212,7 +215,7 @@ inline float weight_at(const Conv2dArgs& a, size_t i) {
 
 using FilterFn = void (*)(const Conv2dArgs&, size_t, size_t, size_t, float*, size_t);
 using InputFn = void (*)(const Conv2dArgs&, const Tile*, size_t, size_t, size_t, size_t, float*);
-using OutputFn = void (*)(const Conv2dArgs&, const Tile*, size_t, size_t, const float*, size_t, float*);
+using OutputFn = void (*)(const Conv2dArgs&, const Tile*, size_t, size_t, const float*, size_t, float*, bool);
 
 void filter_generic(const Conv2dArgs& a, size_t p, size_t c0, size_t c1, float* dst, size_t xs) {
   filter_body(a, p, c0, c1, dst, xs);
@@ -221,7 +224,7 @@ void input_generic(const Conv2dArgs& a, const Tile* t, size_t cnt, size_t P, siz
   input_body(a, t, cnt, P, c0, c1, v);
 }
 void output_generic(const Conv2dArgs& a, const Tile* t, size_t lanes, size_t o, const float* src, size_t xs,
-                    float* check) {
+                    float* check, bool /*stream*/) {
   output_body(a, t, lanes, o, src, xs, check);
 }
 
@@ -381,8 +384,11 @@ __attribute__((target("avx2,fma"))) void input_avx2(const Conv2dArgs& a, const T
     }
   }
 }
+// output_body on AVX2: whole tile rows are transposed out of the lanes and stored 128 bits at a time;
+// `stream`: with non-temporal stores (an output too large to stay in cache until it is read; the
+// caller fences).
 __attribute__((target("avx2,fma"))) void output_avx2(const Conv2dArgs& a, const Tile* t, size_t lanes, size_t o,
-                                                      const float* src, size_t xs, float* check) {
+                                                      const float* src, size_t xs, float* check, bool stream) {
   alignas(32) float r[16 * L];
   output_values(a, o, src, xs, check, r);
   const float* res = a.epi.residual;
@@ -404,7 +410,10 @@ __attribute__((target("avx2,fma"))) void output_avx2(const Conv2dArgs& a, const 
         row = _mm_add_ps(row, _mm_loadu_ps(res + at));
         if (a.epi.relu) row = _mm_blendv_ps(row, zero, _mm_cmplt_ps(row, zero));  // NaN stays NaN
       }
-      _mm_storeu_ps(a.y + at, row);
+      if (stream && reinterpret_cast<uintptr_t>(a.y + at) % 16 == 0)
+        _mm_stream_ps(a.y + at, row);
+      else
+        _mm_storeu_ps(a.y + at, row);
     }
   }
   for (size_t l = 0; l < lanes; l++)
@@ -417,7 +426,15 @@ struct Kernels {
   InputFn input = input_generic;
   OutputFn output = output_generic;
   MicroKernel micro = micro_kernel();
+  bool stream = false;  // output_avx2 stores with non-temporal stores; tasks end with store_fence()
 };
+
+// Orders this thread's non-temporal stores before what follows (the end of a pool task).
+void store_fence() {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_sfence();
+#endif
+}
 
 Kernels pick_kernels() {
   Kernels k;
@@ -448,7 +465,8 @@ bool output_panel(const Conv2dArgs& a, const Kernels& kn, const Tile* t, size_t 
   float check[L] = {};
   for (size_t i = 0; i < MR && p * MR + i < a.o; i++)
     for (size_t g0 = 0; g0 < cnt; g0 += L)
-      kn.output(a, t + g0, std::min(L, cnt - g0), p * MR + i, m + (g0 / NR) * tile + i * NR + g0 % NR, nq * tile, check);
+      kn.output(a, t + g0, std::min(L, cnt - g0), p * MR + i, m + (g0 / NR) * tile + i * NR + g0 % NR, nq * tile, check,
+                kn.stream);
   float all = 0.f;
   for (size_t l = 0; l < L; l++) all += check[l];
   return all == 0.f;
@@ -495,6 +513,7 @@ bool conv2d_winograd(const Conv2dArgs& a) {
       for (size_t p = b; p < e; p++) kn.filter(a, p, 0, a.c, u + p * a.c * MR, opanels * a.c * MR);
     });
     size_t qg = std::clamp<size_t>(kTaskInputBytes / panel_bytes, 1, 4), span = qg * NR;
+    kn.stream = a.n * a.o * a.oh * a.ow * sizeof(float) >= kStreamOutputBytes;
     parallel_for((count + span - 1) / span, 1, [&](size_t b, size_t e) {
       float* v = v_task.get(XI * qg * a.c * NR);
       for (size_t g = b; g < e; g++) {
@@ -507,6 +526,7 @@ bool conv2d_winograd(const Conv2dArgs& a) {
           if (!output_panel(a, kn, tiles.data() + first, cnt, p, m)) finite.store(false);
         }
       }
+      if (kn.stream) store_fence();
     });
     return finite.load();
   }
