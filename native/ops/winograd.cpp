@@ -46,6 +46,11 @@ std::atomic<bool> enabled{true};
 thread_local AlignedBuffer u_shared, v_buffer;       // per calling thread
 thread_local AlignedBuffer u_task, v_task, m_task;  // per pool thread
 
+// Floats from one transform point ξ of V to the next, for P tile panels: P·C·NR plus one cache line, so
+// the 36 stores of a transformed tile group do not all fall into one L1 set (P·C·NR·4 bytes is
+// a multiple of 4 KiB for the usual channel counts).
+inline size_t v_stride(const Conv2dArgs& a, size_t P) { return P * a.c * NR + NR; }
+
 // Where one tile sits: sample, 6×6 input patch origin (may be in the padding), output offset in
 // the channel plane, the output rows and columns inside the image, whether the patch is inside.
 struct Tile {
@@ -127,7 +132,7 @@ inline float weight_at(const Conv2dArgs& a, size_t i) {
   }
 }
 
-// Packed V for channels [c0, c1) of cnt tiles t[0..cnt): v[(ξ·P + q)·C·NR + c·NR + j] = (Bᵀ d B)[ξ]
+// Packed V for channels [c0, c1) of cnt tiles t[0..cnt): v[ξ·v_stride + q·C·NR + c·NR + j] = (Bᵀ d B)[ξ]
 // of tile t[q·NR + j] (zero past cnt), so each (ξ, panel q) is a B panel; P panels in the buffer.
 [[gnu::always_inline]] inline void input_body(const Conv2dArgs& a, const Tile* t, size_t cnt, size_t P, size_t c0,
                                               size_t c1, float* v) {
@@ -157,7 +162,7 @@ inline float weight_at(const Conv2dArgs& a, size_t i) {
       for (size_t k = 0; k < 6; k++) bt_1d(tr + k * 6 * L, L, r + k * 6 * L, L);
       float* dst = v + ((g0 / NR) * a.c + c) * NR + g0 % NR;
       for (size_t x = 0; x < XI; x++)
-        for (size_t l = 0; l < L; l++) dst[x * P * a.c * NR + l] = r[x * L + l];
+        for (size_t l = 0; l < L; l++) dst[x * v_stride(a, P) + l] = r[x * L + l];
     }
   }
 }
@@ -381,7 +386,8 @@ __attribute__((target("avx2,fma"))) void input_avx2(const Conv2dArgs& a, const T
       for (size_t k = 0; k < 6; k++) bt_1d(tr + k * 6 * L, L, r + k * 6 * L, L);
       size_t g0 = g * L;
       float* dst = v + ((g0 / NR) * a.c + c) * NR + g0 % NR;
-      for (size_t x = 0; x < XI; x++) _mm256_storeu_ps(dst + x * P * a.c * NR, _mm256_load_ps(r + x * L));
+      size_t xs = v_stride(a, P);
+      for (size_t x = 0; x < XI; x++) _mm256_storeu_ps(dst + x * xs, _mm256_load_ps(r + x * L));
     }
   }
 }
@@ -449,14 +455,18 @@ Kernels pick_kernels() {
   return k;
 }
 
+// Floats from one ξ of M to the next for nq tile panels (one MR×NR tile each), plus a cache line as
+// v_stride.
+inline size_t m_stride(size_t nq) { return nq * MR * NR + NR; }
+
 // M[ξ][q] (+)= U[ξ] · V[ξ][q] over channels [c0, c1) by the micro-kernel, for nq tile panels:
 // U[ξ] at up + ξ·us (packed [c1 − c0][MR]), V[ξ][q] at v + ξ·vs + q·C·NR + c0·NR, M[ξ][q] at
-// m + (ξ·nq + q)·MR·NR.
+// m + ξ·m_stride(nq) + q·MR·NR.
 void gemm_panel(const Conv2dArgs& a, const Kernels& kn, const float* up, size_t us, const float* v, size_t vs,
                 size_t nq, size_t c0, size_t c1, float* m, bool acc) {
   for (size_t x = 0; x < XI; x++)
     for (size_t q = 0; q < nq; q++)
-      kn.micro(c1 - c0, up + x * us, v + x * vs + (q * a.c + c0) * NR, m + (x * nq + q) * MR * NR, NR, acc);
+      kn.micro(c1 - c0, up + x * us, v + x * vs + (q * a.c + c0) * NR, m + x * m_stride(nq) + q * MR * NR, NR, acc);
 }
 
 // The output transform of panel p's channels for cnt tiles t[0..cnt) from M (as gemm_panel lays it
@@ -466,8 +476,8 @@ bool output_panel(const Conv2dArgs& a, const Kernels& kn, const Tile* t, size_t 
   float check[L] = {};
   for (size_t i = 0; i < MR && p * MR + i < a.o; i++)
     for (size_t g0 = 0; g0 < cnt; g0 += L)
-      kn.output(a, t + g0, std::min(L, cnt - g0), p * MR + i, m + (g0 / NR) * tile + i * NR + g0 % NR, nq * tile, check,
-                kn.stream);
+      kn.output(a, t + g0, std::min(L, cnt - g0), p * MR + i, m + (g0 / NR) * tile + i * NR + g0 % NR, m_stride(nq),
+                check, kn.stream);
   float all = 0.f;
   for (size_t l = 0; l < L; l++) all += check[l];
   return all == 0.f;
@@ -509,23 +519,24 @@ bool conv2d_winograd(const Conv2dArgs& a) {
   size_t panel_bytes = XI * a.c * NR * sizeof(float);  // one transformed tile panel
   std::atomic<bool> finite{true};
   if (XI * opanels * MR * a.c * sizeof(float) <= kSharedFilterBytes) {
-    float* u = u_shared.get(XI * opanels * MR * a.c);
+    size_t us = opanels * a.c * MR + NR;  // + a cache line, as v_stride
+    float* u = u_shared.get(XI * us);
     parallel_for(opanels, 1, [&](size_t b, size_t e) {
-      for (size_t p = b; p < e; p++) kn.filter(a, p, 0, a.c, u + p * a.c * MR, opanels * a.c * MR);
+      for (size_t p = b; p < e; p++) kn.filter(a, p, 0, a.c, u + p * a.c * MR, us);
     });
     // a task's tile panels: as many as fit its input budget, but no more than one sample's tiles
     size_t per_sample = ((a.oh + 3) / 4) * ((a.ow + 3) / 4);
     size_t qg = std::clamp<size_t>(std::min(kTaskInputBytes / panel_bytes, (per_sample + NR - 1) / NR), 1, 4), span = qg * NR;
     kn.stream = a.n * a.o * a.oh * a.ow * sizeof(float) >= kStreamOutputBytes;
     parallel_for((count + span - 1) / span, 1, [&](size_t b, size_t e) {
-      float* v = v_task.get(XI * qg * a.c * NR);
+      float* v = v_task.get(XI * v_stride(a, qg));
       for (size_t g = b; g < e; g++) {
         size_t first = g * span, cnt = std::min(span, count - first);
         kn.input(a, tiles.data() + first, cnt, qg, 0, a.c, v);
         size_t nq = (cnt + NR - 1) / NR;
-        float* m = m_task.get(XI * nq * MR * NR);
+        float* m = m_task.get(XI * m_stride(nq));
         for (size_t p = 0; p < opanels; p++) {
-          gemm_panel(a, kn, u + p * a.c * MR, opanels * a.c * MR, v, qg * a.c * NR, nq, 0, a.c, m, false);
+          gemm_panel(a, kn, u + p * a.c * MR, us, v, v_stride(a, qg), nq, 0, a.c, m, false);
           if (!output_panel(a, kn, tiles.data() + first, cnt, p, m)) finite.store(false);
         }
       }
@@ -534,20 +545,21 @@ bool conv2d_winograd(const Conv2dArgs& a) {
     return finite.load();
   }
   size_t block = std::min(count, std::max<size_t>(1, kBlockBytes / panel_bytes) * NR), P = (block + NR - 1) / NR;
-  float* v = v_buffer.get(XI * P * a.c * NR);
+  float* v = v_buffer.get(XI * v_stride(a, P));
   for (size_t first = 0; first < count; first += block) {
     size_t cnt = std::min(block, count - first);
     parallel_for(a.c, 1, [&](size_t b, size_t e) { kn.input(a, tiles.data() + first, cnt, P, b, e, v); });
     size_t nq = (cnt + NR - 1) / NR;
     parallel_for(opanels, 1, [&](size_t b, size_t e) {
-      float* u = u_task.get(XI * kFilterChunk * MR);
-      float* m = m_task.get(XI * nq * MR * NR);
+      float* u = u_task.get(XI * (kFilterChunk * MR + NR));
+      float* m = m_task.get(XI * m_stride(nq));
       for (size_t p = b; p < e; p++) {
         // filters transformed a chunk of input channels at a time (kept in L1/L2), summed into M
         for (size_t c0 = 0; c0 < a.c; c0 += kFilterChunk) {
           size_t c1 = std::min(a.c, c0 + kFilterChunk);
-          kn.filter(a, p, c0, c1, u, (c1 - c0) * MR);
-          gemm_panel(a, kn, u, (c1 - c0) * MR, v, P * a.c * NR, nq, c0, c1, m, c0 > 0);
+          size_t us = (c1 - c0) * MR + NR;  // + a cache line, as v_stride
+          kn.filter(a, p, c0, c1, u, us);
+          gemm_panel(a, kn, u, us, v, v_stride(a, P), nq, c0, c1, m, c0 > 0);
         }
         if (!output_panel(a, kn, tiles.data() + first, cnt, p, m)) finite.store(false);
       }
