@@ -39,6 +39,10 @@ constexpr size_t kTaskInputBytes = size_t(640) << 10;
 // Early-layer schedule: outputs at least this large are written with non-temporal stores (they leave
 // the caches before the next layer reads them; measured 2–3% faster on 8 MiB outputs, slower on 1–4 MiB).
 constexpr size_t kStreamOutputBytes = size_t(8) << 20;
+// AVX2 input transform: rows are prefetched this many channels ahead of the one being staged.
+constexpr size_t kPrefetchChannels = 2;
+// AVX2 filter transform: weights are prefetched this many channels ahead.
+constexpr size_t kFilterPrefetchChannels = 16;
 // Narrower layers gain little over the implicit GEMM (the transforms dominate).
 constexpr size_t kMinChannels = 16;
 
@@ -272,9 +276,15 @@ __attribute__((target("avx2,fma"))) void filter_avx2(const Conv2dArgs& a, size_t
   size_t rows = std::min(MR, a.o - p * MR), rs = a.c * 9, w0 = p * MR * rs;
   const __m256 zero = _mm256_setzero_ps();
   alignas(32) float tap8[L] = {};
+  const WeightSum& ws = a.weight_sum;
   for (size_t c = c0; c < c1; c++, dst += MR) {
     __m256 v[L];
     for (size_t l = 0; l < L; l++) {
+      if (l < rows) {  // the weights a few channels ahead: MR rows (× the basis tensors) are read at once
+        size_t ahead = w0 + l * rs + (c + kFilterPrefetchChannels) * 9;
+        if (ws.m == 0) _mm_prefetch(reinterpret_cast<const char*>(a.weight + ahead), _MM_HINT_T0);
+        for (size_t j = 0; j < ws.m; j++) _mm_prefetch(reinterpret_cast<const char*>(ws.basis[j] + ahead), _MM_HINT_T0);
+      }
       v[l] = l < rows ? weights8_avx2(a, w0 + l * rs + c * 9) : zero;
       if (l < rows) tap8[l] = weight_at(a, w0 + l * rs + c * 9 + 8);
     }
@@ -309,6 +319,18 @@ __attribute__((target("avx2,fma"))) inline __m256 cols45(const float* a, const f
   __m128 lo = _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(a + 4)));
   __m128 hi = _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(b + 4)));
   return _mm256_insertf128_ps(_mm256_castps128_ps256(lo), hi, 1);
+}
+
+// dst[0, n) = src[0, n) inline (deep layers' rows are 4–8 floats: a library call per row cost more
+// than the copy).
+__attribute__((target("avx2,fma"))) inline void copy_row_avx2(float* dst, const float* src, size_t n) {
+  size_t j = 0;
+  for (; j + 8 <= n; j += 8) _mm256_storeu_ps(dst + j, _mm256_loadu_ps(src + j));
+  if (j + 4 <= n) {
+    _mm_storeu_ps(dst + j, _mm_loadu_ps(src + j));
+    j += 4;
+  }
+  for (; j < n; j++) dst[j] = src[j];
 }
 
 // input_body on AVX2. Per channel, the rows the tiles need are first copied into zero-padded planes
@@ -346,19 +368,18 @@ __attribute__((target("avx2,fma"))) void input_avx2(const Conv2dArgs& a, const T
     size_t slot = tl.s - s_first, py = size_t(tl.y0 + long(a.ph)), px = size_t(tl.x0 + long(a.pw));
     off[i] = int(base[slot] + (py - row0[slot]) * width + px);
   }
+  std::fill(stage, stage + total, 0.f);  // the padding: the same zeros for every channel
   for (size_t c = c0; c < c1; c++) {
-    for (size_t i = 0; i < slots; i++) {  // stage the padded rows of channel c
+    for (size_t i = 0; i < slots; i++) {  // stage the rows of channel c inside the image
       const float* plane = a.x + ((s_first + i) * a.c + c) * a.h * a.w;
       for (size_t rr = 0; rr < rows[i]; rr++) {
-        float* dst = stage + base[i] + rr * width;
         long iy = long(row0[i] + rr) - long(a.ph);
-        if (iy < 0 || iy >= long(a.h)) {
-          std::fill(dst, dst + width, 0.f);
-          continue;
-        }
-        std::fill(dst, dst + a.pw, 0.f);
-        std::memcpy(dst + a.pw, plane + size_t(iy) * a.w, a.w * sizeof(float));
-        std::fill(dst + a.pw + a.w, dst + width, 0.f);
+        if (iy < 0 || iy >= long(a.h)) continue;
+        const float* src = plane + size_t(iy) * a.w;
+        if (c + kPrefetchChannels < c1)  // the same row a few channels ahead: a plane (often 4 KiB or more) away
+          for (size_t b = 0; b < a.w; b += 64 / sizeof(float))
+            _mm_prefetch(reinterpret_cast<const char*>(src + kPrefetchChannels * a.h * a.w + b), _MM_HINT_T0);
+        copy_row_avx2(stage + base[i] + rr * width + a.pw, src, a.w);
       }
     }
     for (size_t g = 0; g < groups; g++) {
