@@ -59,6 +59,9 @@ __attribute__((target("avx2"))) void pack_run_avx2(float* out, const float* src,
 }
 #endif
 
+// ConvColumns::pack prefetches image rows this many channels ahead.
+constexpr size_t kPackPrefetchChannels = 4;
+
 // The im2col matrix of group g over samples [s0, …) without storing it: column c = (sample, oy, ox),
 // row (ci·kh + i)·kw + j holds x[s, g·cg + ci, oy·sh − ph + i·dh, ox·sw − pw + j·dw] (0 outside).
 class ConvColumns final : public BPanelSource {
@@ -116,6 +119,10 @@ class ConvColumns final : public BPanelSource {
         const long* sp = spans.data() + 3 * (u * a_.kw + kj);
         long ix0 = sp[0], lo = sp[1], hi = sp[2];
         const float* src = run.plane + ci * hw + size_t(iy) * a_.w + ix0;
+        if (kj == 0 && ci + kPackPrefetchChannels < cg_) {  // the same row a few channels (planes) ahead
+          const char* ahead = reinterpret_cast<const char*>(src + lo * sw + kPackPrefetchChannels * hw);
+          for (long b = 0; b < (hi - lo) * sw * long(sizeof(float)); b += 64) __builtin_prefetch(ahead + b);
+        }
         // whole vectors read [src, src + n·sw): inside x, the lanes outside [lo, hi) are zeroed
         if (fast && src >= a_.x && src + n * sw <= x_end_) {
           pack_run_avx2(out, src, n, sw, lo, hi);
