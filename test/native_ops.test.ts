@@ -260,7 +260,7 @@ nativeTest('backend: conv weights from combine stay pending sums; every other us
   // a basis released while a sum over it is pending: the sum is formed first, from intact values
   const [w2] = await be.combine(basis, Float64Array.from([2, -1]), 1, 'parameters');
   be.release(basis[0]);
-  be.upload(new Float32Array(len).fill(7), shape);  // may reuse the released storage
+  await be.relu(be.upload(new Float32Array(len).fill(-7), shape));  // same length: takes the released storage
   assert.equal(Array.from(await be.read(w2)), Array.from(Float32Array.from({ length: len }, (_, i) => 2 * b0[i] - b1[i])), 'formed before the release');
   // a basis released while a conv reads it through a pending sum keeps its storage out of the pool
   // until the conv settles (outputs of the same length would otherwise take it and overwrite it)
@@ -278,6 +278,12 @@ nativeTest('backend: conv weights from combine stay pending sums; every other us
   assert.ok(storage(after) === held, 'released basis storage back in the pool once the conv settled');
   const wantY3 = await be.read(await be.conv2d(x, be.upload(Float32Array.from({ length: len }, (_, i) => b0[i] + 0.5 * b1[i]), shape), null, conv));
   assert.equal(Array.from(y3), Array.from(wantY3), 'conv while its basis is released');
+  // the same protection through a reshaped view: views share the storage, and what guards it
+  const viewed = [be.upload(b0, shape), be.upload(b1, shape)];
+  const [w4] = await be.combine(viewed, Float64Array.from([1, -1]), 1, 'parameters');
+  be.release(be.reshape(viewed[0], [len]));
+  await be.relu(be.upload(new Float32Array(len).fill(-5), shape));  // same length: takes the released storage
+  assert.equal(Array.from(await be.read(w4)), Array.from(Float32Array.from({ length: len }, (_, i) => b0[i] - b1[i])), 'sum over a basis released through a view');
   await be.dispose();
 });
 

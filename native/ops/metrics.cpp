@@ -95,13 +95,17 @@ __attribute__((target("avx2,fma"))) void products_avx2(size_t b, size_t e, const
 }
 
 using ProductsFn = void (*)(size_t, size_t, const float*, const float* const*, double*);
-// The AVX2 products kernel for m basis tensors, or null (m > 4: the portable one).
+// The AVX2 products kernel for m basis tensors, or null (m > 8: the portable one).
 ProductsFn products_avx2_for(size_t m) {
   switch (m) {
     case 1: return products_avx2<1>;
     case 2: return products_avx2<2>;
     case 3: return products_avx2<3>;
     case 4: return products_avx2<4>;
+    case 5: return products_avx2<5>;
+    case 6: return products_avx2<6>;
+    case 7: return products_avx2<7>;
+    case 8: return products_avx2<8>;
     default: return nullptr;
   }
 }

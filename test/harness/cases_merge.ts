@@ -80,6 +80,7 @@ productsCase([4, 33], 1, 2);
 productsCase([1, 1], 2, 1);
 productsCase([3, 7, 5, 5], 4, 3);
 productsCase([3, 37], 2, 4);
+productsCase([2, 19], 3, 6);
 productsCase([2, 8193], 2, 9);
 productsCase([5, 17, 12], 3, 2, true);
 

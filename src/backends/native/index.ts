@@ -8,19 +8,32 @@ import { loadNative, type NativeModule } from './bindings.js';
 /** Σ_j coeffs[j] · basis[j], not formed yet: conv2d reads the basis directly (native/ops/conv2d.h
  *  WeightSum), anything else forms it on first use. */
 interface PendingSum {
-  basis: NativeTensor[];
+  basis: Float32Array[];
   coeffs: Float64Array;
   form: (sum: PendingSum) => Float32Array;
 }
 
+/** What pending sums need of a storage buffer; shared by every tensor that views it (reshape). */
+interface StorageUse {
+  /** Pending sums over this storage: formed before it is released. */
+  dependents: Set<NativeTensor>;
+  /** Reads in flight of this storage as the basis of a pending sum (their callers cannot see them). */
+  readers: number;
+  /** Released while readers > 0: it goes back to the pool when the last read settles. */
+  releasedWhileRead: boolean;
+}
+const storageUses = new WeakMap<Float32Array | Int32Array, StorageUse>();
+function storageUse(data: Float32Array | Int32Array): StorageUse {
+  let u = storageUses.get(data);
+  if (u === undefined) {
+    u = { dependents: new Set(), readers: 0, releasedWhileRead: false };
+    storageUses.set(data, u);
+  }
+  return u;
+}
+
 class NativeTensor implements DeviceTensor {
   private storage: Float32Array | Int32Array | null;
-  /** Pending sums over this tensor: formed before its storage is released. */
-  readonly dependents = new Set<NativeTensor>();
-  /** Convs in flight that read this tensor as a basis of a pending sum (their caller cannot see it). */
-  readers = 0;
-  /** Released while readers > 0: its storage goes back to the pool when the last one settles. */
-  releaseWhenRead = false;
   constructor(
     readonly shape: readonly number[],
     readonly dtype: 'float32' | 'int32',
@@ -41,7 +54,7 @@ class NativeTensor implements DeviceTensor {
   /** Stores the formed sum (or, on release, nothing); an ordinary tensor from now on. */
   settle(data: Float32Array): void {
     this.storage = data;
-    for (const b of this.pending?.basis ?? []) b.dependents.delete(this);
+    for (const b of this.pending?.basis ?? []) storageUses.get(b)?.dependents.delete(this);
     this.pending = null;
   }
 }
@@ -149,9 +162,15 @@ class NativeBackend implements Backend {
       n.settle(new Float32Array(0));
       return;
     }
-    for (const d of [...n.dependents]) void d.data;  // sums over this tensor are formed while it is intact
-    if (n.readers > 0) n.releaseWhenRead = true;
-    else if (n.data instanceof Float32Array) this.buffers.give(n.data);
+    const use = storageUses.get(n.data);
+    if (use !== undefined) {
+      for (const d of [...use.dependents]) void d.data;  // sums over this storage are formed while it is intact
+      if (use.readers > 0) {
+        use.releasedWhileRead = true;
+        return;
+      }
+    }
+    if (n.data instanceof Float32Array) this.buffers.give(n.data);
   }
   async flush(): Promise<void> {}
   async dispose(): Promise<void> {
@@ -203,19 +222,9 @@ class NativeBackend implements Backend {
     const res = epilogue?.residual;
     if (res) expectShape('conv2d', 'epilogue residual', res.shape, outShape);
     const y = this.out(outShape);
-    const basis = sum?.basis ?? [];
-    for (const t of basis) t.readers++;
-    try {
-      await this.m.conv2d(xd, wd, bd, y.data as Float32Array, [...x.shape], [...w.shape], o.stride, o.padding, o.dilation, o.groups,
-        bnData ?? null, bn?.eps ?? 0, res ? f32(res, 'conv2d', 'epilogue residual') : null, epilogue?.relu ?? false,
-        sum ? basis.map((t) => t.data as Float32Array) : null, sum ? sum.coeffs : null);
-    } finally {
-      for (const t of basis) {
-        if (--t.readers > 0 || !t.releaseWhenRead) continue;
-        t.releaseWhenRead = false;
-        this.release(t);
-      }
-    }
+    await this.whileReading(sum?.basis ?? [], () => this.m.conv2d(xd, wd, bd, y.data as Float32Array, [...x.shape], [...w.shape],
+      o.stride, o.padding, o.dilation, o.groups, bnData ?? null, bn?.eps ?? 0, res ? f32(res, 'conv2d', 'epilogue residual') : null,
+      epilogue?.relu ?? false, sum ? sum.basis : null, sum ? sum.coeffs : null));
     return y;
   }
 
@@ -338,15 +347,14 @@ class NativeBackend implements Backend {
     if (coeffs.length !== k * basis.length) {
       throw new Error(`native combine: 'coeffs' has ${coeffs.length} entries, expected k·M = ${k}·${basis.length}`);
     }
-    const ns = basis.map((t) => tensorOf(t, 'combine', 'basis'));
     if (use === 'parameters' && basis[0].shape.length === 4 && numel(basis[0].shape) >= PENDING_MIN_ELEMENTS) {
       // conv weights: left as sums, which conv2d forms while it reads them (one pass over the basis
       // instead of combine writing W and the conv reading it back)
       return Array.from({ length: k }, (_, r) => {
         const t = new NativeTensor([...basis[0].shape], 'float32', null, {
-          basis: ns, coeffs: coeffs.slice(r * ns.length, (r + 1) * ns.length), form: (p) => this.formNow(p),
+          basis: data, coeffs: coeffs.slice(r * data.length, (r + 1) * data.length), form: (p) => this.formNow(p),
         });
-        for (const b of ns) b.dependents.add(t);
+        for (const b of data) storageUse(b).dependents.add(t);
         return t;
       });
     }
@@ -357,18 +365,39 @@ class NativeBackend implements Backend {
 
   /** Forms a pending sum now, on this thread (a pending tensor used by an op other than conv2d). */
   private formNow(p: PendingSum): Float32Array {
-    const out = this.buffers.take(p.basis[0].data.length);
-    this.m.combineNow(p.basis.map((b) => b.data as Float32Array), p.coeffs, [out]);
+    const out = this.buffers.take(p.basis[0].length);
+    this.m.combineNow(p.basis, p.coeffs, [out]);
     return out;
   }
 
   /** Forms a pending sum on the thread pool. */
   private async formSum(n: NativeTensor): Promise<void> {
     const p = n.pending!;
-    const out = this.buffers.take(p.basis[0].data.length);
-    await this.m.combine(p.basis.map((b) => b.data as Float32Array), p.coeffs, [out]);
+    const out = this.buffers.take(p.basis[0].length);
+    try {
+      await this.whileReading(p.basis, () => this.m.combine(p.basis, p.coeffs, [out]));
+    } catch (e) {
+      this.buffers.give(out);
+      throw e;
+    }
     if (n.formed) this.buffers.give(out);  // formed meanwhile (used by another op, or released)
     else n.settle(out);
+  }
+
+  /** Runs `read` (a native call that reads `basis` in the background); storage released meanwhile goes
+   *  back to the pool only after it settles. */
+  private async whileReading<T>(basis: readonly Float32Array[], read: () => Promise<T>): Promise<T> {
+    const uses = basis.map(storageUse);
+    for (const u of uses) u.readers++;
+    try {
+      return await read();
+    } finally {
+      uses.forEach((u, j) => {
+        if (--u.readers > 0 || !u.releasedWhileRead) return;
+        u.releasedWhileRead = false;
+        this.buffers.give(basis[j]);
+      });
+    }
   }
 
   async featureStats(f: DeviceTensor, basis: readonly DeviceTensor[], c: Float64Array): Promise<FeatureStats> {
