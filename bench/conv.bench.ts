@@ -1,31 +1,14 @@
 // conv2d cases (NCHW, no bias as in ResNet): the layer shapes of a ResNet-18 with the CIFAR stem
 // (3×3/1 stem conv, no max pool, 32×32 inputs), at batch 32 and 64.
-import { randn, TOL, type OpCase } from '../test/harness/case_kit.js';
+import { convOp } from '../test/harness/cases_dense.js';
 import type { BenchCase, TorchSpec } from './harness.js';
 
 type ConvSpec = Extract<TorchSpec, { kind: 'conv2d' }>;
 
-function conv2d(s: ConvSpec): OpCase {
-  const oh = Math.floor((s.h + 2 * s.padding - s.kh) / s.stride) + 1;
-  const ow = Math.floor((s.w + 2 * s.padding - s.kw) / s.stride) + 1;
-  return {
-    op: 'conv2d',
-    vars: () => `conv2d(N=${s.n},C=${s.c},H=${s.h},W=${s.w},O=${s.o},k=${s.kh}x${s.kw},s=${s.stride},p=${s.padding},d=1,g=1${s.bias ? '' : ',nobias'})`,
-    make: (rng) => {
-      const ins = [randn(rng, [s.n, s.c, s.h, s.w]), randn(rng, [s.o, s.c, s.kh, s.kw], 1 / Math.sqrt(s.c * s.kh * s.kw))];
-      return s.bias ? [...ins, randn(rng, [s.o])] : ins;
-    },
-    run: (be, [x, w, b]) => be.conv2d(x, w, b ?? null, {
-      stride: [s.stride, s.stride], padding: [s.padding, s.padding], dilation: [1, 1], groups: 1,
-    }),
-    tol: TOL.reduction,
-    flops: 2 * s.n * s.o * oh * ow * s.c * s.kh * s.kw,
-  };
-}
-
 const conv = (label: string, n: number, c: number, hw: number, o: number, k: number, stride: number, quick: boolean, onReference = false): BenchCase => {
-  const spec: ConvSpec = { kind: 'conv2d', n, c, h: hw, w: hw, o, kh: k, kw: k, stride, padding: k === 3 ? 1 : 0, bias: false };
-  return { area: 'conv', label, op: conv2d(spec), torch: spec, onReference, quick };
+  const p = k === 3 ? 1 : 0;
+  const spec: ConvSpec = { kind: 'conv2d', n, c, h: hw, w: hw, o, kh: k, kw: k, stride, padding: p, bias: false };
+  return { area: 'conv', label, op: convOp(n, c, hw, hw, o, k, k, [stride, stride], [p, p], [1, 1], 1, { bias: false }), torch: spec, onReference, quick };
 };
 
 export const convCases: readonly BenchCase[] = [

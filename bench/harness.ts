@@ -35,7 +35,6 @@ export interface Timing {
   samples: number;
   /** benchmark.js relative margin of error of the mean, in percent */
   rme: number;
-  opsPerSec: number;
 }
 
 export function median(values: readonly number[]): number {
@@ -85,7 +84,7 @@ export async function timeCase(be: Backend, c: OpCase, o: TimeOptions): Promise<
       b.run({ async: true });
     });
     const med = median(bench.stats.sample);
-    return { medianSeconds: med, samples: bench.stats.sample.length, rme: bench.stats.rme, opsPerSec: 1 / med };
+    return { medianSeconds: med, samples: bench.stats.sample.length, rme: bench.stats.rme };
   } finally {
     for (const t of inputs) be.release(t);
   }

@@ -11,7 +11,7 @@ import { measureCeilings, type Ceilings } from './ceilings.js';
 import { combineCases } from './combine.bench.js';
 import { convCases } from './conv.bench.js';
 import { gemmCases } from './gemm.bench.js';
-import { timeCase, type BenchCase } from './harness.js';
+import { timeCase, type BenchCase, type TimeOptions } from './harness.js';
 import { runSweepBench, type SweepBenchResult } from './sweep.bench.js';
 import { runTorchOps, torchVersion } from './torch.js';
 
@@ -132,7 +132,7 @@ async function main(o: Options): Promise<void> {
 
   const ops: OpResult[] = [];
   const backends = selected.length ? await availableBackends(log) : [];
-  const timeOpts = o.quick ? { maxTime: 1, minSamples: 3 } : { maxTime: 3, minSamples: 5 };
+  const timeOpts: TimeOptions = o.quick ? { maxTime: 1, minSamples: 3 } : { maxTime: 3, minSamples: 5 };
   for (const c of selected) {
     for (const { be, note } of backends) {
       if (be.name === 'reference' && !c.onReference) continue;
@@ -158,7 +158,7 @@ async function main(o: Options): Promise<void> {
   const withTorch = selected.filter((c) => c.torch);
   if (torch.version && withTorch.length) {
     log(`bench: PyTorch ${torch.version} on the same shapes`);
-    const timings = runTorchOps(withTorch.map((c) => ({ ...c.torch!, id: c.op.vars() })), { quick: o.quick });
+    const timings = runTorchOps(withTorch.map((c) => ({ ...c.torch!, id: c.op.vars() })), timeOpts);
     for (const c of withTorch) {
       const t = timings.get(c.op.vars());
       if (!t) continue;

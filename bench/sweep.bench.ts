@@ -5,7 +5,7 @@
 // per second against the measured FMA peak, peak RSS, the speed ratio, and whether the two agree
 // (dist_alpha_int per row and layer within 1e-4; a fast wrong answer is worth nothing).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { SweepResults } from '../src/sweep/types.js';
@@ -87,10 +87,6 @@ export async function runSweepBench(o: { quick: boolean; torch: boolean; repeats
   const cli = path.join(repoRoot, 'dist', 'src', 'cli', 'main.js');
   if (!o.torch) {
     o.log('bench: sweep skipped (PyTorch is needed to write the checkpoints and to compare)');
-    return [];
-  }
-  if (!existsSync(path.join(repoRoot, 'dist', 'src', 'cli', 'sweep.js'))) {
-    o.log('bench: sweep skipped (no `ctlkit sweep` command in this build)');
     return [];
   }
   const samples = o.quick ? 32 : 256;

@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { repoRoot } from '../test/harness/paths.js';
-import type { TorchSpec } from './harness.js';
+import type { TimeOptions, TorchSpec } from './harness.js';
 
 export const PYTHON = '/usr/bin/python3';
 export const TORCH_THREADS = 2;
@@ -30,11 +30,11 @@ export interface TorchTiming {
 }
 
 /** Times the specs with bench/torch_ops.py; returns the median seconds by id. */
-export function runTorchOps(specs: (TorchSpec & { id: string })[], o: { quick: boolean }): Map<string, TorchTiming> {
+export function runTorchOps(specs: (TorchSpec & { id: string })[], t: TimeOptions): Map<string, TorchTiming> {
   const r = spawnSync(PYTHON, [path.join(repoRoot, 'bench', 'torch_ops.py')], {
     input: JSON.stringify(specs),
     encoding: 'utf8',
-    env: { ...torchEnv(), MAX_TIME: o.quick ? '1' : '3', MIN_SAMPLES: o.quick ? '3' : '5' },
+    env: { ...torchEnv(), MAX_TIME: String(t.maxTime), MIN_SAMPLES: String(t.minSamples) },  // the settings ctlkit's cases run with
     maxBuffer: 1 << 24,
   });
   if (r.status !== 0) throw new Error(`bench/torch_ops.py failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);

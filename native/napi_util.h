@@ -211,6 +211,15 @@ class PromiseJob : public Napi::AsyncWorker {
   std::vector<Napi::ObjectReference> refs_;
 };
 
+// Queues `task` on the libuv pool; the promise settles with what `done` builds (undefined without one).
+inline Napi::Value queue_job(const Args& args, std::function<void()> task, const std::vector<Napi::Object>& keep,
+                             PromiseJob::Done done = nullptr) {
+  auto* job = new PromiseJob(args.env(), args.fn(), std::move(task), keep, std::move(done));
+  Napi::Promise p = job->promise();
+  job->Queue();
+  return p;
+}
+
 // Runs `task` now (small work: inline on the main thread, never waiting for the pool) or queues
 // it (large work); either way returns a promise.
 inline Napi::Value run_job(const Args& args, double work, std::function<void()> task,
@@ -227,10 +236,7 @@ inline Napi::Value run_job(const Args& args, double work, std::function<void()> 
     }
     return d.Promise();
   }
-  auto* job = new PromiseJob(env, args.fn(), std::move(task), keep);
-  Napi::Promise p = job->promise();
-  job->Queue();
-  return p;
+  return queue_job(args, std::move(task), keep);
 }
 
 }  // namespace ctl

@@ -242,7 +242,8 @@ nativeTest('backend: conv weights from combine stay pending sums; every other us
   const b0 = rand(len, r), b1 = rand(len, r);
   const basis = [be.upload(b0, shape), be.upload(b1, shape)];
   const coeffs = Float64Array.from([0.25, 0.75, -1, 2]);
-  const want = (k: number) => Float32Array.from({ length: len }, (_, i) => coeffs[2 * k] * b0[i] + coeffs[2 * k + 1] * b1[i]);
+  const sumOf = (c0: number, c1: number) => Float32Array.from({ length: len }, (_, i) => c0 * b0[i] + c1 * b1[i]);
+  const want = (k: number) => sumOf(coeffs[2 * k], coeffs[2 * k + 1]);
   const x = be.upload(rand(2 * 64 * 6 * 6, r), [2, 64, 6, 6]);
   const conv = { stride: [1, 1] as [number, number], padding: [1, 1] as [number, number], dilation: [1, 1] as [number, number], groups: 1 };
   const isPending = (t: unknown): boolean => (t as { pending: unknown }).pending !== null;
@@ -261,7 +262,7 @@ nativeTest('backend: conv weights from combine stay pending sums; every other us
   const [w2] = await be.combine(basis, Float64Array.from([2, -1]), 1, 'parameters');
   be.release(basis[0]);
   await be.relu(be.upload(new Float32Array(len).fill(-7), shape));  // same length: takes the released storage
-  assert.equal(Array.from(await be.read(w2)), Array.from(Float32Array.from({ length: len }, (_, i) => 2 * b0[i] - b1[i])), 'formed before the release');
+  assert.equal(Array.from(await be.read(w2)), Array.from(sumOf(2, -1)), 'formed before the release');
   // a basis released while a conv reads it through a pending sum keeps its storage out of the pool
   // until the conv settles (outputs of the same length would otherwise take it and overwrite it)
   const storage = (t: unknown): unknown => (t as { data: Float32Array }).data;
@@ -276,14 +277,14 @@ nativeTest('backend: conv weights from combine stay pending sums; every other us
   const y3 = await be.read(await inFlight);
   const after = await be.relu(during);
   assert.ok(storage(after) === held, 'released basis storage back in the pool once the conv settled');
-  const wantY3 = await be.read(await be.conv2d(x, be.upload(Float32Array.from({ length: len }, (_, i) => b0[i] + 0.5 * b1[i]), shape), null, conv));
+  const wantY3 = await be.read(await be.conv2d(x, be.upload(sumOf(1, 0.5), shape), null, conv));
   assert.equal(Array.from(y3), Array.from(wantY3), 'conv while its basis is released');
   // the same protection through a reshaped view: views share the storage, and what guards it
   const viewed = [be.upload(b0, shape), be.upload(b1, shape)];
   const [w4] = await be.combine(viewed, Float64Array.from([1, -1]), 1, 'parameters');
   be.release(be.reshape(viewed[0], [len]));
   await be.relu(be.upload(new Float32Array(len).fill(-5), shape));  // same length: takes the released storage
-  assert.equal(Array.from(await be.read(w4)), Array.from(Float32Array.from({ length: len }, (_, i) => b0[i] - b1[i])), 'sum over a basis released through a view');
+  assert.equal(Array.from(await be.read(w4)), Array.from(sumOf(1, -1)), 'sum over a basis released through a view');
   await be.dispose();
 });
 

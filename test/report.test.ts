@@ -9,7 +9,8 @@ import { coefSpec, compareSpec, heatmapSpec, lossErrorSpec, renderSvg } from '..
 import { cellTable, layerSummary } from '../src/report/table.js';
 import { readResults } from '../src/cli/report.js';
 import { writeFile } from 'node:fs/promises';
-import { fakeInterpolation } from './harness/sweep_results.js';
+import { rejection } from './harness/errors.js';
+import { fakeComparison, fakeInterpolation } from './harness/sweep_results.js';
 
 const layers = ['1', '3', '4'];
 const alphas = [0, 0.25, 0.5, 0.75, 1];
@@ -48,10 +49,7 @@ test('coefficient curves: one line per layer; comparison: one bar per (layer, se
   const coef = await renderSvg(coefSpec(fakeInterpolation(layers, alphas), 'coef'));
   assert.is(count(coef, /aria-roledescription="line mark"/g), layers.length);
   assert.ok(coef.includes('>coef_alpha_int</text>'));
-  const entries = [
-    { label: 'finetuned', results: fakeInterpolation(layers, alphas, 0.1) },
-    { label: 'control', results: fakeInterpolation(layers, alphas, 0.5) },
-  ];
+  const entries = fakeComparison(layers, alphas);
   const cmp = await renderSvg(compareSpec(entries, 'cmp'));
   assert.is(count(cmp, /aria-roledescription="bar"/g), layers.length * 4);
   assert.ok(cmp.includes('>control</text>') && cmp.includes('>dist_A_B</text>'), 'legends name the pairs and the metrics');
@@ -70,10 +68,7 @@ test('terminal summary: one line per layer with the values at α = 0.5', () => {
 test('renderReport: one self-contained HTML page (no URL, no script) with every plot inlined', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ctl-report-'));
   try {
-    const entries = [
-      { label: 'finetuned', results: fakeInterpolation(layers, alphas, 0.1) },
-      { label: 'control', results: fakeInterpolation(layers, alphas, 0.5) },
-    ];
+    const entries = fakeComparison(layers, alphas);
     const file = await renderReport(entries, dir, { title: 'test report' });
     assert.is(file, path.join(dir, 'index.html'));
     const html = await readFile(file, 'utf8');
@@ -89,8 +84,7 @@ test('renderReport: one self-contained HTML page (no URL, no script) with every 
 });
 
 test('renderReport: an empty list is an error', async () => {
-  const err = await renderReport([], os.tmpdir()).then(() => null, (e: Error) => e);
-  assert.match(String(err?.message), /no results/);
+  assert.match(await rejection(renderReport([], os.tmpdir())), /no results/);
 });
 
 test('readResults: a file that is not results.json is an error naming the file and the field', async () => {
@@ -104,8 +98,7 @@ test('readResults: a file that is not results.json is an error naming the file a
     for (const [name, text, re] of cases) {
       const file = path.join(dir, name);
       await writeFile(file, text);
-      const err = await readResults(file).then(() => null, (e: Error) => e);
-      assert.match(String(err?.message), re);
+      assert.match(await rejection(readResults(file)), re);
     }
     const good = path.join(dir, 'good.json');
     await writeFile(good, JSON.stringify(fakeInterpolation(layers, alphas)));

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { renderReport } from '../src/report/index.js';
-import { fakeInterpolation } from './harness/sweep_results.js';
+import { fakeComparison } from './harness/sweep_results.js';
 import { colourCount, decodePng, inkFraction } from './harness/png.js';
 
 function findChromium(): string | null {
@@ -42,10 +42,7 @@ if (!bin && !process.env.CI) {
   test.before(async () => {
     assert.ok(bin, 'chromium must be installed when CI is set');
     dir = await mkdtemp(path.join(os.tmpdir(), 'ctl-browser-'));
-    const entries = [
-      { label: 'finetuned', results: fakeInterpolation(layers, alphas, 0.1) },
-      { label: 'control', results: fakeInterpolation(layers, alphas, 0.5) },
-    ];
+    const entries = fakeComparison(layers, alphas);
     report = await renderReport(entries, dir, { title: 'browser test' });
   });
   test.after(async () => {

@@ -17,6 +17,7 @@ import { writeSafetensors } from '../src/io/writer.js';
 import { runSweep } from '../src/sweep/runner.js';
 import type { FloatTensor, Tensor } from '../src/tensor.js';
 import { writeInputs, writeMlp } from './harness/synthetic.js';
+import { counting } from './harness/tracking_backend.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ctl-consist-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -192,24 +193,14 @@ test('a row whose coefficients are a unit vector shares its basis model\'s forwa
   await Promise.all(files.map((f, i) => writeMlp(f, widths, 50 + i)));
   await writeInputs(path.join(dir, 'u_in.safetensors'), 7, widths[0], 3, 9);
   const be = await createBackend('reference');
-  let calls = 0;
-  const counted = new Proxy(be, {
-    get(t, p) {
-      const v = Reflect.get(t, p) as unknown;
-      if (typeof v !== 'function') return v;
-      return (...a: unknown[]) => {
-        if (p === 'linear') calls++;
-        return (v as (...x: unknown[]) => unknown).apply(t, a);
-      };
-    },
-  });
+  const counted = counting(be);
   const run = async (rows: number[][]) => {
-    calls = 0;
+    counted.calls.length = 0;
     const res = await runSweep(
       { matrix: explicitMatrix(rows, files), inputs: path.join(dir, 'u_in.safetensors'), config: { architecture: 'mlp' } },
-      { backend: counted, batch: 4 },
+      { backend: counted.backend, batch: 4 },
     );
-    return { res, calls };
+    return { res, calls: counted.calls.filter((p) => p === 'linear').length };
   };
   const one = await run([[0.5, 0.5]]);
   const three = await run([[1, 0], [0.5, 0.5], [0, 1]]);

@@ -10,27 +10,12 @@ import { writeSafetensors } from '../src/io/writer.js';
 import { averaging, explicitMatrix, interpolation } from '../src/sweep/coefficients.js';
 import { runSweep } from '../src/sweep/runner.js';
 import { mlpTensors, randomTensor, writeInputs, writeMlp } from './harness/synthetic.js';
+import { counting } from './harness/tracking_backend.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ctl-sweep-err-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 const f = (name: string) => path.join(dir, name);
 const widths = [4, 5, 3];
-
-/** Wraps a backend and counts every call other than `name`, `supports` and `dispose`. */
-function counting(be: Backend): { backend: Backend; calls: string[] } {
-  const calls: string[] = [];
-  const backend = new Proxy(be, {
-    get(target, prop, recv) {
-      const v = Reflect.get(target, prop, recv);
-      if (typeof v !== 'function' || prop === 'supports' || prop === 'dispose') return v;
-      return (...args: unknown[]) => {
-        calls.push(String(prop));
-        return (v as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-  return { backend, calls };
-}
 
 let a: string, b: string, inputs: string;
 const setup = (async () => {

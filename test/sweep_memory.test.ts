@@ -16,6 +16,7 @@ import { createBackend } from '../src/backends/index.js';
 import { interpolation } from '../src/sweep/coefficients.js';
 import { runSweep } from '../src/sweep/runner.js';
 import { numel } from '../src/tensor.js';
+import { isDeviceTensor } from './harness/case_kit.js';
 import { writeInputs, writeMlp } from './harness/synthetic.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ctl-memory-'));
@@ -105,9 +106,8 @@ function tracking(be: Backend): { backend: Backend; peak: () => number } {
       }
       return async (...args: unknown[]) => {
         const out = await fn.apply(target, args);
-        const isTensor = (o: unknown): o is DeviceTensor => !!o && typeof o === 'object' && 'shape' in o && 'dtype' in o;
-        if (Array.isArray(out)) out.filter(isTensor).forEach(add);  // not featureProducts' host arrays
-        else if (isTensor(out)) add(out);
+        if (Array.isArray(out)) out.filter(isDeviceTensor).forEach(add);  // not featureProducts' host arrays
+        else if (isDeviceTensor(out)) add(out);
         return out;
       };
     },

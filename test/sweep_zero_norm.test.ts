@@ -6,11 +6,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createBackend } from '../src/backends/index.js';
-import { writeSafetensors } from '../src/io/writer.js';
 import { interpolation } from '../src/sweep/coefficients.js';
 import { runSweep } from '../src/sweep/runner.js';
 import type { Tensor } from '../src/tensor.js';
-import { mlpTensors, writeInputs } from './harness/synthetic.js';
+import { writeInputs, writeMlp } from './harness/synthetic.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ctl-zero-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -21,11 +20,8 @@ test('zero features: dist 0 / cos 1 / coef 1 when both are zero; dist 1 / coef 0
   // first layer: zero weights; bias 1 (ones after the ReLU) in `ones`, bias 0 (zeros) in `zeros`
   const files: string[] = [];
   for (const [name, bias] of [['ones', 1], ['zeros', 0]] as const) {
-    const t = mlpTensors(widths, 3);
-    t.set('0.weight', filled([5, 4], 0));
-    t.set('0.bias', filled([5], bias));
     files.push(path.join(dir, `${name}.safetensors`));
-    await writeSafetensors(files[files.length - 1], t);
+    await writeMlp(files[files.length - 1], widths, 3, { extra: { '0.weight': filled([5, 4], 0), '0.bias': filled([5], bias) } });
   }
   const inputs = path.join(dir, 'inputs.safetensors');
   await writeInputs(inputs, 4, widths[0], widths[2], 1);

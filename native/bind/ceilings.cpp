@@ -9,20 +9,13 @@
 namespace ctl {
 namespace {
 
-Napi::Value queue(const Args& args, std::function<void()> task, PromiseJob::Done done) {
-  auto* job = new PromiseJob(args.env(), args.fn(), std::move(task), {}, std::move(done));
-  Napi::Promise p = job->promise();
-  job->Queue();
-  return p;
-}
-
 // ceilingsFmaPeak(threads, iterations) → Promise<{seconds, flops, isa}>
 Napi::Value fma_peak_js(const Napi::CallbackInfo& info) {
   Args args(info, "ceilingsFmaPeak", 2);
   size_t threads = static_cast<size_t>(args.integer(0, "threads", 1, 1024));
   size_t iterations = static_cast<size_t>(args.integer(1, "iterations", 1, int64_t(1e12)));
   auto result = std::make_shared<FmaPeakResult>();
-  return queue(args, [=] { *result = fma_peak(threads, iterations); }, [=](Napi::Env env) {
+  return queue_job(args, [=] { *result = fma_peak(threads, iterations); }, {}, [=](Napi::Env env) {
     Napi::Object o = Napi::Object::New(env);
     o.Set("seconds", result->seconds);
     o.Set("flops", result->flops);
@@ -38,7 +31,7 @@ Napi::Value copy_js(const Napi::CallbackInfo& info) {
   size_t threads = static_cast<size_t>(args.integer(1, "threads", 1, 1024));
   size_t repeats = static_cast<size_t>(args.integer(2, "repeats", 1, 1000000));
   auto seconds = std::make_shared<std::vector<double>>();
-  return queue(args, [=] { *seconds = copy_bandwidth(bytes, threads, repeats); }, [=](Napi::Env env) {
+  return queue_job(args, [=] { *seconds = copy_bandwidth(bytes, threads, repeats); }, {}, [=](Napi::Env env) {
     Napi::Object o = Napi::Object::New(env);
     Napi::Array s = Napi::Array::New(env, seconds->size());
     for (size_t i = 0; i < seconds->size(); i++) s.Set(static_cast<uint32_t>(i), (*seconds)[i]);

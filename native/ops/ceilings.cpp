@@ -5,13 +5,14 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <memory>
 #include <stdexcept>
 #include <thread>
+
+#include "runtime/cpu.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -26,7 +27,6 @@ constexpr int kChains = 12;
 constexpr double kFlopsPerRoundScalar = 2.0 * kChains;
 
 #ifdef CTL_CEILINGS_X86
-bool has_avx2_fma() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 
 // acc_i = acc_i · m + a on 12 independent ymm chains (enough to cover FMA latency × ports).
 __attribute__((target("avx2,fma"))) float fma_loop_avx2(size_t iterations) {
@@ -49,7 +49,6 @@ __attribute__((target("avx2,fma"))) float fma_loop_avx2(size_t iterations) {
   return out[0] + out[1] + out[2] + out[3] + out[4] + out[5] + out[6] + out[7];
 }
 #else
-bool has_avx2_fma() { return false; }
 float fma_loop_avx2(size_t) { return 0.0f; }
 #endif
 
@@ -91,7 +90,7 @@ double run_timed(size_t threads, const std::function<void(size_t)>& body) {
 }  // namespace
 
 FmaPeakResult fma_peak(size_t threads, size_t iterations) {
-  const bool simd = has_avx2_fma();
+  const bool simd = cpu_has_avx2_fma();  // the machine's ceiling, whatever setSimd says
   std::vector<float> sink(threads);
   double seconds = run_timed(threads, [&](size_t t) {
     sink[t] = simd ? fma_loop_avx2(iterations) : fma_loop_scalar(iterations);

@@ -23,11 +23,7 @@ void combine_block_generic(size_t b, size_t e, size_t m, const float* const* bas
   for (size_t r = 0; r < k; r++) {
     const double* c = coeffs + r * m;
     float* o = outs[r];
-    for (size_t i = b; i < e; i++) {
-      double acc = 0.0;
-      for (size_t j = 0; j < m; j++) acc += c[j] * double(basis[j][i]);
-      o[i] = float(acc);
-    }
+    for (size_t i = b; i < e; i++) o[i] = combine_at(m, basis, c, i);
   }
 }
 

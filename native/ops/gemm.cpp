@@ -26,9 +26,7 @@ void pack_b(const GemmArgs& g, size_t pc, size_t kc, size_t j0, size_t panel_beg
     float* dst = bp + q * kc * NR;
     size_t col = j0 + q * NR;
     size_t w = std::min(NR, g.n - col);
-    if (g.b_source != nullptr) {
-      g.b_source->pack(pc, kc, col, dst);
-    } else if (!g.trans_b && w == NR) {
+    if (!g.trans_b && w == NR) {
       for (size_t p = 0; p < kc; p++) std::memcpy(dst + p * NR, g.b + (pc + p) * g.ldb + col, NR * sizeof(float));
     } else if (!g.trans_b) {
       for (size_t p = 0; p < kc; p++) {
@@ -144,7 +142,7 @@ void gemm(const GemmArgs& g) {
   n_ic = (g.m + mc_step - 1) / mc_step;
   // depth slices of equal size (576 = 2 × 288, not 512 + 64: a short last slice runs the micro-kernel
   // on a few iterations per C tile load and store)
-  size_t kc_step = (g.k + (g.k + KC - 1) / KC - 1) / ((g.k + KC - 1) / KC);
+  size_t n_pc = (g.k + KC - 1) / KC, kc_step = (g.k + n_pc - 1) / n_pc;
   if (g.b_source != nullptr) return gemm_streamed_b(g, kern, mc_step, kc_step);
   float* bp = b_pack.get(KC * NC);
   for (size_t jc = 0; jc < g.n; jc += NC) {

@@ -24,7 +24,9 @@ void kernel_generic(size_t kc, const float* ap, const float* bp, float* c, size_
 }
 
 #if defined(__x86_64__) || defined(__i386__)
-// C[6,16] (+)= Σ_k ap[k,0:6]ᵀ · bp[k,0:16]  (12 ymm accumulators, FMA)
+// C[6,16] (+)= Σ_k ap[k,0:6]ᵀ · bp[k,0:16]  (12 ymm accumulators, FMA). The six rows are written out
+// by hand: written as loops over an accumulator array, GCC 12 keeps the array on the stack (a store
+// per accumulator per step) unless every loop that touches it is unrolled, which nothing enforces.
 __attribute__((target("avx2,fma"))) void kernel_avx2(size_t kc, const float* ap, const float* bp, float* c,
                                                       size_t ldc, bool acc) {
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;

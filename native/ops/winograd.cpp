@@ -7,10 +7,10 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
-#include <cstring>
 #include <vector>
 
 #include "ops/aligned_buffer.h"
+#include "ops/combine.h"
 #include "ops/gemm_kernel.h"
 #include "runtime/cpu.h"
 #include "runtime/thread_pool.h"
@@ -50,10 +50,13 @@ std::atomic<bool> enabled{true};
 thread_local AlignedBuffer u_shared, v_buffer;       // per calling thread
 thread_local AlignedBuffer u_task, v_task, m_task;  // per pool thread
 
-// Floats from one transform point ξ of V to the next, for P tile panels: P·C·NR plus one cache line, so
-// the 36 stores of a transformed tile group do not all fall into one L1 set (P·C·NR·4 bytes is
-// a multiple of 4 KiB for the usual channel counts).
-inline size_t v_stride(const Conv2dArgs& a, size_t P) { return P * a.c * NR + NR; }
+// A stride between the 36 transform points of V, U or M: `floats` plus one cache line (NR floats), so
+// the 36 scattered stores or loads of a tile group do not all fall into one L1 set (the unpadded
+// strides are multiples of 4 KiB for the usual channel counts).
+inline size_t padded(size_t floats) { return floats + NR; }
+
+// Floats from one transform point ξ of V to the next, for P tile panels.
+inline size_t v_stride(const Conv2dArgs& a, size_t P) { return padded(P * a.c * NR); }
 
 // Where one tile sits: sample, 6×6 input patch origin (may be in the padding), output offset in
 // the channel plane, the output rows and columns inside the image, whether the patch is inside.
@@ -107,10 +110,7 @@ struct Tile {
 // Weight i (flat index into [o, c, 3, 3]), formed from the weight sum when there is one.
 inline float weight_at(const Conv2dArgs& a, size_t i) {
   const WeightSum& ws = a.weight_sum;
-  if (ws.m == 0) return a.weight[i];
-  double acc = 0.0;  // as ops/combine.cpp
-  for (size_t j = 0; j < ws.m; j++) acc += ws.coeffs[j] * double(ws.basis[j][i]);
-  return float(acc);
+  return ws.m == 0 ? a.weight[i] : combine_at(ws.m, ws.basis, ws.coeffs, i);
 }
 
 // Packed U of output panel p for channels [c0, c1): dst[ξ·xs + (c − c0)·MR + i] = (G g Gᵀ)[ξ] of
@@ -239,7 +239,7 @@ void output_generic(const Conv2dArgs& a, const Tile* t, size_t lanes, size_t o, 
 }
 
 #if defined(__x86_64__) || defined(__i386__)
-// The same bodies compiled for AVX2 + FMA (the lane loops become 8-wide vector code).
+// The transforms on AVX2 + FMA.
 // out[k] = Σ_i G[k][i] in[i], 3 → 6, on 8 lanes (the same operations as g_1d).
 __attribute__((target("avx2,fma"))) inline void g_1d_avx2(__m256 g0, __m256 g1, __m256 g2, __m256* out, size_t os) {
   __m256 even = _mm256_add_ps(g0, g2);
@@ -253,18 +253,10 @@ __attribute__((target("avx2,fma"))) inline void g_1d_avx2(__m256 g0, __m256 g1, 
   out[5 * os] = g2;
 }
 
-// Weights [i, i + 8) (weight_at on 8 lanes; the weight sum in float64 as combine_block_avx2 forms it).
+// Weights [i, i + 8) (weight_at on 8 lanes).
 __attribute__((target("avx2,fma"))) inline __m256 weights8_avx2(const Conv2dArgs& a, size_t i) {
   const WeightSum& ws = a.weight_sum;
-  if (ws.m == 0) return _mm256_loadu_ps(a.weight + i);
-  __m256d lo = _mm256_setzero_pd(), hi = lo;
-  for (size_t j = 0; j < ws.m; j++) {
-    __m256 b = _mm256_loadu_ps(ws.basis[j] + i);
-    __m256d cj = _mm256_broadcast_sd(ws.coeffs + j);
-    lo = _mm256_add_pd(lo, _mm256_mul_pd(cj, _mm256_cvtps_pd(_mm256_castps256_ps128(b))));
-    hi = _mm256_add_pd(hi, _mm256_mul_pd(cj, _mm256_cvtps_pd(_mm256_extractf128_ps(b, 1))));
-  }
-  return _mm256_set_m128(_mm256_cvtpd_ps(hi), _mm256_cvtpd_ps(lo));
+  return ws.m == 0 ? _mm256_loadu_ps(a.weight + i) : combine8_avx2(ws.m, ws.basis, ws.coeffs, i);
 }
 
 // filter_body on AVX2: lanes are the panel's rows as there, but each row's taps 0–7 are one vector
@@ -476,9 +468,8 @@ Kernels pick_kernels() {
   return k;
 }
 
-// Floats from one ξ of M to the next for nq tile panels (one MR×NR tile each), plus a cache line as
-// v_stride.
-inline size_t m_stride(size_t nq) { return nq * MR * NR + NR; }
+// Floats from one ξ of M to the next for nq tile panels (one MR×NR tile each).
+inline size_t m_stride(size_t nq) { return padded(nq * MR * NR); }
 
 // M[ξ][q] (+)= U[ξ] · V[ξ][q] over channels [c0, c1) by the micro-kernel, for nq tile panels:
 // U[ξ] at up + ξ·us (packed [c1 − c0][MR]), V[ξ][q] at v + ξ·vs + q·C·NR + c0·NR, M[ξ][q] at
@@ -535,19 +526,19 @@ bool winograd_applies(const Conv2dArgs& a) {
 // shared; a task takes one output panel, transforms its filters into its own U and runs every tile.
 bool conv2d_winograd(const Conv2dArgs& a) {
   Kernels kn = pick_kernels();
-  std::vector<Tile> tiles = tile_grid(a, (a.oh + 3) / 4, (a.ow + 3) / 4);
+  size_t th = (a.oh + 3) / 4, tw = (a.ow + 3) / 4;  // tiles per column and per row of a sample
+  std::vector<Tile> tiles = tile_grid(a, th, tw);
   size_t count = tiles.size(), opanels = (a.o + MR - 1) / MR;
   size_t panel_bytes = XI * a.c * NR * sizeof(float);  // one transformed tile panel
   std::atomic<bool> finite{true};
   if (XI * opanels * MR * a.c * sizeof(float) <= kSharedFilterBytes) {
-    size_t us = opanels * a.c * MR + NR;  // + a cache line, as v_stride
+    size_t us = padded(opanels * a.c * MR);
     float* u = u_shared.get(XI * us);
     parallel_for(opanels, 1, [&](size_t b, size_t e) {
       for (size_t p = b; p < e; p++) kn.filter(a, p, 0, a.c, u + p * a.c * MR, us);
     });
     // a task's tile panels: as many as fit its input budget, but no more than one sample's tiles
-    size_t per_sample = ((a.oh + 3) / 4) * ((a.ow + 3) / 4);
-    size_t qg = std::clamp<size_t>(std::min(kTaskInputBytes / panel_bytes, (per_sample + NR - 1) / NR), 1, 4), span = qg * NR;
+    size_t qg = std::clamp<size_t>(std::min(kTaskInputBytes / panel_bytes, (th * tw + NR - 1) / NR), 1, 4), span = qg * NR;
     kn.stream = a.n * a.o * a.oh * a.ow * sizeof(float) >= kStreamOutputBytes;
     parallel_for((count + span - 1) / span, 1, [&](size_t b, size_t e) {
       float* v = v_task.get(XI * v_stride(a, qg));
@@ -572,13 +563,13 @@ bool conv2d_winograd(const Conv2dArgs& a) {
     parallel_for(a.c, 1, [&](size_t b, size_t e) { kn.input(a, tiles.data() + first, cnt, P, b, e, v); });
     size_t nq = (cnt + NR - 1) / NR;
     parallel_for(opanels, 1, [&](size_t b, size_t e) {
-      float* u = u_task.get(XI * (kFilterChunk * MR + NR));
+      float* u = u_task.get(XI * padded(kFilterChunk * MR));
       float* m = m_task.get(XI * m_stride(nq));
       for (size_t p = b; p < e; p++) {
         // filters transformed a chunk of input channels at a time (kept in L1/L2), summed into M
         for (size_t c0 = 0; c0 < a.c; c0 += kFilterChunk) {
           size_t c1 = std::min(a.c, c0 + kFilterChunk);
-          size_t us = (c1 - c0) * MR + NR;  // + a cache line, as v_stride
+          size_t us = padded((c1 - c0) * MR);
           kn.filter(a, p, c0, c1, u, us);
           gemm_panel(a, kn, u, us, v, v_stride(a, P), nq, c0, c1, m, c0 > 0);
         }

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
+import type { Backend } from '../backends/backend.js';
 import { createBackend, type BackendChoice } from '../backends/index.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { DEMO_ARCHS, defaultExamplesDir, demoPlan, loadDemoData, type Experiment } from '../demo/plan.js';
@@ -48,6 +49,7 @@ async function runDemo(a: DemoArgs): Promise<void> {
     }
   }
   const samples = parseIntArg(a.samples, '--samples', 2);
+  const batch = parseIntArg(a.batch, '--batch', 2);
   const grids = { alphas: parseGrid(a.alphas, '--alphas'), lambdas: parseGrid(a.lambdas, '--lambdas') };
   const plans = archs.map((arch) => demoPlan(a.examples, arch, grids));
   const total = plans.reduce((s, p) => s + p.length, 0);
@@ -66,7 +68,7 @@ async function runDemo(a: DemoArgs): Promise<void> {
       for (const exp of plan) {
         const i = index++;
         progress.start(i, exp.id);
-        const r = portable(await runExperiment(exp, data, path.join(a.examples, arch, 'config.json'), backend, a.batch, (f) => progress.update(i, f, exp.id)));
+        const r = portable(await runExperiment(exp, data, path.join(a.examples, arch, 'config.json'), backend, batch, (f) => progress.update(i, f, exp.id)));
         results[exp.kind] = r;
         entries.push({ label: exp.label, short: exp.short, results: r });
         await writeJsonAtomic(path.join(a.out, `${exp.id}.json`), r);
@@ -89,8 +91,8 @@ async function runExperiment(
   exp: Experiment,
   data: Awaited<ReturnType<typeof loadDemoData>>,
   config: string,
-  backend: Awaited<ReturnType<typeof createBackend>>,
-  batch: string,
+  backend: Backend,
+  batch: number,
   onFraction: (f: number) => void,
 ): Promise<SweepResults> {
   const d = data[exp.data];
@@ -98,7 +100,7 @@ async function runExperiment(
     { matrix: exp.matrix, inputs: d.inputs, labels: d.labels, config },
     {
       backend,
-      batch: parseIntArg(batch, '--batch', 2),
+      batch,
       onProgress: (p) => onFraction(p.samplesTotal > 0 ? p.samplesDone / p.samplesTotal : 0),
     },
   );

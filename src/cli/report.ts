@@ -15,13 +15,14 @@ export async function readResults(file: string): Promise<SweepResults> {
     throw new Error(`${file}: not a readable results JSON (${(e as Error).message})`);
   }
   const r = value as Partial<SweepResults>;
+  const rowWithoutLayers = typeof r === 'object' && r !== null && Array.isArray(r.rows)
+    ? r.rows.findIndex((row) => typeof row?.layers !== 'object' || row.layers === null) : -1;
   const problem =
     typeof r !== 'object' || r === null ? 'expected a JSON object'
     : !Array.isArray(r.layers) || r.layers.length === 0 ? "expected a non-empty 'layers' array"
     : !Array.isArray(r.rows) || r.rows.length === 0 ? "expected a non-empty 'rows' array"
     : typeof r.mode !== 'string' ? "expected a 'mode' string"
-    : r.rows.findIndex((row) => typeof row?.layers !== 'object' || row.layers === null) >= 0
-      ? `row ${r.rows.findIndex((row) => typeof row?.layers !== 'object' || row.layers === null)} has no 'layers' object`
+    : rowWithoutLayers >= 0 ? `row ${rowWithoutLayers} has no 'layers' object`
       : null;
   if (problem) throw new Error(`${file}: ${problem} (a results.json written by ctlkit sweep)`);
   return r as SweepResults;

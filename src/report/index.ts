@@ -5,7 +5,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import type { SweepResults } from '../sweep/types.js';
 import { renderPage, type Section } from './html.js';
 import { coefSpec, compareSpec, heatmapSpec, lossErrorSpec, renderSvg, type ReportEntry } from './plots.js';
-import { layerSummary, num, type Cell } from './table.js';
+import { cellText, layerSummary, num } from './table.js';
 
 export type { ReportEntry } from './plots.js';
 
@@ -14,8 +14,6 @@ export interface ReportOptions {
   /** paragraphs shown under the title */
   intro?: string[];
 }
-
-const text = (c: Cell): string => (typeof c === 'number' ? num(c) : String(c ?? '—'));
 
 async function entrySection({ label, results }: ReportEntry): Promise<Section> {
   const figures = [await renderSvg(heatmapSpec(results, `${label}: dist_alpha_int per layer`))];
@@ -35,7 +33,7 @@ async function entrySection({ label, results }: ReportEntry): Promise<Section> {
     const basis = (results.basis ?? []).map((m, j) => `model ${j + 1} ${num(m.accuracy, 3)}`).join(', ');
     notes.push(`Accuracy: averaged weights ${num(avg?.accuracy, 3)}, logit ensemble ${num(results.ensemble.accuracy, 3)}; ${basis}.`);
   }
-  return { heading: label, notes, figures, table: { header: summary.header, rows: summary.rows.map((r) => r.map(text)) } };
+  return { heading: label, notes, figures, table: { header: summary.header, rows: summary.rows.map((r) => r.map((c) => cellText(c))) } };
 }
 
 /** Groups interpolation results of one architecture with the same layers (e.g. finetuned vs control). */

@@ -12,10 +12,15 @@ export function num(v: number | null | undefined, digits = 4): string {
   return /^-0\.?0*$/.test(s) ? s.slice(1) : s; // no "-0.0000" for tiny negative values
 }
 
+/** One cell as text: a number printed with `num`, anything else as is ('—' when absent). */
+export function cellText(c: Cell, digits = 4): string {
+  return typeof c === 'number' ? num(c, digits) : String(c ?? '—');
+}
+
 /** formatTable over mixed cells: numbers printed with `num` and right-aligned. */
 export function cellTable(header: readonly string[], rows: readonly (readonly Cell[])[], digits = 4): string {
   const right = header.map((_, c) => c).filter((c) => rows.some((r) => typeof r[c] === 'number'));
-  const text = rows.map((r) => header.map((_, c) => (typeof r[c] === 'number' ? num(r[c] as number, digits) : String(r[c] ?? '—'))));
+  const text = rows.map((r) => header.map((_, c) => cellText(r[c], digits)));
   return formatTable(header, text, right);
 }
 

@@ -69,7 +69,8 @@ export class BasisParams {
   private readonly cache: Map<string, DeviceTensor>[];
   /** Parameters (basis j, name) that hold a NaN or ±Inf. */
   private readonly nonFinite = new Set<string>();
-  constructor(private readonly be: Backend, private readonly ckpts: readonly Checkpoint[]) {
+  /** trackNonFinite: scan each parameter for NaN/±Inf on upload (only othersFinite needs it). */
+  constructor(private readonly be: Backend, private readonly ckpts: readonly Checkpoint[], private readonly trackNonFinite = false) {
     this.cache = ckpts.map(() => new Map());
   }
 
@@ -80,7 +81,7 @@ export class BasisParams {
     if (!isFloat(t)) throw new Error(`${this.ckpts[j].path}: tensor '${name}' is ${t.dtype}, a model parameter must be float`);
     const d = this.be.upload(t.data, t.shape);
     this.cache[j].set(name, d);
-    if (!t.data.every(Number.isFinite)) this.nonFinite.add(`${j}\0${name}`);
+    if (this.trackNonFinite && !t.data.every(Number.isFinite)) this.nonFinite.add(`${j}\0${name}`);
     return d;
   }
 
@@ -97,8 +98,9 @@ export class BasisParams {
   }
 
   /** Whether every basis model other than `j` has only finite values in the stage's parameters
-   *  (already fetched with `forStage`): then 0·w' adds exactly nothing. */
+   *  (already fetched with `forStage`, with trackNonFinite): then 0·w' adds exactly nothing. */
   othersFinite(stage: Stage, j: number): boolean {
+    if (!this.trackNonFinite) throw new Error('BasisParams.othersFinite needs trackNonFinite');
     return this.ckpts.every((_, i) => i === j || stage.params.every((nm) => !this.nonFinite.has(`${i}\0${nm}`)));
   }
 
@@ -115,13 +117,6 @@ export async function combineStage(be: Backend, basisMaps: Map<string, DeviceTen
     out.forEach((t, i) => rowMaps[i].set(nm, t));
   }
   return rowMaps;
-}
-
-/** One row's combined weights for one stage: W = Σ_j c[j] W_j. */
-async function combineRow(be: Backend, basisMaps: Map<string, DeviceTensor>[], c: Float64Array): Promise<Map<string, DeviceTensor>> {
-  const row = new Map<string, DeviceTensor>();
-  for (const nm of basisMaps[0].keys()) row.set(nm, (await be.combine(basisMaps.map((mp) => mp.get(nm)!), c, 1, 'parameters'))[0]);
-  return row;
 }
 
 /** j when c is the unit vector e_j (one entry exactly 1, the others exactly 0), else -1. */
@@ -173,7 +168,7 @@ export async function runSchedule(inp: ScheduleInput, opts: ScheduleOptions): Pr
   }
   const rowCoeffs = Array.from({ length: K }, (_, k) => Float64Array.from(coefficientRow(matrix, k)));
   const unit = rowCoeffs.map(unitIndex);
-  const params = new BasisParams(be, inp.checkpoints);
+  const params = new BasisParams(be, inp.checkpoints, unit.some((j) => j >= 0));
   const progress = (p: Omit<SweepProgress, 'samplesTotal'>) => opts.onProgress?.({ ...p, samplesTotal: n });
 
   try {
@@ -204,7 +199,7 @@ export async function runSchedule(inp: ScheduleInput, opts: ScheduleOptions): Pr
               or.push((await be.combine(ob, rowCoeffs[k], 1))[0]);
               continue;
             }
-            const rowMap = await combineRow(be, basisMaps, rowCoeffs[k]);
+            const [rowMap] = await combineStage(be, basisMaps, rowCoeffs[k], 1);
             try {
               or.push(await stage.run(be, xr[k], lookup(rowMap, stage)));
             } finally {
@@ -293,14 +288,13 @@ async function accumulateTask(
   const per = labels.data.length / labels.shape[0];
   const chunkLabels = labels.data.subarray(start * per, end * per);
   const classes = checkLabelShape(fr[0].shape, [end - start, ...labels.shape.slice(1)], 'labels');
-  for (let k = 0; k < fr.length; k++) {
-    state.rowTask![k].add(await be.read(fr[k]), chunkLabels, classes, `labels vs ${rowName(matrix, k)} logits`);
-  }
   const basisLogits: (Float32Array | Int32Array)[] = [];
-  for (let j = 0; j < fb.length; j++) {
-    const l = await be.read(fb[j]);
-    basisLogits.push(l);
-    state.basisTask![j].add(l, chunkLabels, classes, `labels vs basis model ${matrix.basis[j]} logits`);
+  for (const t of fb) basisLogits.push(await be.read(t));
+  for (let k = 0; k < fr.length; k++) {
+    const shared = fb.indexOf(fr[k]);  // a row sharing a basis model's outputs: read once
+    const logits = shared >= 0 ? basisLogits[shared] : await be.read(fr[k]);
+    state.rowTask![k].add(logits, chunkLabels, classes, `labels vs ${rowName(matrix, k)} logits`);
   }
+  basisLogits.forEach((l, j) => state.basisTask![j].add(l, chunkLabels, classes, `labels vs basis model ${matrix.basis[j]} logits`));
   state.ensembleTask?.add(meanLogits(basisLogits), chunkLabels, classes, 'labels vs ensemble logits');
 }

@@ -12,6 +12,10 @@ export interface HostTensor {
 /** What an op returns: one tensor, K tensors (combine), or per-sample float64 sums (featureStats). */
 export type CaseOutput = DeviceTensor | DeviceTensor[] | FeatureStats | FeatureProducts[];
 
+/** A backend tensor, as opposed to the host arrays featureStats / featureProducts return. */
+export const isDeviceTensor = (o: unknown): o is DeviceTensor =>
+  typeof o === 'object' && o !== null && 'shape' in o && 'dtype' in o;
+
 export interface Tolerance {
   /** bound on Σ(a − b)² / Σ b² per output */
   readonly nmse: number;

@@ -5,9 +5,9 @@ import { b01, nanAt, nonfinite, randn, sh, TOL, uniform, type OpCase } from './c
 const list: OpCase[] = [];
 
 // ---- matmul: C[M,N] = A[M,K] · B[K,N]; sizes cross GEMM tile edges (67×129×33, 1×1023×3) ----
-function matmulCase(batch: number[], m: number, k: number, n: number, transB: boolean, special = false): void {
+export function matmulOp(batch: number[], m: number, k: number, n: number, transB: boolean, special = false): OpCase {
   const aShape = [...batch, m, k];
-  list.push({
+  return {
     op: 'matmul',
     vars: () => `matmul(A=${sh(aShape)},N=${n},transB=${b01(transB)}${special ? ',nonfinite' : ''})`,
     make: (rng) => {
@@ -17,8 +17,9 @@ function matmulCase(batch: number[], m: number, k: number, n: number, transB: bo
     run: (be, [a, b]) => be.matmul(a, b, transB),
     tol: TOL.reduction,
     flops: 2 * numel(batch) * m * k * n,
-  });
+  };
 }
+const matmulCase = (...a: Parameters<typeof matmulOp>): void => void list.push(matmulOp(...a));
 for (const t of [false, true]) {
   matmulCase([], 1, 1, 1, t);
   matmulCase([], 3, 7, 5, t);
@@ -53,13 +54,13 @@ for (const layout of ['outIn', 'inOut'] as const) {
 }
 
 // ---- conv2d (NCHW): stride, padding, dilation, groups ----
-function convCase(n: number, c: number, h: number, w: number, o: number, kh: number, kw: number,
+export function convOp(n: number, c: number, h: number, w: number, o: number, kh: number, kw: number,
   s: [number, number], p: [number, number], d: [number, number], g: number,
-  { bias = true, special = false }: { bias?: boolean; special?: boolean } = {}): void {
+  { bias = true, special = false }: { bias?: boolean; special?: boolean } = {}): OpCase {
   const pair = (v: [number, number]): string => (v[0] === v[1] ? `${v[0]}` : `${v[0]}x${v[1]}`);
   const oh = Math.floor((h + 2 * p[0] - d[0] * (kh - 1) - 1) / s[0]) + 1;
   const ow = Math.floor((w + 2 * p[1] - d[1] * (kw - 1) - 1) / s[1]) + 1;
-  list.push({
+  return {
     op: 'conv2d',
     vars: () => `conv2d(N=${n},C=${c},H=${h},W=${w},O=${o},k=${kh}x${kw},s=${pair(s)},p=${pair(p)},d=${pair(d)},g=${g}${bias ? '' : ',nobias'}${special ? ',nonfinite' : ''})`,
     make: (rng) => {
@@ -70,8 +71,9 @@ function convCase(n: number, c: number, h: number, w: number, o: number, kh: num
     run: (be, [x, wt, b]) => be.conv2d(x, wt, b ?? null, { stride: s, padding: p, dilation: d, groups: g }),
     tol: TOL.reduction,
     flops: 2 * n * o * oh * ow * (c / g) * kh * kw,
-  });
+  };
 }
+const convCase = (...a: Parameters<typeof convOp>): void => void list.push(convOp(...a));
 convCase(2, 3, 7, 5, 4, 3, 3, [2, 2], [1, 1], [1, 1], 1);
 convCase(1, 1, 1, 1, 1, 1, 1, [1, 1], [0, 0], [1, 1], 1);
 convCase(1, 4, 9, 11, 6, 3, 3, [1, 1], [2, 2], [2, 2], 2);

@@ -20,18 +20,19 @@ function basisOf(rng: Rng, shape: readonly number[], m: number, special: boolean
 }
 
 // Out_k = Σ_j C[k,j] · basis_j
-function combineCase(shape: number[], k: number, m: number, special = false): void {
+export function combineOp(shape: number[], k: number, m: number, special = false): OpCase {
   const vars = `combine(shape=${sh(shape)},K=${k},M=${m}${special ? ',nonfinite' : ''})`;
   const coeffs = coefficients(vars, k, m);
-  list.push({
+  return {
     op: 'combine',
     vars: () => vars,
     make: (rng) => basisOf(rng, shape, m, special),
     run: (be, basis) => be.combine(basis, coeffs, k),
     tol: TOL.elementwise,
     bytes: 4 * shape.reduce((p, d) => p * d, 1) * (m + k),
-  });
+  };
 }
+const combineCase = (...a: Parameters<typeof combineOp>): void => void list.push(combineOp(...a));
 combineCase([33, 7], 3, 2);
 combineCase([1023], 3, 2);
 combineCase([1], 1, 1);
@@ -40,10 +41,10 @@ combineCase([5, 129], 3, 3);
 combineCase([7, 9], 3, 2, true);
 
 // dot_n = ⟨F_n, G_n⟩, ff_n = ‖F_n‖², gg_n = ‖G_n‖² with G = Σ_j c[j] · basis_j
-function statsCase(shape: number[], m: number, special = false): void {
+export function statsOp(shape: number[], m: number, special = false): OpCase {
   const vars = `featureStats(f=${sh(shape)},M=${m}${special ? ',nonfinite' : ''})`;
   const c = coefficients(vars, 1, m);
-  list.push({
+  return {
     op: 'featureStats',
     vars: () => vars,
     make: (rng) => {
@@ -53,8 +54,9 @@ function statsCase(shape: number[], m: number, special = false): void {
     run: (be, [f, ...basis]) => be.featureStats(f, basis, c),
     tol: TOL.stats,
     bytes: 4 * shape.reduce((p, d) => p * d, 1) * (m + 1),
-  });
+  };
 }
+const statsCase = (...a: Parameters<typeof statsOp>): void => void list.push(statsOp(...a));
 statsCase([4, 33], 2);
 statsCase([1, 1], 1);
 statsCase([3, 7, 5, 5], 3);
@@ -62,8 +64,8 @@ statsCase([2, 1023], 2);
 statsCase([5, 17, 12], 3, true);
 
 // per F in fs: dots[n·M + j] = ⟨F_n, basis_j[n]⟩, ff_n = ‖F_n‖²
-function productsCase(shape: number[], nf: number, m: number, special = false): void {
-  list.push({
+export function productsOp(shape: number[], nf: number, m: number, special = false): OpCase {
+  return {
     op: 'featureProducts',
     vars: () => `featureProducts(f=${sh(shape)},F=${nf},M=${m}${special ? ',nonfinite' : ''})`,
     make: (rng) => {
@@ -74,8 +76,9 @@ function productsCase(shape: number[], nf: number, m: number, special = false): 
     run: (be, inputs) => be.featureProducts(inputs.slice(0, nf), inputs.slice(nf)),
     tol: TOL.stats,
     bytes: 4 * shape.reduce((p, d) => p * d, 1) * (m + nf),
-  });
+  };
 }
+const productsCase = (...a: Parameters<typeof productsOp>): void => void list.push(productsOp(...a));
 productsCase([4, 33], 1, 2);
 productsCase([1, 1], 2, 1);
 productsCase([3, 7, 5, 5], 4, 3);

@@ -5,8 +5,8 @@ import { nanAt, randn, sh, TOL, type HostTensor, type OpCase } from './case_kit.
 const list: OpCase[] = [];
 
 // qkv [N, T, 3D], heads H: softmax(q kᵀ / √(D/H)) v per head
-function attentionCase(n: number, t: number, d: number, heads: number, causal: boolean, special = false): void {
-  list.push({
+export function attentionOp(n: number, t: number, d: number, heads: number, causal: boolean, special = false): OpCase {
+  return {
     op: 'attention',
     vars: () => `attention(N=${n},T=${t},D=${d},H=${heads},causal=${causal ? 1 : 0}${special ? ',nan' : ''})`,
     make: (rng) => {
@@ -17,8 +17,9 @@ function attentionCase(n: number, t: number, d: number, heads: number, causal: b
     run: (be, [qkv]) => be.attention(qkv, heads, causal),
     tol: TOL.reduction,
     flops: 4 * n * heads * t * (causal ? (t + 1) / 2 : t) * (d / heads),
-  });
+  };
 }
+const attentionCase = (...a: Parameters<typeof attentionOp>): void => void list.push(attentionOp(...a));
 for (const causal of [false, true]) {
   attentionCase(2, 7, 8, 2, causal);
   attentionCase(1, 1, 4, 1, causal);

@@ -7,7 +7,7 @@
 // guard values in its own native tests. What the harness does check instead: the output is a fresh
 // tensor (not an input object) and every input reads back unchanged after the op.
 import type { Backend, DeviceTensor, FeatureProducts } from '../../src/backends/backend.js';
-import type { CaseOutput, HostTensor, Tolerance } from './case_kit.js';
+import { isDeviceTensor, type CaseOutput, type HostTensor, type Tolerance } from './case_kit.js';
 
 export interface HostOutput {
   /** 'out', 'out[k]' (combine), 'dot' / 'ff' / 'gg' (featureStats) or 'dots[i]' / 'ff[i]' (featureProducts) */
@@ -25,9 +25,8 @@ const isProducts = (o: CaseOutput): o is FeatureProducts[] =>
 
 /** The output tensors of a case result (none for featureStats / featureProducts: host arrays). */
 export function outputTensors(o: CaseOutput): DeviceTensor[] {
-  if (isProducts(o)) return [];
-  if (Array.isArray(o)) return o as DeviceTensor[];
-  return isStats(o) ? [] : [o as DeviceTensor];
+  if (Array.isArray(o)) return (o as unknown[]).filter(isDeviceTensor);
+  return isDeviceTensor(o) ? [o] : [];
 }
 
 /** Reads a case result back to host arrays, named and shaped. */

@@ -42,3 +42,11 @@ export function fakeInterpolation(layers: string[], alphas: number[], scale = 0.
     elapsed_seconds: 1,
   };
 }
+
+/** A finetuned-like pair (close to linear) and a control pair (far from it), as the report compares them. */
+export function fakeComparison(layers: string[], alphas: number[]): { label: string; results: SweepResults }[] {
+  return [
+    { label: 'finetuned', results: fakeInterpolation(layers, alphas, 0.1) },
+    { label: 'control', results: fakeInterpolation(layers, alphas, 0.5) },
+  ];
+}

@@ -1,6 +1,7 @@
-// Wraps a backend to check tensor ownership: every storage released exactly once, none left over.
-// Views (reshape) share their source's storage.
+// Backend wrappers for tests: one checks tensor ownership (every storage released exactly once, none
+// left over; views (reshape) share their source's storage), one counts the calls made.
 import type { Backend, DeviceTensor } from '../../src/backends/backend.js';
+import { isDeviceTensor } from './case_kit.js';
 
 export interface Tracked {
   be: Backend;
@@ -42,16 +43,32 @@ export function trackBackend(inner: Backend): Tracked {
         case 'flush':
         case 'dispose':
         case 'supports':
-        case 'featureStats':
-        case 'featureProducts':
           return fn.bind(target);
-        default:
+        default:  // ops: every tensor they return is a new allocation (host results pass through)
           return async (...args: unknown[]) => {
-            const out = (await fn.apply(target, args)) as DeviceTensor | DeviceTensor[];
-            return Array.isArray(out) ? out.map(own) : own(out);
+            const out = await fn.apply(target, args);
+            if (Array.isArray(out)) out.filter(isDeviceTensor).forEach(own);
+            else if (isDeviceTensor(out)) own(out);
+            return out;
           };
       }
     },
   });
   return { be, live: () => live.size };
+}
+
+/** Wraps a backend and counts every call other than `name`, `supports` and `dispose`. */
+export function counting(be: Backend): { backend: Backend; calls: string[] } {
+  const calls: string[] = [];
+  const backend = new Proxy(be, {
+    get(target, prop, recv) {
+      const v = Reflect.get(target, prop, recv);
+      if (typeof v !== 'function' || prop === 'supports' || prop === 'dispose') return v;
+      return (...args: unknown[]) => {
+        calls.push(String(prop));
+        return (v as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { backend, calls };
 }

@@ -203,7 +203,7 @@ class NativeBackend implements Backend {
   async conv2d(x: DeviceTensor, w: DeviceTensor, b: DeviceTensor | null, o: Conv2dOptions, epilogue?: ConvEpilogue): Promise<DeviceTensor> {
     const xd = f32(x, 'conv2d', 'x', 4);
     const sum = tensorOf(w, 'conv2d', 'w').pending;  // a weight sum the conv forms as it reads it
-    const wd = sum ? null : f32(w, 'conv2d', 'w', 4);
+    const wd = sum ? null : f32(w, 'conv2d', 'w');
     if (w.shape.length !== 4) throw new Error(`native conv2d: 'w' must have rank 4, got shape ${shapeStr(w.shape)}`);
     const bd = b === null ? null : f32(b, 'conv2d', 'b');
     if (b !== null) expectShape('conv2d', 'b', b.shape, [w.shape[0]]);
