@@ -3,6 +3,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Backend, DeviceTensor } from '../src/backends/backend.js';
+import { checkedBackend, OpNotSupportedError } from '../src/backends/checked.js';
+import { OP_NAMES } from '../src/backends/ops.js';
 import { createReferenceBackend } from '../src/backends/reference/index.js';
 import { cases, selectCases, type OpCase } from './harness/cases.js';
 import { checkCase } from './harness/check_case.js';
@@ -36,13 +38,30 @@ async function expectFailure(be: Backend, vars: string, problem: RegExp): Promis
 
 test('every op of the interface has cases, and vars() are unique', () => {
   const ops = new Set(cases.map((c) => c.op));
-  for (const op of ['matmul', 'linear', 'conv2d', 'batchNorm', 'layerNorm', 'relu', 'gelu', 'add', 'maxPool2d', 'avgPool2d',
-    'adaptiveAvgPool2d', 'attention', 'embedding', 'transpose12', 'prependToken', 'selectToken', 'combine', 'featureStats', 'featureProducts']) {
-    assert.ok(ops.has(op as OpCase['op']), `no case for ${op}`);
-  }
+  for (const op of OP_NAMES) assert.ok(ops.has(op), `no case for ${op}`);
   const names = cases.map((c) => c.vars());
   assert.is(new Set(names).size, names.length, 'duplicate vars()');
   assert.ok(selectCases('conv2d(').every((c) => c.op === 'conv2d'));
+});
+
+test('a backend without an op says so: supports() is false, the harness reports "not supported", a call throws', async () => {
+  const core = {
+    name: 'reference' as const,
+    upload: reference.upload, read: reference.read, reshape: reference.reshape, release: reference.release,
+    flush: reference.flush, dispose: async () => {},
+    relu: (_p: unknown, x: DeviceTensor) => reference.relu(x),
+  };
+  const partial = checkedBackend(core);
+  assert.ok(partial.supports('relu'));
+  assert.not.ok(partial.supports('gelu'));
+  const r = await checkCase(partial, reference, one('gelu(x=[2,7,33],approximate=erf)'));
+  assert.is(r.status, 'not supported');
+  assert.is((await checkCase(partial, reference, one('relu(x=[2,3,7,5])'))).status, 'ok');
+  const x = reference.upload(new Float32Array(3), [3]);
+  await partial.gelu(x, 'erf').then(() => assert.unreachable('gelu ran'), (e) => {
+    assert.instance(e, OpNotSupportedError);
+    assert.match((e as Error).message, /reference: op gelu is not supported by this backend/);
+  });
 });
 
 test('every case passes on the reference against itself', async () => {
@@ -78,7 +97,7 @@ test('a last-bit difference fails an exact op; float32 accumulation passes a red
     linear: async (x, w, b, layout) => {
       // float32 running sums, as a simple fast kernel would do
       const xs = (await reference.read(x)) as Float32Array;
-      const ws = (await reference.read(w)) as Float32Array;
+      const ws = (await reference.read(w as DeviceTensor)) as Float32Array;
       const out = new Float32Array(3 * 3);
       for (let i = 0; i < 3; i++) {
         for (let o = 0; o < 3; o++) {
@@ -101,7 +120,7 @@ test('a one-pass float32 variance (E[x²] − μ²) fails layerNorm on rows with
   const onePass = broken({
     layerNorm: async (x, w, b, eps) => {
       const xs = (await reference.read(x)) as Float32Array;
-      const ws = (await reference.read(w)) as Float32Array;
+      const ws = (await reference.read(w as DeviceTensor)) as Float32Array;
       const bs = (await reference.read(b)) as Float32Array;
       const d = ws.length;
       const out = new Float32Array(xs.length);

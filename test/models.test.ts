@@ -13,6 +13,8 @@ import { forward } from '../src/models/forward.js';
 import { openModel } from '../src/models/open.js';
 import { buildModel } from '../src/models/index.js';
 import { isFloat, shapeStr } from '../src/tensor.js';
+import { executeStages } from '../src/models/executor.js';
+import { uploadStageParams } from '../src/models/stage_params.js';
 import { fixture } from './harness/paths.js';
 import { trackBackend } from './harness/tracking_backend.js';
 import { openTestBackend } from './harness/backends.js';
@@ -103,8 +105,25 @@ Options('capture a subset; onFeature streams hooks in order; host weights; resum
     assert.is(streamed.size, 0);
     const host = await forward(be, model, (name) => checkpoint.read(name), inputs, { capture: [model.logitsHook] });
     assert.equal(host.get(model.logitsHook)!.data, all.get(model.logitsHook)!.data);
-    const resumed = await forward(be, model, checkpoint, all.get(model.hooks[0])!, { startAfter: model.hooks[0], capture: [model.logitsHook] });
-    assert.equal(resumed.get(model.logitsHook)!.data, all.get(model.logitsHook)!.data);
+    // the stage executor started after a hook, on that hook's features, continues to the same logits
+    const from = model.stages.findIndex((s) => s.name === model.hooks[0]) + 1;
+    const to = model.stages.findIndex((s) => s.name === model.logitsHook);
+    const injected = all.get(model.hooks[0])!;
+    let resumed: Float32Array | Int32Array | undefined;
+    await executeStages(be, model.stages, injected, {
+      run: async (stage, _i, [x]) => {
+        const p = await uploadStageParams(be, stage, (name) => checkpoint.read(name), checkpoint.path);
+        try {
+          return [await stage.run(be, x, p.lookup)];
+        } finally {
+          p.release();
+        }
+      },
+      after: async (stage, _i, [y]) => {
+        if (stage.name === model.logitsHook) resumed = await be.read(y);
+      },
+    }, { batch: injected.shape[0], from, to });
+    assert.equal(resumed, all.get(model.logitsHook)!.data);
   } finally {
     await checkpoint.close();
     await be.dispose();

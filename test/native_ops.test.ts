@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { addonPath, loadNative, type NativeModule } from '../src/backends/native/bindings.js';
+import { weightSum } from '../src/backends/weight_sum.js';
 import { createNativeBackend } from '../src/backends/native/index.js';
 import { nmse, nonfiniteMismatches } from './harness/compare.js';
 import { rejection } from './harness/errors.js';
@@ -235,40 +236,32 @@ nativeTest('conv2d weight sum: bit-identical to combine + conv2d on every path',
   }
 });
 
-nativeTest('backend: conv weights from combine stay pending sums; every other use forms them, releasing a basis first forms them', async () => {
+nativeTest('backend: conv2d reads a WeightSum as the formed weights; linear forms it; inputs released mid-op stay intact', async () => {
   const be = await createNativeBackend();
   const r = rng(31);
-  const shape = [32, 64, 3, 3], len = 32 * 64 * 9;  // large enough to stay pending
+  const shape = [32, 64, 3, 3], len = 32 * 64 * 9;
   const b0 = rand(len, r), b1 = rand(len, r);
   const basis = [be.upload(b0, shape), be.upload(b1, shape)];
-  const coeffs = Float64Array.from([0.25, 0.75, -1, 2]);
   const sumOf = (c0: number, c1: number) => Float32Array.from({ length: len }, (_, i) => c0 * b0[i] + c1 * b1[i]);
-  const want = (k: number) => sumOf(coeffs[2 * k], coeffs[2 * k + 1]);
   const x = be.upload(rand(2 * 64 * 6 * 6, r), [2, 64, 6, 6]);
   const conv = { stride: [1, 1] as [number, number], padding: [1, 1] as [number, number], dilation: [1, 1] as [number, number], groups: 1 };
-  const isPending = (t: unknown): boolean => (t as { pending: unknown }).pending !== null;
-  assert.ok(!isPending((await be.combine(basis, coeffs.subarray(0, 2), 1))[0]), 'a sum not marked as parameters is formed at once');
-  const [w0, w1] = await be.combine(basis, coeffs, 2, 'parameters');
-  assert.ok(isPending(w0) && isPending(w1), 'parameter sums stay pending');
-  // the conv of a pending sum equals the conv of the formed weights
-  const yPending = await be.read(await be.conv2d(x, w0, null, conv));
-  const yFormed = await be.read(await be.conv2d(x, be.upload(want(0), shape), null, conv));
-  assert.equal(Array.from(yPending), Array.from(yFormed), 'conv of a pending sum');
-  assert.equal(Array.from(await be.read(w0)), Array.from(want(0)), 'read forms the sum');
-  // another op (reshape, then add) forms it on the spot
-  const flat = be.reshape(w1, [len]);
-  assert.equal(Array.from(await be.read(await be.add(flat, flat))), Array.from(want(1).map((v) => Math.fround(v + v))), 'add of a pending sum');
-  // a basis released while a sum over it is pending: the sum is formed first, from intact values
-  const [w2] = await be.combine(basis, Float64Array.from([2, -1]), 1, 'parameters');
-  be.release(basis[0]);
-  await be.relu(be.upload(new Float32Array(len).fill(-7), shape));  // same length: takes the released storage
-  assert.equal(Array.from(await be.read(w2)), Array.from(sumOf(2, -1)), 'formed before the release');
-  // a basis released while a conv reads it through a pending sum keeps its storage out of the pool
-  // until the conv settles (outputs of the same length would otherwise take it and overwrite it)
+  // the conv of a weight sum equals the conv of the formed weights, bit for bit
+  const ySum = await be.read(await be.conv2d(x, weightSum(basis, Float64Array.from([0.25, 0.75])), null, conv));
+  const [formed] = await be.combine(basis, Float64Array.from([0.25, 0.75]), 1);
+  assert.equal(Array.from(await be.read(formed)), Array.from(sumOf(0.25, 0.75)), 'combine forms the sum');
+  const yFormed = await be.read(await be.conv2d(x, formed, null, conv));
+  assert.equal(Array.from(ySum), Array.from(yFormed), 'conv of a weight sum');
+  // linear takes a sum through the shared fallback (formed by combine, released after)
+  const lb = [be.upload(rand(12, r), [3, 4]), be.upload(rand(12, r), [3, 4])];
+  const lx = be.upload(rand(8, r), [2, 4]);
+  const yl = await be.read(await be.linear(lx, weightSum(lb, Float64Array.from([2, -1])), null, 'outIn'));
+  const [lw] = await be.combine(lb, Float64Array.from([2, -1]), 1);
+  assert.equal(Array.from(yl), Array.from(await be.read(await be.linear(lx, lw, null, 'outIn'))), 'linear of a weight sum');
+  // a basis released while a conv reads it through a sum keeps its storage out of the pool until
+  // the conv settles (outputs of the same length would otherwise take it and overwrite it)
   const storage = (t: unknown): unknown => (t as { data: Float32Array }).data;
   const fresh = [be.upload(b0, shape), be.upload(b1, shape)];
-  const [w3] = await be.combine(fresh, Float64Array.from([1, 0.5]), 1, 'parameters');
-  const inFlight = be.conv2d(x, w3, null, conv);  // queued on the pool: it settles only after the next await
+  const inFlight = be.conv2d(x, weightSum(fresh, Float64Array.from([1, 0.5])), null, conv);  // settles after the next await
   const held = storage(fresh[1]);
   be.release(fresh[1]);
   const during = be.upload(new Float32Array(len), shape);
@@ -279,12 +272,14 @@ nativeTest('backend: conv weights from combine stay pending sums; every other us
   assert.ok(storage(after) === held, 'released basis storage back in the pool once the conv settled');
   const wantY3 = await be.read(await be.conv2d(x, be.upload(sumOf(1, 0.5), shape), null, conv));
   assert.equal(Array.from(y3), Array.from(wantY3), 'conv while its basis is released');
-  // the same protection through a reshaped view: views share the storage, and what guards it
-  const viewed = [be.upload(b0, shape), be.upload(b1, shape)];
-  const [w4] = await be.combine(viewed, Float64Array.from([1, -1]), 1, 'parameters');
-  be.release(be.reshape(viewed[0], [len]));
-  await be.relu(be.upload(new Float32Array(len).fill(-5), shape));  // same length: takes the released storage
-  assert.equal(Array.from(await be.read(w4)), Array.from(sumOf(1, -1)), 'sum over a basis released through a view');
+  // any input, released through a reshaped view (views share the storage the guard is on)
+  const big = be.upload(rand(len, r), shape);
+  const want = await be.read(await be.relu(big));
+  const reading = be.relu(big);
+  be.release(be.reshape(big, [len]));
+  const taker = await be.relu(be.upload(new Float32Array(len).fill(-5), shape));  // same length: would take it
+  assert.ok(storage(taker) !== storage(big), 'released input storage reused while relu reads it');
+  assert.equal(Array.from(await be.read(await reading)), Array.from(want), 'relu while its input is released');
   await be.dispose();
 });
 

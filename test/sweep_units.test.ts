@@ -15,7 +15,7 @@ import {
 } from '../src/sweep/coefficients.js';
 import { SimilarityAccumulator, distance, coefficient, cosine } from '../src/metrics/similarity.js';
 import { fixture } from './harness/paths.js';
-import { rowLayerMetrics } from '../src/sweep/results.js';
+import { comparisonFields } from '../src/sweep/results.js';
 import { barrier, meanLogits, checkLabelShape, TaskAccumulator } from '../src/metrics/task.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ctl-coef-'));
@@ -170,7 +170,7 @@ test('zero-norm golden cases (tools/gen_fixtures.py) through the accumulator', (
     }));
     const acc = new SimilarityAccumulator();
     acc.add(stats, c.name);
-    const got = rowLayerMetrics(acc) as unknown as Record<string, number | null>;
+    const got = comparisonFields([{ tag: 'alpha_int', fields: 'distCoefCos', acc }]);
     assert.equal(Object.keys(got).sort(), Object.keys(c.expected).sort(), `${c.name}: metric names`);
     for (const [k, v] of Object.entries(c.expected)) {
       if (v === null) assert.is(got[k], null, `${c.name} ${k}`);

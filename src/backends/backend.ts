@@ -1,7 +1,11 @@
-// The Backend contract: a small device interface (upload/read/release/flush/dispose) plus the
-// ops that model families and the sweep runner are written in. Every backend is checked op by op
-// against the reference backend (test/backend_ops.test.ts). All tensors on a backend are float32
-// except token ids (int32, only consumed by `embedding`). Shapes are row-major, PyTorch layouts.
+// The Backend contract: a small device interface (upload/read/release/flush/dispose) plus the ops
+// of the op table (ops.ts) that model families and the sweep runner are written in. Every backend is
+// checked op by op against the reference backend (test/backend_ops.test.ts). All tensors on a backend
+// are float32 except token ids (int32, only consumed by `embedding`). Shapes are row-major, PyTorch layouts.
+import type { OpMethods, OpName } from './ops.js';
+
+export type { OpName } from './ops.js';
+
 
 /** A tensor owned by a backend. Opaque: read it back with `Backend.read`. */
 export interface DeviceTensor {
@@ -10,27 +14,6 @@ export interface DeviceTensor {
 }
 
 export type BackendName = 'reference' | 'native' | 'webgpu';
-
-export type OpName =
-  | 'matmul'
-  | 'linear'
-  | 'conv2d'
-  | 'batchNorm'
-  | 'layerNorm'
-  | 'relu'
-  | 'gelu'
-  | 'add'
-  | 'maxPool2d'
-  | 'avgPool2d'
-  | 'adaptiveAvgPool2d'
-  | 'attention'
-  | 'embedding'
-  | 'transpose12'
-  | 'prependToken'
-  | 'selectToken'
-  | 'combine'
-  | 'featureStats'
-  | 'featureProducts';
 
 export interface Conv2dOptions {
   stride: [number, number];
@@ -81,68 +64,35 @@ export interface FeatureProducts {
   ff: Float64Array;
 }
 
-export interface Backend {
-  readonly name: BackendName;
-  /** Whether this backend implements `op`; callers fall back or report "not supported". */
-  supports(op: OpName): boolean;
+/** Σ_j coeffs[j] · basis[j] as a weight argument (conv2d's and linear's `w`): a backend that takes
+ *  it forms the sum while it reads the weights (native conv2d); for any other the shared fallback
+ *  (checked.ts) forms it with `combine` first. All basis tensors share one shape. */
+export interface WeightSum {
+  readonly basis: readonly DeviceTensor[];
+  readonly coeffs: Float64Array;
+}
+export type Weight = DeviceTensor | WeightSum;
 
-  // ---- device contract ----
+/** The device contract (tinygrad's alloc/copyin/copyout/program, ggml's backend buffer calls). */
+export interface DeviceContract {
+  readonly name: BackendName;
   upload(data: Float32Array | Int32Array, shape: readonly number[]): DeviceTensor;
   read(t: DeviceTensor): Promise<Float32Array | Int32Array>;
   /** Same data, new shape (same element count). No copy; the view shares the storage. */
   reshape(t: DeviceTensor, shape: readonly number[]): DeviceTensor;
   /** Hands the storage back (buffer pool); using `t` afterwards is a bug. Views share storage:
-   *  release each storage once (release the last view or the original, not both). */
+   *  release each storage once (release the last view or the original, not both). An op already
+   *  running on the storage still reads it intact: it goes back to the pool when that op is done. */
   release(t: DeviceTensor): void;
   /** Waits for all queued work to finish. */
   flush(): Promise<void>;
   dispose(): Promise<void>;
+}
 
-  // ---- ops (inputs are never modified; each returns a new tensor) ----
-  /** C[M,N] = A[M,K] · B[K,N] (transB: B given as [N,K]). Leading batch dims of A are flattened
-   *  into M for the product and kept in the result: A[..., K] → C[..., N]. */
-  matmul(a: DeviceTensor, b: DeviceTensor, transB: boolean): Promise<DeviceTensor>;
-  /** y[..., out] = x[..., in] · Wᵀ + b, W as [out,in] ('outIn', torch Linear) or [in,out] ('inOut', HF Conv1D). */
-  linear(x: DeviceTensor, w: DeviceTensor, b: DeviceTensor | null, layout: 'outIn' | 'inOut'): Promise<DeviceTensor>;
-  /** y = conv2d(x[N,C,H,W], w[O,C/groups,kh,kw]) + b, torch semantics (zero padding), then the
-   *  epilogue when given. */
-  conv2d(x: DeviceTensor, w: DeviceTensor, b: DeviceTensor | null, o: Conv2dOptions, epilogue?: ConvEpilogue): Promise<DeviceTensor>;
-  /** y = (x − mean[c]) / sqrt(var[c] + eps) · weight[c] + bias[c] over channel dim 1 (eval mode). */
-  batchNorm(x: DeviceTensor, mean: DeviceTensor, variance: DeviceTensor, weight: DeviceTensor, bias: DeviceTensor, eps: number): Promise<DeviceTensor>;
-  /** y = (x − μ) / sqrt(σ² + eps) · weight + bias over the last dim (biased variance). */
-  layerNorm(x: DeviceTensor, weight: DeviceTensor, bias: DeviceTensor, eps: number): Promise<DeviceTensor>;
-  /** y = max(x, 0); NaN stays NaN. */
-  relu(x: DeviceTensor): Promise<DeviceTensor>;
-  /** y = x·Φ(x) ('erf', exact) or 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))) ('tanh'). */
-  gelu(x: DeviceTensor, approximate: 'erf' | 'tanh'): Promise<DeviceTensor>;
-  /** y = a + b, where b's shape is a suffix of a's (broadcast over a's leading dims). */
-  add(a: DeviceTensor, b: DeviceTensor): Promise<DeviceTensor>;
-  /** torch.nn.functional.max_pool2d (padding counts as −∞). */
-  maxPool2d(x: DeviceTensor, o: Pool2dOptions): Promise<DeviceTensor>;
-  /** torch.nn.functional.avg_pool2d with count_include_pad=True. */
-  avgPool2d(x: DeviceTensor, o: Pool2dOptions): Promise<DeviceTensor>;
-  /** torch.nn.functional.adaptive_avg_pool2d(x, [outH, outW]). */
-  adaptiveAvgPool2d(x: DeviceTensor, outH: number, outW: number): Promise<DeviceTensor>;
-  /** Multi-head scaled-dot-product attention: qkv[N,T,3D] packed as [q | k | v] along the last
-   *  dim, heads H, head dim D/H, softmax(q kᵀ / √(D/H)) v, causal masks j > i. Returns [N,T,D]. */
-  attention(qkv: DeviceTensor, heads: number, causal: boolean): Promise<DeviceTensor>;
-  /** y[..., :] = table[ids[...], :]; ids int32, out-of-range ids are an error naming the id. */
-  embedding(ids: DeviceTensor, table: DeviceTensor): Promise<DeviceTensor>;
-  /** [A,B,C] → [A,C,B]. */
-  transpose12(x: DeviceTensor): Promise<DeviceTensor>;
-  /** [N,T,D], token[D] → [N,T+1,D] with token first. */
-  prependToken(x: DeviceTensor, token: DeviceTensor): Promise<DeviceTensor>;
-  /** [N,T,D] → [N,D] at token index `index`. */
-  selectToken(x: DeviceTensor, index: number): Promise<DeviceTensor>;
-  /** Out_k = Σ_j C[k,j] · basis_j for k < K; C is K×M row-major; all basis tensors share a shape.
-   *  `use: 'parameters'` says the outputs are layer parameters: a backend may then keep a sum unformed
-   *  until an op reads it (native conv2d forms its weights as it reads them); the values are the same. */
-  combine(basis: readonly DeviceTensor[], coeffs: Float64Array, k: number, use?: 'parameters'): Promise<DeviceTensor[]>;
-  /** With G = Σ_j c[j] · basis_j formed on the fly (never stored), per sample n (dim 0):
-   *  ⟨F_n, G_n⟩, ‖F_n‖², ‖G_n‖², accumulated in float64. */
-  featureStats(f: DeviceTensor, basis: readonly DeviceTensor[], c: Float64Array): Promise<FeatureStats>;
-  /** For each F in fs, per sample n (dim 0): ⟨F_n, basis_j[n]⟩ for every j and ‖F_n‖², accumulated
-   *  in float64, in one pass over the basis. With the basis's per-sample Gram matrix (the products of
-   *  the basis with itself) these give featureStats for any coefficients. */
-  featureProducts(fs: readonly DeviceTensor[], basis: readonly DeviceTensor[]): Promise<FeatureProducts[]>;
+/** A backend: the device contract and every op of the op table (ops.ts), each checked there before
+ *  the backend's kernel runs. Inputs are never modified; each op returns new tensors. */
+export interface Backend extends DeviceContract, OpMethods {
+  /** Whether this backend implements `op`; the others throw "not supported" (the harness reports it). */
+  supports(op: OpName): boolean;
+  [Symbol.asyncDispose](): Promise<void>;
 }

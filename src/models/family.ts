@@ -3,7 +3,7 @@
 // are the layers whose features ctlkit captures (PyTorch module names, exact forward outputs).
 // Running stages one after another is the forward pass; the sweep runner interleaves rows and
 // basis models stage by stage, which is why a model is a list and not a closure.
-import type { Backend, DeviceTensor } from '../backends/backend.js';
+import type { Backend, DeviceTensor, Weight } from '../backends/backend.js';
 
 /** Every model family ctlkit builds. */
 export const ARCHITECTURES = ['mlp', 'resnet', 'vit', 'gpt2'] as const;
@@ -21,8 +21,13 @@ export interface ModelConfig {
   batchNormEps?: number;
 }
 
-/** Looks a parameter up by its checkpoint name (already on the backend). */
-export type ParamLookup = (name: string) => DeviceTensor;
+/** Looks a parameter up by its checkpoint name (already on the backend). `weight(name)` gives a
+ *  weight argument (conv2d's / linear's `w`): for a sweep row, a stage's declared weights
+ *  (Stage.weights) come as WeightSums over the basis, formed by the op as it reads them. */
+export interface ParamLookup {
+  (name: string): DeviceTensor;
+  weight(name: string): Weight;
+}
 
 export interface Stage {
   /** PyTorch module name, e.g. `layer2.1`, `encoder.layers.encoder_layer_0`, `transformer.h.3`. */
@@ -31,6 +36,9 @@ export interface Stage {
   readonly hook: boolean;
   /** Float parameters (checkpoint names) that `run` reads. */
   readonly params: readonly string[];
+  /** Those of `params` that `run` reads only through `p.weight` as a conv2d / linear weight: a sweep
+   *  row passes them as WeightSums (a backend may form Σ_j c_j W_j while it reads them). */
+  readonly weights?: readonly string[];
   /** True when, for a fixed input, the output is linear in the parameters:
    *  f(x; Σ_j c_j θ_j) = Σ_j c_j f(x; θ_j) (a conv or an embedding with its bias). The sweep then
    *  forms the first stage's output of every row from the basis models' outputs. */

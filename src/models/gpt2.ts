@@ -64,15 +64,15 @@ export function buildGpt2(t: ParamTable, config: Partial<ModelConfig>, n: Gpt2Na
           x,
           [
             (v) => be.layerNorm(v, p(ln1.weight), p(ln1.bias), eps),
-            (v) => be.linear(v, p(qkv.weight), optionalParam(p, qkv.bias), 'inOut'),
+            (v) => be.linear(v, p.weight(qkv.weight), optionalParam(p, qkv.bias), 'inOut'),
             (v) => be.attention(v, heads, true),
-            (v) => be.linear(v, p(out.weight), optionalParam(p, out.bias), 'inOut'),
+            (v) => be.linear(v, p.weight(out.weight), optionalParam(p, out.bias), 'inOut'),
           ],
           [
             (v) => be.layerNorm(v, p(ln2.weight), p(ln2.bias), eps),
-            (v) => be.linear(v, p(fcIn.weight), optionalParam(p, fcIn.bias), 'inOut'),
+            (v) => be.linear(v, p.weight(fcIn.weight), optionalParam(p, fcIn.bias), 'inOut'),
             (v) => be.gelu(v, 'tanh'),
-            (v) => be.linear(v, p(fcOut.weight), optionalParam(p, fcOut.bias), 'inOut'),
+            (v) => be.linear(v, p.weight(fcOut.weight), optionalParam(p, fcOut.bias), 'inOut'),
           ],
         ),
       ),
@@ -86,7 +86,7 @@ export function buildGpt2(t: ParamTable, config: Partial<ModelConfig>, n: Gpt2Na
   if (headWeight !== wte) t.exact(headWeight, [vocab, dim], `output projection [vocab, hidden] (vocab from ${wte})`);
   stages.push(
     makeStage(n.finalLn, true, lnF.params, (be, x, p) => be.layerNorm(x, p(lnF.weight), p(lnF.bias), eps)),
-    makeStage(n.lmHead, true, [headWeight], (be, x, p) => be.linear(x, p(headWeight), null, 'outIn')),
+    makeStage(n.lmHead, true, [headWeight], (be, x, p) => be.linear(x, p.weight(headWeight), null, 'outIn')),
   );
   return {
     config: { ...config, architecture: 'gpt2', numHeads: heads, layerNormEps: eps },

@@ -32,7 +32,7 @@ export function buildMlp(t: ParamTable, config: Partial<ModelConfig>, naming: Ml
     stages.push(
       makeStage(name, true, lin.params, (be, x, p) =>
         chain(be, x, [
-          (v) => be.linear(v, p(lin.weight), optionalParam(p, lin.bias), 'outIn'),
+          (v) => be.linear(v, p.weight(lin.weight), optionalParam(p, lin.bias), 'outIn'),
           ...(last ? [] : [(v: typeof x) => be.relu(v)]),
         ]),
       ),

@@ -25,7 +25,7 @@ const convOptions = (conv: ConvInfo, stride: number): Conv2dOptions => ({
 /** conv → BatchNorm(eps) [→ + residual] [→ ReLU] as one conv2d with an epilogue (fused by backends that can). */
 function convBn(be: Backend, p: ParamLookup, cb: ConvBn, eps: number, x: DeviceTensor, after: { residual?: DeviceTensor; relu?: boolean } = {}): Promise<DeviceTensor> {
   const batchNorm = { mean: p(cb.bn.mean), variance: p(cb.bn.variance), weight: p(cb.bn.weight), bias: p(cb.bn.bias), eps };
-  return be.conv2d(x, p(cb.conv.weight), optionalParam(p, cb.conv.bias), cb.options, { batchNorm, ...after });
+  return be.conv2d(x, p.weight(cb.conv.weight), optionalParam(p, cb.conv.bias), cb.options, { batchNorm, ...after });
 }
 
 export function buildResNet(t: ParamTable, config: Partial<ModelConfig>, n: ResNetNaming): Model {
@@ -42,7 +42,7 @@ export function buildResNet(t: ParamTable, config: Partial<ModelConfig>, n: ResN
   const stemOptions = convOptions(stemConv, stem === 'imagenet' ? 2 : 1);
   const stemBn = batchNormParams(t, n.stemBn, stemConv.outChannels, `from ${n.stemConv}'s output channels`);
   const stages: Stage[] = [
-    makeStage(n.stemConv, true, stemConv.params, (be, x, p) => be.conv2d(x, p(stemConv.weight), optionalParam(p, stemConv.bias), stemOptions),
+    makeStage(n.stemConv, true, stemConv.params, (be, x, p) => be.conv2d(x, p.weight(stemConv.weight), optionalParam(p, stemConv.bias), stemOptions),
       { linearInParams: true }),
     makeStage(stem === 'imagenet' ? n.stemPool : n.stemAct, false, stemBn.params, (be, x, p) =>
       chain(be, x, [
@@ -96,7 +96,8 @@ export function buildResNet(t: ParamTable, config: Partial<ModelConfig>, n: ResN
             `('${weightOf(fill(n.downsampleConv, { s, b }))}' is missing)`,
         );
       }
-      const params = [...path.flatMap((cb) => [...cb.conv.params, ...cb.bn.params]), ...(shortcut ? [...shortcut.conv.params, ...shortcut.bn.params] : [])];
+      const convs = shortcut ? [...path, shortcut] : path;
+      const params = convs.flatMap((cb) => [...cb.conv.params, ...cb.bn.params]);
       stages.push(
         makeStage(block, true, params, async (be, x, p) => {
           // the shortcut first, so the path's last conv adds it and applies the block's ReLU in its epilogue
@@ -107,7 +108,7 @@ export function buildResNet(t: ParamTable, config: Partial<ModelConfig>, n: ResN
           } finally {
             if (identity !== x) be.release(identity);
           }
-        }),
+        }, { weights: convs.map((cb) => cb.conv.weight) }),
       );
       channels = c;
       prev = block;
@@ -121,7 +122,7 @@ export function buildResNet(t: ParamTable, config: Partial<ModelConfig>, n: ResN
       chain(be, x, [
         (v) => be.adaptiveAvgPool2d(v, 1, 1),
         { view: (v) => be.reshape(v, [v.shape[0], v.shape[1]]) },
-        (v) => be.linear(v, p(fc.weight), optionalParam(p, fc.bias), 'outIn'),
+        (v) => be.linear(v, p.weight(fc.weight), optionalParam(p, fc.bias), 'outIn'),
       ]),
     ),
   );

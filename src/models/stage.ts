@@ -60,9 +60,15 @@ export function makeStage(
   hook: boolean,
   params: readonly string[],
   run: (be: Backend, x: DeviceTensor, p: ParamLookup) => Promise<DeviceTensor>,
-  opts: { linearInParams?: boolean } = {},
+  opts: { linearInParams?: boolean; weights?: readonly string[] } = {},
 ): Stage {
-  return { name, hook, params: [...params], run, ...(opts.linearInParams ? { linearInParams: true } : {}) };
+  const extra = opts.weights?.filter((w) => !params.includes(w)) ?? [];
+  if (extra.length > 0) throw new Error(`stage ${name}: weights ${extra.join(', ')} are not among its params`);
+  return {
+    name, hook, params: [...params], run,
+    ...(opts.linearInParams ? { linearInParams: true } : {}),
+    ...(opts.weights?.length ? { weights: [...opts.weights] } : {}),
+  };
 }
 
 /** `name` or null → the parameter on the backend, or null. */

@@ -36,7 +36,7 @@ export function buildVit(t: ParamTable, config: Partial<ModelConfig>, n: VitNami
   const imageSize = side * patch;
   const convOptions = { stride: [patch, patch] as [number, number], padding: [0, 0] as [number, number], dilation: [1, 1] as [number, number], groups: 1 };
   const stages: Stage[] = [
-    makeStage(n.patchConv, true, conv.params, (be, x, p) => be.conv2d(x, p(conv.weight), optionalParam(p, conv.bias), convOptions),
+    makeStage(n.patchConv, true, conv.params, (be, x, p) => be.conv2d(x, p.weight(conv.weight), optionalParam(p, conv.bias), convOptions),
       { linearInParams: true }),
     makeStage(n.embedOut, false, [n.classToken, n.posEmbedding], (be, x, p) =>
       chain(be, x, [
@@ -76,15 +76,15 @@ export function buildVit(t: ParamTable, config: Partial<ModelConfig>, n: VitNami
           x,
           [
             (v) => be.layerNorm(v, p(ln1.weight), p(ln1.bias), eps),
-            (v) => be.linear(v, p(qkvW), p(qkvB), 'outIn'),
+            (v) => be.linear(v, p.weight(qkvW), p(qkvB), 'outIn'),
             (v) => be.attention(v, heads, false),
-            (v) => be.linear(v, p(out.weight), optionalParam(p, out.bias), 'outIn'),
+            (v) => be.linear(v, p.weight(out.weight), optionalParam(p, out.bias), 'outIn'),
           ],
           [
             (v) => be.layerNorm(v, p(ln2.weight), p(ln2.bias), eps),
-            (v) => be.linear(v, p(mlpIn.weight), optionalParam(p, mlpIn.bias), 'outIn'),
+            (v) => be.linear(v, p.weight(mlpIn.weight), optionalParam(p, mlpIn.bias), 'outIn'),
             (v) => be.gelu(v, 'erf'),
-            (v) => be.linear(v, p(mlpOut.weight), optionalParam(p, mlpOut.bias), 'outIn'),
+            (v) => be.linear(v, p.weight(mlpOut.weight), optionalParam(p, mlpOut.bias), 'outIn'),
           ],
         ),
       ),
@@ -98,7 +98,7 @@ export function buildVit(t: ParamTable, config: Partial<ModelConfig>, n: VitNami
   stages.push(
     makeStage(n.finalLn, true, ln.params, (be, x, p) => be.layerNorm(x, p(ln.weight), p(ln.bias), eps)),
     makeStage(n.head, true, head.params, (be, x, p) =>
-      chain(be, x, [(v) => be.selectToken(v, 0), (v) => be.linear(v, p(head.weight), optionalParam(p, head.bias), 'outIn')]),
+      chain(be, x, [(v) => be.selectToken(v, 0), (v) => be.linear(v, p.weight(head.weight), optionalParam(p, head.bias), 'outIn')]),
     ),
   );
   return {

@@ -1,6 +1,7 @@
 // Every sweep is a basis of M checkpoints and a K×M coefficient matrix: row k is the model
 // θ_k = Σ_j C[k,j] θ_j. The constructors below only build matrices (BRIEF.md definitions).
 import { readFileSync } from 'node:fs';
+import { averagingPlan, interpolationPlan, type SweepPlan } from './plan.js';
 import type { SweepMode } from './types.js';
 
 export interface CoefficientMatrix {
@@ -14,6 +15,8 @@ export interface CoefficientMatrix {
   /** Per-row α (interpolate) or λ (task arithmetic, negate). */
   alphas?: number[];
   lambdas?: number[];
+  /** What the sweep compares and reports (default: plan.ts DEFAULT_PLAN). */
+  plan?: SweepPlan;
 }
 
 /** Row k of the matrix as a plain array. */
@@ -69,14 +72,14 @@ function fromRows(mode: SweepMode, basis: string[], rows: number[][]): Coefficie
 /** interpolate [A, B]: row(α) = [α, 1 − α], θ_α = α θ_A + (1 − α) θ_B. */
 export function interpolation(a: string, b: string, alphas: readonly number[] | string): CoefficientMatrix {
   const values = gridValues(alphas, '--alphas');
-  return { ...fromRows('interpolate', [a, b], values.map((al) => [al, 1 - al])), alphas: values };
+  return { ...fromRows('interpolate', [a, b], values.map((al) => [al, 1 - al])), alphas: values, plan: interpolationPlan() };
 }
 
 /** average [m1..mN]: one row [1/N, …, 1/N]. */
 export function averaging(models: readonly string[]): CoefficientMatrix {
   if (models.length < 1) throw new Error('--average: needs at least one model');
   const n = models.length;
-  return fromRows('average', [...models], [models.map(() => 1 / n)]);
+  return { ...fromRows('average', [...models], [models.map(() => 1 / n)]), plan: averagingPlan(n) };
 }
 
 /** task arithmetic [θ0, t1..tT]: row(λ) = [1 − λT, λ, …, λ], θ0 + λ Σ_i (θ_i − θ0). */

@@ -1,12 +1,16 @@
-// Turns the schedule's accumulators into results.json rows (official sub_linearity.csv names).
+// Turns the schedule's accumulators into results.json rows (official sub_linearity.csv names), one
+// group of fields per comparison of the plan, in the plan's order.
+import type { ComparisonFields } from '../metrics/comparisons.js';
 import type { SimilarityAccumulator, SimilaritySummary } from '../metrics/similarity.js';
 import { barrier } from '../metrics/task.js';
 import { coefficientRow, type CoefficientMatrix } from './coefficients.js';
 import type { ScheduleState } from './schedule.js';
-import type { RowLayerMetrics, SweepResults, SweepRow } from './types.js';
+import type { BaselineMetrics, RowLayerMetrics, SweepResults, SweepRow } from './types.js';
+
+type Fields = Record<string, number | null>;
 
 /** dist_<tag>, coef_<tag> and their `_over_samples_mean` / `_std` (official sub_linearity.csv names). */
-function distCoef<T extends string>(tag: T, s: SimilaritySummary) {
+function distCoef(tag: string, s: SimilaritySummary): Fields {
   return {
     [`dist_${tag}`]: s.dist,
     [`coef_${tag}`]: s.coef,
@@ -14,25 +18,21 @@ function distCoef<T extends string>(tag: T, s: SimilaritySummary) {
     [`dist_${tag}_over_samples_std`]: s.distStd,
     [`coef_${tag}_over_samples_mean`]: s.coefMean,
     [`coef_${tag}_over_samples_std`]: s.coefStd,
-  } as Record<`${'dist' | 'coef'}_${T}${'' | '_over_samples_mean'}`, number> & Record<`${'dist' | 'coef'}_${T}_over_samples_std`, number | null>;
+  };
 }
 
-/** One row's metrics at one hook: F vs G (`int`), and in interpolate mode F vs f(θ_A), F vs f(θ_B). */
-export function rowLayerMetrics(int: SimilarityAccumulator, vsA?: SimilarityAccumulator, vsB?: SimilarityAccumulator): RowLayerMetrics {
-  const s = int.summary();
-  const out: RowLayerMetrics = { ...distCoef('alpha_int', s), cos_alpha_int_over_samples_mean: s.cosMean };
-  if (vsA && vsB) {
-    const a = vsA.summary();
-    const b = vsB.summary();
-    Object.assign(out, {
-      dist_alpha_A: a.dist,
-      dist_alpha_B: b.dist,
-      dist_alpha_A_over_samples_mean: a.distMean,
-      dist_alpha_A_over_samples_std: a.distStd,
-      dist_alpha_B_over_samples_mean: b.distMean,
-      dist_alpha_B_over_samples_std: b.distStd,
-    });
+/** The fields of several comparisons at one hook. Dist-only comparisons (the released code's
+ *  dist_alpha_A, dist_alpha_B) list their whole-set values first, then their per-sample ones. */
+export function comparisonFields(items: readonly { tag: string; fields: ComparisonFields; acc: SimilarityAccumulator }[]): Fields {
+  const out: Fields = {};
+  const distOnly: { tag: string; s: SimilaritySummary }[] = [];
+  for (const { tag, fields, acc } of items) {
+    const s = acc.summary();
+    if (fields === 'dist') distOnly.push({ tag, s });
+    else Object.assign(out, distCoef(tag, s), fields === 'distCoefCos' ? { [`cos_${tag}_over_samples_mean`]: s.cosMean } : {});
   }
+  for (const { tag, s } of distOnly) out[`dist_${tag}`] = s.dist;
+  for (const { tag, s } of distOnly) Object.assign(out, { [`dist_${tag}_over_samples_mean`]: s.distMean, [`dist_${tag}_over_samples_std`]: s.distStd });
   return out;
 }
 
@@ -48,13 +48,17 @@ export interface ResultsContext {
 
 export function buildResults(state: ScheduleState, ctx: ResultsContext): SweepResults {
   const { matrix, layers } = ctx;
+  const { plan } = state;
   const rows: SweepRow[] = [];
   for (let k = 0; k < matrix.k; k++) {
     const row: SweepRow = { coefficients: coefficientRow(matrix, k), layers: {} };
     if (matrix.alphas) row.alpha = matrix.alphas[k];
     if (matrix.lambdas) row.lambda = matrix.lambdas[k];
     if (state.rowTask) Object.assign(row, state.rowTask[k].result());
-    for (const l of layers) row.layers[l] = rowLayerMetrics(state.int[k].get(l)!, state.vsA?.[k].get(l), state.vsB?.[k].get(l));
+    for (const l of layers) {
+      const items = plan.rows.map((cmp, i) => ({ tag: cmp.tag, fields: cmp.fields, acc: state.rows[k][i].get(l)! }));
+      row.layers[l] = comparisonFields(items) as unknown as RowLayerMetrics;
+    }
     rows.push(row);
   }
   const res: SweepResults = {
@@ -68,20 +72,20 @@ export function buildResults(state: ScheduleState, ctx: ResultsContext): SweepRe
     peak_rss_bytes: ctx.peakRssBytes,
     elapsed_seconds: ctx.elapsedSeconds,
   };
-  if (state.baseline) res.baseline = Object.fromEntries(layers.map((l) => [l, distCoef('A_B', state.baseline!.get(l)!.summary())]));
+  if (plan.basis.length > 0) {
+    res.baseline = Object.fromEntries(layers.map((l) => [l, comparisonFields(plan.basis.map((cmp, i) => ({ tag: cmp.tag, fields: cmp.fields, acc: state.basis[i].get(l)! }))) as unknown as BaselineMetrics]));
+  }
   if (state.basisTask) {
     const basis = state.basisTask.map((t) => t.result());
-    if (matrix.mode === 'interpolate' && matrix.alphas) {
-      const [a, b] = basis;
+    if (plan.barrier && matrix.alphas) {
+      const [a, b] = plan.barrier.map((j) => basis[j]);
       res.barrier = {
         loss: barrier(matrix.alphas, rows.map((r) => r.loss!), a.loss, b.loss),
         error: barrier(matrix.alphas, rows.map((r) => 1 - r.accuracy!), 1 - a.accuracy, 1 - b.accuracy),
       };
     }
-    if (matrix.mode === 'average') {
-      res.basis = basis;
-      res.ensemble = state.ensembleTask!.result();
-    }
+    if (plan.reportBasis) res.basis = basis;
+    if (state.ensembleTask) res.ensemble = state.ensembleTask.result();
   }
   return res;
 }

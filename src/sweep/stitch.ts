@@ -7,7 +7,8 @@ import type { Checkpoint } from '../io/types.js';
 import type { Model } from '../models/family.js';
 import { TaskAccumulator, checkLabelShape, type TaskMetrics } from '../metrics/task.js';
 import { closeAll, prepare, type DataSpec } from './prepare.js';
-import { BasisParams, combineStage, lookup, releaseMaps } from './schedule.js';
+import { executeStages } from '../models/executor.js';
+import { BasisParams } from '../models/stage_params.js';
 
 export interface StitchSpec {
   /** The hook whose output is replaced. */
@@ -57,50 +58,50 @@ export interface StitchOptions {
 
 /** Loss and accuracy of θ_run continued from the injected features at `hook`. */
 export async function stitchEvaluate(inp: StitchInput, spec: StitchSpec, opts: StitchOptions): Promise<TaskMetrics> {
-  const batch = opts.batch ?? 32;
   const { model } = inp;
   const be = opts.backend;
   const hookIdx = checkSpec(model, inp.checkpoints.length, spec);
   const logitsIdx = model.stages.findIndex((st) => st.name === model.logitsHook);
-  // rows 0..R−1: the feature models; row R: the model that continues
-  const rows = [...spec.featureRows, spec.runRow];
-  const R = spec.featureRows.length;
-  const M = inp.checkpoints.length;
-  const c = Float64Array.from(rows.flat());
+  // lanes 0..R−1 up to the hook: the feature models; then one lane: the model that continues
+  const featureRows = spec.featureRows.map((r) => Float64Array.from(r));
+  const runRow = Float64Array.from(spec.runRow);
   const weights = Float64Array.from(spec.featureWeights);
-  const n = inp.inputs.shape[0];
-  const per = inp.inputs.data.length / Math.max(n, 1);
   const labelsPer = inp.labels.data.length / Math.max(inp.labels.shape[0], 1);
   const params = new BasisParams(be, inp.checkpoints);
   const task = new TaskAccumulator();
   try {
-    for (let start = 0; start < n; start += batch) {
-      const end = Math.min(n, start + batch);
-      let xs: DeviceTensor[] = [be.upload(inp.inputs.data.slice(start * per, end * per), [end - start, ...inp.inputs.shape.slice(1)])];
-      let shared = true; // xs entries all point at the one uploaded input
-      for (let si = 0; si <= logitsIdx; si++) {
-        opts.signal?.throwIfAborted();
-        const stage = model.stages[si];
-        const live = si <= hookIdx ? R : 1;
-        const rowMaps = await combineStage(be, await params.forStage(stage), si <= hookIdx ? c.subarray(0, R * M) : c.subarray(R * M), live);
+    await executeStages(be, model.stages, inp.inputs, {
+      run: async (stage, si, xs) => {
+        await params.load(stage);
+        const rows = si <= hookIdx ? featureRows : [runRow];
         const out: DeviceTensor[] = [];
-        for (let r = 0; r < live; r++) out.push(await stage.run(be, shared ? xs[0] : xs[r], lookup(rowMaps[r], stage)));
-        releaseMaps(be, rowMaps);
-        for (const t of shared ? xs.slice(0, 1) : xs) be.release(t);
-        shared = false;
-        xs = out;
-        if (si === hookIdx) {
-          // h = Σ_i w_i f_ℓ(θ_i)
-          const [h] = await be.combine(xs, weights, 1);
-          for (const t of xs) be.release(t);
-          xs = [h];
+        for (let r = 0; r < rows.length; r++) {
+          const row = await params.row(stage, rows[r]);
+          try {
+            out.push(await stage.run(be, xs[r], row.lookup));
+          } finally {
+            row.release();
+          }
         }
-      }
-      const classes = checkLabelShape(xs[0].shape, [end - start, ...inp.labels.shape.slice(1)], 'labels');
-      task.add(await be.read(xs[0]), inp.labels.data.subarray(start * labelsPer, end * labelsPer), classes, `stitch at ${spec.hook}`);
-      be.release(xs[0]);
-      opts.onProgress?.({ samplesDone: end, samplesTotal: n });
-    }
+        return out;
+      },
+      after: async (_stage, si, xs, chunk) => {
+        const injected = si === hookIdx ? await be.combine(xs, weights, 1) : undefined;  // h = Σ_i w_i f_ℓ(θ_i)
+        if (si !== logitsIdx) return injected;
+        try {
+          const y = (injected ?? xs)[0];
+          const classes = checkLabelShape(y.shape, [chunk.end - chunk.start, ...inp.labels.shape.slice(1)], 'labels');
+          task.add(await be.read(y), inp.labels.data.subarray(chunk.start * labelsPer, chunk.end * labelsPer), classes, `stitch at ${spec.hook}`);
+        } catch (e) {
+          if (injected) be.release(injected[0]);
+          throw e;
+        }
+        return injected;
+      },
+    }, {
+      batch: opts.batch ?? 32, to: logitsIdx, lanes: featureRows.length, signal: opts.signal,
+      onChunk: (c) => opts.onProgress?.({ samplesDone: c.end, samplesTotal: inp.inputs.shape[0] }),
+    });
   } finally {
     params.release();
   }

@@ -1,4 +1,5 @@
 // Op cases for the dense ops: matmul, linear, conv2d, batchNorm, layerNorm.
+import { weightSum } from '../../src/backends/weight_sum.js';
 import { numel } from '../../src/tensor.js';
 import { b01, nanAt, nonfinite, randn, sh, TOL, uniform, type OpCase } from './case_kit.js';
 
@@ -99,6 +100,30 @@ convCase(2, 16, 7, 9, 17, 3, 3, [1, 1], [1, 1], [1, 1], 1);
 convCase(1, 32, 13, 13, 20, 3, 3, [1, 1], [0, 0], [1, 1], 1, { bias: false });
 convCase(3, 17, 4, 4, 33, 3, 3, [1, 1], [2, 2], [1, 1], 1);
 convCase(2, 16, 9, 9, 16, 3, 3, [1, 1], [1, 1], [1, 1], 1, { special: true });
+
+// conv2d / linear with the weights as a WeightSum Σ_j c_j W_j over M basis tensors: native conv2d
+// forms it while reading the filters (Winograd and implicit GEMM), the others form it first.
+function weightSumCase(op: 'conv2d' | 'linear', m: number, dims: number[], coeffs: number[]): OpCase {
+  const [n, c, hw, o, k] = dims;
+  const wShape = op === 'conv2d' ? [o, c, k, k] : [o, c];
+  const xShape = op === 'conv2d' ? [n, c, hw, hw] : [n, c];
+  return {
+    op,
+    vars: () => `${op}(weightSum,M=${m},x=[${xShape.join(',')}],w=[${wShape.join(',')}],c=${coeffs.join('/')})`,
+    make: (rng) => [randn(rng, xShape), ...Array.from({ length: m }, () => randn(rng, wShape, 1 / Math.sqrt(c * (op === 'conv2d' ? k * k : 1))))],
+    run: (be, [x, ...basis]) => {
+      const w = weightSum(basis, Float64Array.from(coeffs));
+      return op === 'conv2d' ? be.conv2d(x, w, null, { stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1 }) : be.linear(x, w, null, 'outIn');
+    },
+    tol: TOL.reduction,
+  };
+}
+list.push(
+  weightSumCase('conv2d', 2, [2, 16, 9, 17, 3], [0.3, 0.7]),  // Winograd
+  weightSumCase('conv2d', 3, [1, 5, 7, 6, 3], [1, -0.5, 0.25]),  // implicit GEMM
+  weightSumCase('conv2d', 1, [1, 4, 6, 3, 1], [2]),
+  weightSumCase('linear', 2, [3, 33, 0, 17, 0], [1.5, -0.5]),
+);
 
 // conv2d with its epilogue (BatchNorm → + residual → ReLU): the reference composes the plain ops,
 // native fuses it (Winograd output transform, im2col scatter, 1×1 direct GEMM).

@@ -47,7 +47,6 @@ export interface NativeModule {
   /** outs[k] = Σ_j coeffs[k·M + j] · basis[j], float64 sums rounded once. */
   combine(basis: F32[], coeffs: Float64Array, outs: F32[]): Promise<void>;
   /** combine, done before it returns, on the calling thread. */
-  combineNow(basis: F32[], coeffs: Float64Array, outs: F32[]): void;
   /** per F = fs[i]: dots[i][n·M + j] = ⟨F_n, basis_j[n]⟩, ff[i][n] = ‖F_n‖² (float64), one pass over the basis. */
   featureProducts(fs: F32[], basis: F32[], n: number, dots: Float64Array[], ff: Float64Array[]): Promise<void>;
   featureStats(

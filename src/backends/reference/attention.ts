@@ -1,17 +1,13 @@
 // Multi-head scaled-dot-product attention over a packed qkv tensor; float64 scores and sums.
-import { shapeStr } from '../../tensor.js';
 import type { DeviceTensor } from '../backend.js';
-import { expectInt, expectRank, f32, wrap, type RefTensor } from './tensor_store.js';
+import type { OpPlan } from '../ops.js';
+import { f32, wrap, type RefTensor } from './tensor_store.js';
 
 // out[n,i,h·E+e] = Σ_j softmax_j(q_h,i · k_h,j / √E) · v_h,j[e]   (E = D/H; causal: only j ≤ i)
-export function attention(qkvT: DeviceTensor, heads: number, causal: boolean): RefTensor {
+export function attention(pl: OpPlan<'attention'>, qkvT: DeviceTensor, heads: number, causal: boolean): RefTensor {
   const qkv = f32('attention', 'qkv', qkvT);
-  expectRank('attention', 'qkv', qkv.shape, 3, '[N, T, 3D]');
-  expectInt('attention', 'heads', heads, 1);
-  const [n, t, d3] = qkv.shape;
-  if (d3 % 3 !== 0) throw new Error(`attention: qkv last dim ${d3} of ${shapeStr(qkv.shape)} must be 3·D ([q | k | v])`);
-  const d = d3 / 3;
-  if (d % heads !== 0) throw new Error(`attention: model dim D = ${d} is not divisible by heads = ${heads}`);
+  const { n, t, d } = pl;
+  const d3 = 3 * d;
   const e = d / heads;
   const scale = 1 / Math.sqrt(e);
   const out = new Float32Array(n * t * d);
@@ -45,5 +41,5 @@ export function attention(qkvT: DeviceTensor, heads: number, causal: boolean): R
       }
     }
   }
-  return wrap(out, [n, t, d]);
+  return wrap(out, pl.shape);
 }

@@ -1,32 +1,37 @@
 // The reference backend: plain TypeScript ops with float64 accumulation, the oracle every other
-// backend is checked against (test/backend_ops.test.ts). Written independently of them.
+// backend is checked against (test/backend_ops.test.ts). Written independently of them; the op
+// table (ops.ts) checks every call before these kernels run.
 import { numel, shapeStr } from '../../tensor.js';
-import type {
-  Backend, Conv2dOptions, ConvEpilogue, DeviceTensor, FeatureProducts, FeatureStats, OpName, Pool2dOptions,
-} from '../backend.js';
+import type { Backend, Conv2dOptions, ConvEpilogue, DeviceTensor, Weight } from '../backend.js';
+import { checkedBackend, type BackendCore } from '../checked.js';
 import { applyConvEpilogue } from '../conv_epilogue.js';
-import { gelu, relu } from './activation.js';
+import type { OpPlan } from '../ops.js';
 import { attention } from './attention.js';
 import { combine } from './combine.js';
-import { conv2d } from './conv.js';
-import { linear, matmul } from './matmul.js';
+import { conv2d } from './conv2d.js';
+import { add, gelu, relu } from './elementwise.js';
+import { featureProducts, featureStats } from './feature_stats.js';
+import { linear, matmul } from './gemm.js';
+import { embedding, prependToken, selectToken, transpose12 } from './layout.js';
 import { batchNorm, layerNorm } from './norm.js';
 import { adaptiveAvgPool2d, avgPool2d, maxPool2d } from './pool.js';
-import { add, embedding, prependToken, selectToken, transpose12 } from './shape_ops.js';
-import { featureProducts, featureStats } from './stats.js';
 import { checkShape, ref, RefTensor, wrap } from './tensor_store.js';
 
 export { RefTensor } from './tensor_store.js';
 
-class ReferenceBackend implements Backend {
+type Fn = (...args: never[]) => unknown;
+/** A kernel that first refuses calls after dispose(). */
+const live = <F extends Fn>(core: ReferenceCore, op: string, fn: F) =>
+  async (...args: Parameters<F>): Promise<Awaited<ReturnType<F>>> => {
+    core.live(op);
+    return (await fn(...args)) as Awaited<ReturnType<F>>;
+  };
+
+class ReferenceCore implements BackendCore {
   readonly name = 'reference' as const;
   private disposed = false;
 
-  supports(_op: OpName): boolean {
-    return true;
-  }
-
-  private live(op: string): void {
+  live(op: string): void {
     if (this.disposed) throw new Error(`reference backend: ${op} called after dispose()`);
   }
 
@@ -69,109 +74,36 @@ class ReferenceBackend implements Backend {
     this.disposed = true;
   }
 
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.dispose();
-  }
+  matmul = live(this, 'matmul', matmul);
+  // weight sums arrive formed (checked.ts forms them for backends without weightSumOps)
+  linear = live(this, 'linear', (p: OpPlan<'linear'>, x: DeviceTensor, w: Weight, b: DeviceTensor | null, layout: 'outIn' | 'inOut') =>
+    linear(p, x, w as DeviceTensor, b, layout));
+  conv2d = live(this, 'conv2d', (p: OpPlan<'conv2d'>, x: DeviceTensor, w: Weight, b: DeviceTensor | null, o: Conv2dOptions, ep?: ConvEpilogue) =>
+    applyConvEpilogue(this.backend, conv2d(p, x, w as DeviceTensor, b, o), ep));
+  batchNorm = live(this, 'batchNorm', batchNorm);
+  layerNorm = live(this, 'layerNorm', layerNorm);
+  relu = live(this, 'relu', relu);
+  gelu = live(this, 'gelu', gelu);
+  add = live(this, 'add', add);
+  maxPool2d = live(this, 'maxPool2d', maxPool2d);
+  avgPool2d = live(this, 'avgPool2d', avgPool2d);
+  adaptiveAvgPool2d = live(this, 'adaptiveAvgPool2d', adaptiveAvgPool2d);
+  attention = live(this, 'attention', attention);
+  embedding = live(this, 'embedding', embedding);
+  transpose12 = live(this, 'transpose12', transpose12);
+  prependToken = live(this, 'prependToken', prependToken);
+  selectToken = live(this, 'selectToken', selectToken);
+  combine = live(this, 'combine', combine);
+  featureStats = live(this, 'featureStats', featureStats);
+  featureProducts = live(this, 'featureProducts', featureProducts);
 
-  async matmul(a: DeviceTensor, b: DeviceTensor, transB: boolean): Promise<DeviceTensor> {
-    this.live('matmul');
-    return matmul(a, b, transB);
-  }
-
-  async linear(x: DeviceTensor, w: DeviceTensor, b: DeviceTensor | null, layout: 'outIn' | 'inOut'): Promise<DeviceTensor> {
-    this.live('linear');
-    return linear(x, w, b, layout);
-  }
-
-  async conv2d(x: DeviceTensor, w: DeviceTensor, b: DeviceTensor | null, o: Conv2dOptions, epilogue?: ConvEpilogue): Promise<DeviceTensor> {
-    this.live('conv2d');
-    return applyConvEpilogue(this, conv2d(x, w, b, o), epilogue);
-  }
-
-  async batchNorm(
-    x: DeviceTensor, mean: DeviceTensor, variance: DeviceTensor, weight: DeviceTensor, bias: DeviceTensor, eps: number,
-  ): Promise<DeviceTensor> {
-    this.live('batchNorm');
-    return batchNorm(x, mean, variance, weight, bias, eps);
-  }
-
-  async layerNorm(x: DeviceTensor, weight: DeviceTensor, bias: DeviceTensor, eps: number): Promise<DeviceTensor> {
-    this.live('layerNorm');
-    return layerNorm(x, weight, bias, eps);
-  }
-
-  async relu(x: DeviceTensor): Promise<DeviceTensor> {
-    this.live('relu');
-    return relu(x);
-  }
-
-  async gelu(x: DeviceTensor, approximate: 'erf' | 'tanh'): Promise<DeviceTensor> {
-    this.live('gelu');
-    return gelu(x, approximate);
-  }
-
-  async add(a: DeviceTensor, b: DeviceTensor): Promise<DeviceTensor> {
-    this.live('add');
-    return add(a, b);
-  }
-
-  async maxPool2d(x: DeviceTensor, o: Pool2dOptions): Promise<DeviceTensor> {
-    this.live('maxPool2d');
-    return maxPool2d(x, o);
-  }
-
-  async avgPool2d(x: DeviceTensor, o: Pool2dOptions): Promise<DeviceTensor> {
-    this.live('avgPool2d');
-    return avgPool2d(x, o);
-  }
-
-  async adaptiveAvgPool2d(x: DeviceTensor, outH: number, outW: number): Promise<DeviceTensor> {
-    this.live('adaptiveAvgPool2d');
-    return adaptiveAvgPool2d(x, outH, outW);
-  }
-
-  async attention(qkv: DeviceTensor, heads: number, causal: boolean): Promise<DeviceTensor> {
-    this.live('attention');
-    return attention(qkv, heads, causal);
-  }
-
-  async embedding(ids: DeviceTensor, table: DeviceTensor): Promise<DeviceTensor> {
-    this.live('embedding');
-    return embedding(ids, table);
-  }
-
-  async transpose12(x: DeviceTensor): Promise<DeviceTensor> {
-    this.live('transpose12');
-    return transpose12(x);
-  }
-
-  async prependToken(x: DeviceTensor, token: DeviceTensor): Promise<DeviceTensor> {
-    this.live('prependToken');
-    return prependToken(x, token);
-  }
-
-  async selectToken(x: DeviceTensor, index: number): Promise<DeviceTensor> {
-    this.live('selectToken');
-    return selectToken(x, index);
-  }
-
-  async combine(basis: readonly DeviceTensor[], coeffs: Float64Array, k: number): Promise<DeviceTensor[]> {
-    this.live('combine');
-    return combine(basis, coeffs, k);
-  }
-
-  async featureStats(f: DeviceTensor, basis: readonly DeviceTensor[], c: Float64Array): Promise<FeatureStats> {
-    this.live('featureStats');
-    return featureStats(f, basis, c);
-  }
-
-  async featureProducts(fs: readonly DeviceTensor[], basis: readonly DeviceTensor[]): Promise<FeatureProducts[]> {
-    this.live('featureProducts');
-    return featureProducts(fs, basis);
-  }
+  /** The checked Backend over this core (the epilogue composes its ops through it). */
+  backend!: Backend;
 }
 
 /** The pure-TypeScript oracle backend. */
 export async function createReferenceBackend(): Promise<Backend> {
-  return new ReferenceBackend();
+  const core = new ReferenceCore();
+  core.backend = checkedBackend(core);
+  return core.backend;
 }

@@ -1,35 +1,19 @@
 // Normalisations (eval mode): batchNorm over channel dim 1, layerNorm over the last dim.
 // Mean and variance are accumulated in float64.
-import { shapeStr } from '../../tensor.js';
 import type { DeviceTensor } from '../backend.js';
+import type { OpPlan } from '../ops.js';
 import { f32, wrap, type RefTensor } from './tensor_store.js';
-
-function vector(op: string, arg: string, t: DeviceTensor, len: number, what: string): Float32Array {
-  const v = f32(op, arg, t);
-  if (v.shape.length !== 1 || v.shape[0] !== len) {
-    throw new Error(`${op}: ${arg} must have shape [${len}] (${what}), got ${shapeStr(v.shape)}`);
-  }
-  return v.data;
-}
-
-function checkEps(op: string, eps: number): void {
-  if (!Number.isFinite(eps) || eps < 0) throw new Error(`${op}: eps must be a finite number ≥ 0, got ${eps}`);
-}
 
 // y = (x − mean[c]) / sqrt(var[c] + eps) · weight[c] + bias[c], c = dim 1
 export function batchNorm(
-  xT: DeviceTensor, meanT: DeviceTensor, varT: DeviceTensor, wT: DeviceTensor, bT: DeviceTensor, eps: number,
+  p: OpPlan<'batchNorm'>, xT: DeviceTensor, meanT: DeviceTensor, varT: DeviceTensor, wT: DeviceTensor, bT: DeviceTensor, eps: number,
 ): RefTensor {
   const x = f32('batchNorm', 'x', xT);
-  if (x.shape.length < 2) throw new Error(`batchNorm: x must have rank ≥ 2 ([N, C, ...]), got shape ${shapeStr(x.shape)}`);
-  checkEps('batchNorm', eps);
-  const c = x.shape[1];
-  const what = `one per channel of x ${shapeStr(x.shape)}`;
-  const mean = vector('batchNorm', 'mean', meanT, c, what);
-  const vari = vector('batchNorm', 'variance', varT, c, what);
-  const weight = vector('batchNorm', 'weight', wT, c, what);
-  const bias = vector('batchNorm', 'bias', bT, c, what);
-  const inner = x.shape.slice(2).reduce((p, d) => p * d, 1);
+  const { c, inner } = p;
+  const mean = f32('batchNorm', 'mean', meanT).data;
+  const vari = f32('batchNorm', 'variance', varT).data;
+  const weight = f32('batchNorm', 'weight', wT).data;
+  const bias = f32('batchNorm', 'bias', bT).data;
   const out = new Float32Array(x.data.length);
   for (let i = 0; i < x.data.length; i++) {
     const ch = Math.floor(i / inner) % c;
@@ -39,14 +23,11 @@ export function batchNorm(
 }
 
 // y = (x − μ) / sqrt(σ² + eps) · weight + bias, μ and biased σ² over the last dim
-export function layerNorm(xT: DeviceTensor, wT: DeviceTensor, bT: DeviceTensor, eps: number): RefTensor {
+export function layerNorm(p: OpPlan<'layerNorm'>, xT: DeviceTensor, wT: DeviceTensor, bT: DeviceTensor, eps: number): RefTensor {
   const x = f32('layerNorm', 'x', xT);
-  if (x.shape.length < 1) throw new Error(`layerNorm: x must have rank ≥ 1 ([..., D]), got shape ${shapeStr(x.shape)}`);
-  checkEps('layerNorm', eps);
-  const d = x.shape[x.shape.length - 1];
-  const what = `the last dim of x ${shapeStr(x.shape)}`;
-  const weight = vector('layerNorm', 'weight', wT, d, what);
-  const bias = vector('layerNorm', 'bias', bT, d, what);
+  const { d } = p;
+  const weight = f32('layerNorm', 'weight', wT).data;
+  const bias = f32('layerNorm', 'bias', bT).data;
   const out = new Float32Array(x.data.length);
   for (let r = 0; r < x.data.length; r += d) {
     let s = 0;

@@ -1,8 +1,7 @@
 // 2-D pooling over NCHW tensors, torch semantics (ceil_mode=False, dilation 1); float64 sums.
-import { shapeStr } from '../../tensor.js';
 import type { DeviceTensor, Pool2dOptions } from '../backend.js';
-import { checkPair, outSize } from './conv.js';
-import { expectInt, expectRank, f32, wrap, type RefTensor } from './tensor_store.js';
+import type { OpPlan } from '../ops.js';
+import { f32, wrap, type RefTensor } from './tensor_store.js';
 
 type Window = (
   plane: Float32Array, base: number, h: number, w: number,
@@ -10,40 +9,32 @@ type Window = (
 ) => number;
 
 /** Shared walk over output positions; `reduce` sees the window [y0, y1) × [x0, x1) clipped to the input. */
-function pool(op: string, xT: DeviceTensor, o: Pool2dOptions, reduce: Window): RefTensor {
+function pool(op: string, p: OpPlan<'maxPool2d'>, xT: DeviceTensor, o: Pool2dOptions, reduce: Window): RefTensor {
   const x = f32(op, 'x', xT);
-  expectRank(op, 'x', x.shape, 4, '[N, C, H, W]');
-  checkPair(op, 'kernel', o.kernel, 1);
-  checkPair(op, 'stride', o.stride, 1);
-  checkPair(op, 'padding', o.padding, 0);
   const [n, c, h, w] = x.shape;
   const [kh, kw] = o.kernel;
   const [sh, sw] = o.stride;
   const [ph, pw] = o.padding;
-  if (2 * ph > kh || 2 * pw > kw) {
-    throw new Error(`${op}: padding ${JSON.stringify(o.padding)} must be at most half of kernel ${JSON.stringify(o.kernel)}`);
-  }
-  const oh = outSize(op, 'height', h, kh, sh, ph, 1);
-  const ow = outSize(op, 'width', w, kw, sw, pw, 1);
+  const { oh, ow } = p;
   const out = new Float32Array(n * c * oh * ow);
-  for (let p = 0; p < n * c; p++) {
+  for (let q = 0; q < n * c; q++) {
     for (let i = 0; i < oh; i++) {
       const ys = i * sh - ph;
       for (let j = 0; j < ow; j++) {
         const xs = j * sw - pw;
-        out[(p * oh + i) * ow + j] = reduce(
-          x.data, p * h * w, h, w,
+        out[(q * oh + i) * ow + j] = reduce(
+          x.data, q * h * w, h, w,
           Math.max(ys, 0), Math.min(ys + kh, h), Math.max(xs, 0), Math.min(xs + kw, w),
         );
       }
     }
   }
-  return wrap(out, [n, c, oh, ow]);
+  return wrap(out, p.shape);
 }
 
 // y = max over the window (padding counts as −∞); any NaN in the window gives NaN, as torch does.
-export function maxPool2d(x: DeviceTensor, o: Pool2dOptions): RefTensor {
-  return pool('maxPool2d', x, o, (d, base, _h, w, y0, y1, x0, x1) => {
+export function maxPool2d(p: OpPlan<'maxPool2d'>, x: DeviceTensor, o: Pool2dOptions): RefTensor {
+  return pool('maxPool2d', p, x, o, (d, base, _h, w, y0, y1, x0, x1) => {
     let m = -Infinity;
     for (let y = y0; y < y1; y++) {
       for (let xx = x0; xx < x1; xx++) {
@@ -57,9 +48,9 @@ export function maxPool2d(x: DeviceTensor, o: Pool2dOptions): RefTensor {
 
 // y = Σ window / (kh·kw)  (count_include_pad=True: padded zeros count; with ceil_mode=False every
 // window lies inside the padded input, so the divisor is always kh·kw).
-export function avgPool2d(x: DeviceTensor, o: Pool2dOptions): RefTensor {
+export function avgPool2d(p: OpPlan<'avgPool2d'>, x: DeviceTensor, o: Pool2dOptions): RefTensor {
   const area = o.kernel[0] * o.kernel[1];
-  return pool('avgPool2d', x, o, (d, base, _h, w, y0, y1, x0, x1) => {
+  return pool('avgPool2d', p, x, o, (d, base, _h, w, y0, y1, x0, x1) => {
     let s = 0;
     for (let y = y0; y < y1; y++) for (let xx = x0; xx < x1; xx++) s += d[base + y * w + xx];
     return s / area;
@@ -67,13 +58,9 @@ export function avgPool2d(x: DeviceTensor, o: Pool2dOptions): RefTensor {
 }
 
 // y[i,j] = mean of x over rows [⌊i·H/oh⌋, ⌈(i+1)·H/oh⌉) × cols [⌊j·W/ow⌋, ⌈(j+1)·W/ow⌉)
-export function adaptiveAvgPool2d(xT: DeviceTensor, oh: number, ow: number): RefTensor {
+export function adaptiveAvgPool2d(_p: OpPlan<'adaptiveAvgPool2d'>, xT: DeviceTensor, oh: number, ow: number): RefTensor {
   const x = f32('adaptiveAvgPool2d', 'x', xT);
-  expectRank('adaptiveAvgPool2d', 'x', x.shape, 4, '[N, C, H, W]');
-  expectInt('adaptiveAvgPool2d', 'outH', oh, 1);
-  expectInt('adaptiveAvgPool2d', 'outW', ow, 1);
   const [n, c, h, w] = x.shape;
-  if (h < 1 || w < 1) throw new Error(`adaptiveAvgPool2d: x ${shapeStr(x.shape)} has an empty plane`);
   const out = new Float32Array(n * c * oh * ow);
   for (let p = 0; p < n * c; p++) {
     for (let i = 0; i < oh; i++) {

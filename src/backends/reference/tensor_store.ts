@@ -54,15 +54,3 @@ export function f32(op: string, arg: string, t: DeviceTensor): { shape: readonly
   if (!(r.data instanceof Float32Array)) throw new Error(`${op}: ${arg} must be float32, got ${r.dtype}`);
   return { shape: r.shape, data: r.data };
 }
-
-/** Throws unless `shape` has exactly `rank` dims. */
-export function expectRank(op: string, arg: string, shape: readonly number[], rank: number, layout: string): void {
-  if (shape.length !== rank) {
-    throw new Error(`${op}: ${arg} must have rank ${rank} (${layout}), got shape ${shapeStr(shape)}`);
-  }
-}
-
-/** Throws unless `v` is an integer ≥ `min`. */
-export function expectInt(op: string, arg: string, v: number, min: number): void {
-  if (!Number.isInteger(v) || v < min) throw new Error(`${op}: ${arg} must be an integer ≥ ${min}, got ${v}`);
-}

@@ -1,33 +1,40 @@
 // The WebGPU backend: hand-written WGSL kernels (shaders/) on Dawn. Features stay on the device;
-// featureStats reads back only per-workgroup partial sums.
+// featureStats / featureProducts read back only per-workgroup partial sums. The op table (ops.ts)
+// checks every call before a kernel here runs.
 import { numel, shapeStr } from '../../tensor.js';
-import type { Backend, Conv2dOptions, ConvEpilogue, DeviceTensor, FeatureProducts, FeatureStats, OpName, Pool2dOptions } from '../backend.js';
+import type { Backend, Conv2dOptions, ConvEpilogue, DeviceTensor, FeatureProducts, FeatureStats, Pool2dOptions, Weight } from '../backend.js';
+import { checkedBackend, type BackendCore } from '../checked.js';
 import { applyConvEpilogue } from '../conv_epilogue.js';
+import type { OpPlan } from '../ops.js';
 import { GpuContext, GpuTensor } from './context.js';
 import { openDevice, openHardwareDevice, type GpuDevice } from './device.js';
-import * as ew from './ops_elementwise.js';
-import * as gm from './ops_gemm.js';
-import * as rd from './ops_reduce.js';
-import * as cb from './ops_combine.js';
+import { attention } from './ops_attention.js';
+import { combine } from './ops_combine.js';
+import { conv2d } from './ops_conv2d.js';
+import { add, gelu, relu } from './ops_elementwise.js';
+import { featureProducts, featureStats } from './ops_feature_stats.js';
+import { linear, matmul } from './ops_gemm.js';
+import { embedding, prependToken, selectToken, transpose12 } from './ops_layout.js';
+import { batchNorm, layerNorm } from './ops_norm.js';
+import { adaptiveAvgPool2d, avgPool2d, maxPool2d } from './ops_pool.js';
 import { ShaderLoader } from './shader_loader.js';
 
 export { hasHardwareAdapter } from './device.js';
 
-function gpuTensor(t: DeviceTensor, what: string, dtype: 'float32' | 'int32' | null = 'float32'): GpuTensor {
+function gpuTensor(t: DeviceTensor, what: string): GpuTensor {
   if (!(t instanceof GpuTensor)) throw new Error(`webgpu: ${what} is not a tensor of the webgpu backend`);
-  if (dtype && t.dtype !== dtype) throw new Error(`webgpu: ${what} is ${t.dtype}, expected ${dtype}`);
   return t;
 }
+const g = (t: DeviceTensor, op: string, arg: string): GpuTensor => gpuTensor(t, `${op}: ${arg}`);
+const gl = (ts: readonly DeviceTensor[], op: string, arg: string): GpuTensor[] => ts.map((t, j) => g(t, op, `${arg}[${j}]`));
 
-export class WebGPUBackend implements Backend {
+export class WebGPUCore implements BackendCore {
   readonly name = 'webgpu' as const;
+  /** The checked Backend over this core (the conv epilogue composes its ops through it). */
+  backend!: Backend;
 
   /** `dev.gpu` (Dawn's create() object) stays referenced here for as long as the device lives. */
   constructor(readonly dev: GpuDevice, readonly ctx: GpuContext) {}
-
-  supports(_op: OpName): boolean {
-    return true;
-  }
 
   upload(data: Float32Array | Int32Array, shape: readonly number[]): DeviceTensor {
     if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
@@ -42,17 +49,17 @@ export class WebGPUBackend implements Backend {
   }
 
   async read(t: DeviceTensor): Promise<Float32Array | Int32Array> {
-    return this.ctx.read(gpuTensor(t, 'read: t', null));
+    return this.ctx.read(gpuTensor(t, 'read: t'));
   }
 
   reshape(t: DeviceTensor, shape: readonly number[]): DeviceTensor {
-    const g = gpuTensor(t, 'reshape: t', null);
-    if (numel(shape) !== g.numel) throw new Error(`webgpu: reshape: ${shapeStr(g.shape)} cannot become ${shapeStr(shape)}`);
-    return new GpuTensor([...shape], g.dtype, g.storage);
+    const x = gpuTensor(t, 'reshape: t');
+    if (numel(shape) !== x.numel) throw new Error(`webgpu: reshape: ${shapeStr(x.shape)} cannot become ${shapeStr(shape)}`);
+    return new GpuTensor([...shape], x.dtype, x.storage);
   }
 
   release(t: DeviceTensor): void {
-    this.ctx.release(gpuTensor(t, 'release: t', null));
+    this.ctx.release(gpuTensor(t, 'release: t'));
   }
 
   flush(): Promise<void> {
@@ -63,83 +70,75 @@ export class WebGPUBackend implements Backend {
     await this.ctx.dispose();
   }
 
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.dispose();
+  async matmul(p: OpPlan<'matmul'>, a: DeviceTensor, b: DeviceTensor, transB: boolean): Promise<DeviceTensor> {
+    return matmul(this.ctx, p, g(a, 'matmul', 'a'), g(b, 'matmul', 'b'), transB);
   }
+  // weight sums arrive formed (checked.ts forms them for backends without weightSumOps)
+  async linear(p: OpPlan<'linear'>, x: DeviceTensor, w: Weight, b: DeviceTensor | null, layout: 'outIn' | 'inOut'): Promise<DeviceTensor> {
+    return linear(this.ctx, p, g(x, 'linear', 'x'), g(w as DeviceTensor, 'linear', 'weight'), b && g(b, 'linear', 'bias'), layout);
+  }
+  async conv2d(p: OpPlan<'conv2d'>, x: DeviceTensor, w: Weight, b: DeviceTensor | null, o: Conv2dOptions, epilogue?: ConvEpilogue): Promise<DeviceTensor> {
+    const y = await conv2d(this.ctx, p, g(x, 'conv2d', 'x'), g(w as DeviceTensor, 'conv2d', 'weight'), b && g(b, 'conv2d', 'bias'), o);
+    return applyConvEpilogue(this.backend, y, epilogue);
+  }
+  async batchNorm(p: OpPlan<'batchNorm'>, x: DeviceTensor, mean: DeviceTensor, variance: DeviceTensor, weight: DeviceTensor, bias: DeviceTensor, eps: number): Promise<DeviceTensor> {
+    const a = (t: DeviceTensor, n: string) => g(t, 'batchNorm', n);
+    return batchNorm(this.ctx, p, a(x, 'x'), a(mean, 'mean'), a(variance, 'variance'), a(weight, 'weight'), a(bias, 'bias'), eps);
+  }
+  async layerNorm(p: OpPlan<'layerNorm'>, x: DeviceTensor, weight: DeviceTensor, bias: DeviceTensor, eps: number): Promise<DeviceTensor> {
+    return layerNorm(this.ctx, p, g(x, 'layerNorm', 'x'), g(weight, 'layerNorm', 'weight'), g(bias, 'layerNorm', 'bias'), eps);
+  }
+  async relu(p: OpPlan<'relu'>, x: DeviceTensor): Promise<DeviceTensor> {
+    return relu(this.ctx, p, g(x, 'relu', 'x'));
+  }
+  async gelu(p: OpPlan<'gelu'>, x: DeviceTensor, approximate: 'erf' | 'tanh'): Promise<DeviceTensor> {
+    return gelu(this.ctx, p, g(x, 'gelu', 'x'), approximate);
+  }
+  async add(p: OpPlan<'add'>, a: DeviceTensor, b: DeviceTensor): Promise<DeviceTensor> {
+    return add(this.ctx, p, g(a, 'add', 'a'), g(b, 'add', 'b'));
+  }
+  async maxPool2d(p: OpPlan<'maxPool2d'>, x: DeviceTensor, o: Pool2dOptions): Promise<DeviceTensor> {
+    return maxPool2d(this.ctx, p, g(x, 'maxPool2d', 'x'), o);
+  }
+  async avgPool2d(p: OpPlan<'avgPool2d'>, x: DeviceTensor, o: Pool2dOptions): Promise<DeviceTensor> {
+    return avgPool2d(this.ctx, p, g(x, 'avgPool2d', 'x'), o);
+  }
+  async adaptiveAvgPool2d(p: OpPlan<'adaptiveAvgPool2d'>, x: DeviceTensor, outH: number, outW: number): Promise<DeviceTensor> {
+    return adaptiveAvgPool2d(this.ctx, p, g(x, 'adaptiveAvgPool2d', 'x'), outH, outW);
+  }
+  async attention(p: OpPlan<'attention'>, qkv: DeviceTensor, heads: number, causal: boolean): Promise<DeviceTensor> {
+    return attention(this.ctx, p, g(qkv, 'attention', 'qkv'), heads, causal);
+  }
+  async embedding(p: OpPlan<'embedding'>, ids: DeviceTensor, table: DeviceTensor): Promise<DeviceTensor> {
+    return embedding(this.ctx, p, g(ids, 'embedding', 'ids'), g(table, 'embedding', 'table'));
+  }
+  async transpose12(p: OpPlan<'transpose12'>, x: DeviceTensor): Promise<DeviceTensor> {
+    return transpose12(this.ctx, p, g(x, 'transpose12', 'x'));
+  }
+  async prependToken(p: OpPlan<'prependToken'>, x: DeviceTensor, token: DeviceTensor): Promise<DeviceTensor> {
+    return prependToken(this.ctx, p, g(x, 'prependToken', 'x'), g(token, 'prependToken', 'token'));
+  }
+  async selectToken(p: OpPlan<'selectToken'>, x: DeviceTensor, index: number): Promise<DeviceTensor> {
+    return selectToken(this.ctx, p, g(x, 'selectToken', 'x'), index);
+  }
+  async combine(p: OpPlan<'combine'>, basis: readonly DeviceTensor[], coeffs: Float64Array): Promise<DeviceTensor[]> {
+    return combine(this.ctx, p, gl(basis, 'combine', 'basis'), coeffs);
+  }
+  async featureStats(p: OpPlan<'featureStats'>, f: DeviceTensor, basis: readonly DeviceTensor[], c: Float64Array): Promise<FeatureStats> {
+    return featureStats(this.ctx, p, g(f, 'featureStats', 'f'), gl(basis, 'featureStats', 'basis'), c);
+  }
+  async featureProducts(p: OpPlan<'featureProducts'>, fs: readonly DeviceTensor[], basis: readonly DeviceTensor[]): Promise<FeatureProducts[]> {
+    return featureProducts(this.ctx, p, gl(fs, 'featureProducts', 'fs'), gl(basis, 'featureProducts', 'basis'));
+  }
+}
 
-  async matmul(a: DeviceTensor, b: DeviceTensor, transB: boolean): Promise<DeviceTensor> {
-    return gm.matmul(this.ctx, gpuTensor(a, 'matmul: a'), gpuTensor(b, 'matmul: b'), transB);
-  }
-  async linear(x: DeviceTensor, w: DeviceTensor, b: DeviceTensor | null, layout: 'outIn' | 'inOut'): Promise<DeviceTensor> {
-    return gm.linear(this.ctx, gpuTensor(x, 'linear: x'), gpuTensor(w, 'linear: w'), b && gpuTensor(b, 'linear: b'), layout);
-  }
-  async conv2d(x: DeviceTensor, w: DeviceTensor, b: DeviceTensor | null, o: Conv2dOptions, epilogue?: ConvEpilogue): Promise<DeviceTensor> {
-    const y = await gm.conv2d(this.ctx, gpuTensor(x, 'conv2d: x'), gpuTensor(w, 'conv2d: w'), b && gpuTensor(b, 'conv2d: b'), o);
-    return applyConvEpilogue(this, y, epilogue);
-  }
-  async batchNorm(x: DeviceTensor, mean: DeviceTensor, variance: DeviceTensor, weight: DeviceTensor, bias: DeviceTensor, eps: number): Promise<DeviceTensor> {
-    const g = (t: DeviceTensor, n: string) => gpuTensor(t, `batchNorm: ${n}`);
-    return ew.batchNorm(this.ctx, g(x, 'x'), g(mean, 'mean'), g(variance, 'variance'), g(weight, 'weight'), g(bias, 'bias'), eps);
-  }
-  async layerNorm(x: DeviceTensor, weight: DeviceTensor, bias: DeviceTensor, eps: number): Promise<DeviceTensor> {
-    return rd.layerNorm(this.ctx, gpuTensor(x, 'layerNorm: x'), gpuTensor(weight, 'layerNorm: weight'), gpuTensor(bias, 'layerNorm: bias'), eps);
-  }
-  async relu(x: DeviceTensor): Promise<DeviceTensor> {
-    return ew.relu(this.ctx, gpuTensor(x, 'relu: x'));
-  }
-  async gelu(x: DeviceTensor, approximate: 'erf' | 'tanh'): Promise<DeviceTensor> {
-    return ew.gelu(this.ctx, gpuTensor(x, 'gelu: x'), approximate);
-  }
-  async add(a: DeviceTensor, b: DeviceTensor): Promise<DeviceTensor> {
-    return ew.add(this.ctx, gpuTensor(a, 'add: a'), gpuTensor(b, 'add: b'));
-  }
-  async maxPool2d(x: DeviceTensor, o: Pool2dOptions): Promise<DeviceTensor> {
-    return rd.maxPool2d(this.ctx, gpuTensor(x, 'maxPool2d: x'), o);
-  }
-  async avgPool2d(x: DeviceTensor, o: Pool2dOptions): Promise<DeviceTensor> {
-    return rd.avgPool2d(this.ctx, gpuTensor(x, 'avgPool2d: x'), o);
-  }
-  async adaptiveAvgPool2d(x: DeviceTensor, outH: number, outW: number): Promise<DeviceTensor> {
-    return rd.adaptiveAvgPool2d(this.ctx, gpuTensor(x, 'adaptiveAvgPool2d: x'), outH, outW);
-  }
-  async attention(qkv: DeviceTensor, heads: number, causal: boolean): Promise<DeviceTensor> {
-    return rd.attention(this.ctx, gpuTensor(qkv, 'attention: qkv'), heads, causal);
-  }
-  async embedding(ids: DeviceTensor, table: DeviceTensor): Promise<DeviceTensor> {
-    return ew.embedding(this.ctx, gpuTensor(ids, 'embedding: ids', 'int32'), gpuTensor(table, 'embedding: table'));
-  }
-  async transpose12(x: DeviceTensor): Promise<DeviceTensor> {
-    return ew.transpose12(this.ctx, gpuTensor(x, 'transpose12: x'));
-  }
-  async prependToken(x: DeviceTensor, token: DeviceTensor): Promise<DeviceTensor> {
-    return ew.prependToken(this.ctx, gpuTensor(x, 'prependToken: x'), gpuTensor(token, 'prependToken: token'));
-  }
-  async selectToken(x: DeviceTensor, index: number): Promise<DeviceTensor> {
-    return ew.selectToken(this.ctx, gpuTensor(x, 'selectToken: x'), index);
-  }
-  async combine(basis: readonly DeviceTensor[], coeffs: Float64Array, k: number): Promise<DeviceTensor[]> {
-    return cb.combine(this.ctx, basis.map((b, j) => gpuTensor(b, `combine: basis ${j}`)), coeffs, k);
-  }
-  async featureStats(f: DeviceTensor, basis: readonly DeviceTensor[], c: Float64Array): Promise<FeatureStats> {
-    return cb.featureStats(this.ctx, gpuTensor(f, 'featureStats: f'), basis.map((b, j) => gpuTensor(b, `featureStats: basis ${j}`)), c);
-  }
+/** The WebGPU backend: the checked Backend, with the core's device and context reachable. */
+export type WebGPUBackend = Backend & Pick<WebGPUCore, 'dev' | 'ctx'>;
 
-  /** One featureStats pass per (F, basis tensor) pair, coefficient 1: no kernel of its own yet. */
-  async featureProducts(fs: readonly DeviceTensor[], basis: readonly DeviceTensor[]): Promise<FeatureProducts[]> {
-    if (fs.length === 0 || basis.length === 0) throw new Error('webgpu featureProducts: fs and basis must each hold at least one tensor');
-    const out: FeatureProducts[] = [];
-    for (const f of fs) {
-      const n = f.shape[0] ?? 0, m = basis.length;
-      const p: FeatureProducts = { dots: new Float64Array(n * m), ff: new Float64Array(n) };
-      for (let j = 0; j < m; j++) {
-        const s = await this.featureStats(f, [basis[j]], new Float64Array([1]));
-        for (let i = 0; i < n; i++) p.dots[i * m + j] = s.dot[i];
-        if (j === 0) p.ff.set(s.ff);
-      }
-      out.push(p);
-    }
-    return out;
-  }
+function backendOver(dev: GpuDevice, ctx: GpuContext): WebGPUBackend {
+  const core = new WebGPUCore(dev, ctx);
+  core.backend = checkedBackend(core);
+  return core.backend as WebGPUBackend;
 }
 
 export interface WebGPUBackendOptions {
@@ -151,11 +150,11 @@ export interface WebGPUBackendOptions {
 
 export async function createWebGPUBackend(opts: WebGPUBackendOptions = {}): Promise<WebGPUBackend> {
   const dev = await openDevice(opts.dawnFlags);
-  return new WebGPUBackend(dev, new GpuContext(dev, new ShaderLoader(opts.shaderDir)));
+  return backendOver(dev, new GpuContext(dev, new ShaderLoader(opts.shaderDir)));
 }
 
 /** The backend on a hardware adapter, or null when Dawn's adapter is a software one (`auto`). */
 export async function createHardwareWebGPUBackend(opts: WebGPUBackendOptions = {}): Promise<WebGPUBackend | null> {
   const dev = await openHardwareDevice(opts.dawnFlags);
-  return dev && new WebGPUBackend(dev, new GpuContext(dev, new ShaderLoader(opts.shaderDir)));
+  return dev && backendOver(dev, new GpuContext(dev, new ShaderLoader(opts.shaderDir)));
 }

@@ -1,19 +1,14 @@
 // Per-sample similarity sums for the CTL metrics, all in float64.
-import { shapeStr } from '../../tensor.js';
 import type { DeviceTensor, FeatureProducts, FeatureStats } from '../backend.js';
+import type { OpPlan } from '../ops.js';
 import { basisData } from './combine.js';
 import { f32 } from './tensor_store.js';
 
 // G_n = Σ_j c[j] · basis_j[n] (float64, never stored);  dot_n = ⟨F_n, G_n⟩, ff_n = ‖F_n‖², gg_n = ‖G_n‖²
-export function featureStats(fT: DeviceTensor, basis: readonly DeviceTensor[], c: Float64Array): FeatureStats {
+export function featureStats(p: OpPlan<'featureStats'>, fT: DeviceTensor, basis: readonly DeviceTensor[], c: Float64Array): FeatureStats {
   const f = f32('featureStats', 'f', fT);
-  if (f.shape.length < 1) throw new Error(`featureStats: f must have rank ≥ 1 ([N, ...]), got shape ${shapeStr(f.shape)}`);
-  const data = basisData('featureStats', basis, f.shape);
-  const m = data.length;
-  if (!(c instanceof Float64Array) || c.length !== m) {
-    throw new Error(`featureStats: c must be a Float64Array of ${m} coefficients (one per basis tensor), got ${c?.length}`);
-  }
-  const n = f.shape[0];
+  const data = basisData('featureStats', basis);
+  const { n, m } = p;
   const per = n === 0 ? 0 : f.data.length / n;
   const dot = new Float64Array(n);
   const ff = new Float64Array(n);
@@ -38,15 +33,13 @@ export function featureStats(fT: DeviceTensor, basis: readonly DeviceTensor[], c
 }
 
 // per F in fs: dots[n·M + j] = ⟨F_n, basis_j[n]⟩, ff_n = ‖F_n‖²
-export function featureProducts(fs: readonly DeviceTensor[], basis: readonly DeviceTensor[]): FeatureProducts[] {
-  if (fs.length === 0) throw new Error('featureProducts: fs must hold at least one tensor');
-  return fs.map((f, i) => products(f, basis, i));
+export function featureProducts(_p: OpPlan<'featureProducts'>, fs: readonly DeviceTensor[], basis: readonly DeviceTensor[]): FeatureProducts[] {
+  const data = basisData('featureProducts', basis);
+  return fs.map((f, i) => products(f, data, i));
 }
 
-function products(fT: DeviceTensor, basis: readonly DeviceTensor[], i: number): FeatureProducts {
+function products(fT: DeviceTensor, data: readonly Float32Array[], i: number): FeatureProducts {
   const f = f32('featureProducts', `fs[${i}]`, fT);
-  if (f.shape.length < 1) throw new Error(`featureProducts: fs[${i}] must have rank ≥ 1 ([N, ...]), got shape ${shapeStr(f.shape)}`);
-  const data = basisData('featureProducts', basis, f.shape);
   const m = data.length;
   const n = f.shape[0];
   const per = n === 0 ? 0 : f.data.length / n;
