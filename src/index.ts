@@ -7,7 +7,7 @@ export type * from './models/family.js';
 export { openCheckpoint } from './io/checkpoint.js';
 export { SafetensorsWriter, writeSafetensors, storageDType, type FloatOutDType, type WriteOptions } from './io/writer.js';
 export { readInputs, type InputOptions, type Inputs } from './io/inputs.js';
-export { loadModelConfig } from './io/config.js';
+export { loadModelConfig } from './models/config.js';
 export { buildModel, detectArchitecture } from './models/index.js';
 export { validateInput } from './models/input.js';
 export {

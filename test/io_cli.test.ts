@@ -5,7 +5,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeSafetensors } from '../src/io/writer.js';
-import { formatTable, parseList } from '../src/cli/util.js';
+import { parseList } from '../src/cli/util.js';
+import { formatTable } from '../src/report/format.js';
 import { repoRoot } from './harness/paths.js';
 import { tempDir, tempLeftovers } from './harness/crafted.js';
 

@@ -3,7 +3,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import path from 'node:path';
 import { readInputs } from '../src/io/inputs.js';
-import { loadModelConfig } from '../src/io/config.js';
+import { loadModelConfig } from '../src/models/config.js';
 import { writeSafetensors } from '../src/io/writer.js';
 import type { Tensor } from '../src/tensor.js';
 import { fixture } from './harness/paths.js';

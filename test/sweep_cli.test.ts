@@ -165,6 +165,26 @@ test('merge --interpolate --alpha 0.25 reproduces the PyTorch merge golden', asy
   await Promise.all([got.close(), want.close()]);
 });
 
+test('sweep --compare all: each row vs every basis model and the basis pair, in results.json and the CSV', () => {
+  const out = path.join(dir, 'all.json');
+  const csv = path.join(dir, 'all.csv');
+  const args = ['sweep', '--task-arithmetic', '--negate', '--base', mlp('pre.safetensors'), '--tasks', mlp('ft_a.safetensors'),
+    '--lambdas', '0.5,1', '--inputs', mlp('inputs.safetensors'), '--backend', 'reference'];
+  const r = ctlkit(...args, '--compare', 'all', '--out', out, '--csv', csv);
+  assert.is(r.status, 0, r.stderr);
+  const res = JSON.parse(readFileSync(out, 'utf8')) as SweepResults;
+  const layer = res.layers[0];
+  const m = res.rows[1].layers[layer] as unknown as Record<string, number>;
+  for (const k of ['dist_alpha_int', 'dist_alpha_A', 'coef_alpha_A', 'dist_alpha_B', 'cos_alpha_B_over_samples_mean']) assert.type(m[k], 'number', k);
+  assert.type((res.baseline![layer] as unknown as Record<string, number>).dist_A_B, 'number');
+  assert.is(res.basis!.length, 2, 'each basis model\'s loss and accuracy');
+  const header = readFileSync(csv, 'utf8').split('\n')[0].split(',');
+  assert.ok(header.includes('coef_alpha_A') && header.includes('cos_alpha_B_over_samples_mean'), header.join(','));
+  const bad = ctlkit(...args, '--compare', 'some');
+  assert.is(bad.status, 1);
+  assert.match(bad.stderr, /^ctlkit: --compare: expected default or all, got 'some'\n$/);
+});
+
 test('bad arguments: one-line errors, exit code 1', () => {
   const cases: [string[], RegExp][] = [
     [['sweep', '--interpolate', mlp('ft_a.safetensors'), mlp('ft_b.safetensors'), '--alphas', '', '--inputs', mlp('inputs.safetensors')], /^ctlkit: --alphas: empty grid/],

@@ -11,6 +11,7 @@ import { openCheckpoint } from '../src/io/checkpoint.js';
 import { buildModel } from '../src/models/index.js';
 import { forward } from '../src/models/forward.js';
 import { explicitMatrix, interpolation, taskArithmetic } from '../src/sweep/coefficients.js';
+import { allComparisonsPlan } from '../src/sweep/plan.js';
 import { sampleIndices } from '../src/sweep/subsample.js';
 import type { SweepProgress } from '../src/sweep/runner.js';
 import { writeSafetensors } from '../src/io/writer.js';
@@ -132,6 +133,48 @@ async function check(mode: 'interpolate' | 'task') {
 
 test('interpolation sweep equals a whole-forward host recomputation (rows, baselines, loss, barriers)', () => check('interpolate'));
 test('task-arithmetic sweep over three models equals the host recomputation', () => check('task'));
+
+test('comparisons as coefficient vectors: --compare all on a three-model matrix equals the host recomputation', async () => {
+  const files = ['c0', 'c1', 'c2'].map((m) => path.join(dir, `${m}.safetensors`));
+  const hosts = await Promise.all(files.map((f, i) => writeMlp(f, widths, 70 + i)));
+  const inputsFile = path.join(dir, 'c_inputs.safetensors');
+  const { inputs, labels } = await writeInputs(inputsFile, N, widths[0], widths[widths.length - 1], 11);
+  const matrix = explicitMatrix([[0.2, 0.5, 0.3], [1.5, -1, 0.5]], files);
+  matrix.plan = allComparisonsPlan(3);
+  const be = await createBackend('reference');
+  const res = await runSweep({ matrix, inputs: inputsFile, config: { architecture: 'mlp' } }, { backend: be, batch: 2 });
+  const ck = await openCheckpoint(files[0]);
+  const model = buildModel(ck.tensors, { architecture: 'mlp' });
+  await ck.close();
+  const basisFeats = await Promise.all(hosts.map((h) => forward(be, model, (n) => h.get(n)!, inputs)));
+  const y = Array.from(labels.data as BigInt64Array, Number);
+  const tags = ['A', 'B', 'C'];
+  for (let k = 0; k < matrix.k; k++) {
+    const c = Array.from(matrix.data.subarray(k * 3, (k + 1) * 3));
+    const feats = await forward(be, model, hostCombine(hosts, c), inputs);
+    for (const hook of model.hooks) {
+      const F = feats.get(hook)!.data;
+      const got = res.rows[k].layers[hook] as unknown as Record<string, number>;
+      basisFeats.forEach((bf, j) => {
+        const m = metrics(F, Float64Array.from(bf.get(hook)!.data), N);
+        near(got[`dist_alpha_${tags[j]}`], m.dist, `row ${k} ${hook} vs ${tags[j]} dist`);
+        near(got[`coef_alpha_${tags[j]}`], m.coef, `row ${k} ${hook} vs ${tags[j]} coef`);
+        near(got[`dist_alpha_${tags[j]}_over_samples_std`], m.distStd, `row ${k} ${hook} vs ${tags[j]} dist std`);
+        near(got[`cos_alpha_${tags[j]}_over_samples_mean`], m.cosMean, `row ${k} ${hook} vs ${tags[j]} cos`);
+      });
+    }
+  }
+  for (const [i, j] of [[0, 1], [0, 2], [1, 2]]) {
+    for (const hook of model.hooks) {
+      const m = metrics(basisFeats[i].get(hook)!.data, Float64Array.from(basisFeats[j].get(hook)!.data), N);
+      const got = res.baseline![hook] as unknown as Record<string, number>;
+      near(got[`dist_${tags[i]}_${tags[j]}`], m.dist, `${tags[i]} vs ${tags[j]} ${hook} dist`);
+      near(got[`coef_${tags[i]}_${tags[j]}_over_samples_mean`], m.coefMean, `${tags[i]} vs ${tags[j]} ${hook} coef mean`);
+    }
+  }
+  basisFeats.forEach((bf, j) => near(res.basis![j].loss, lossAcc(bf.get(model.logitsHook)!.data, y, 3).loss, `basis ${j} loss`));
+  await be.dispose();
+});
 
 test('subsample, layer subset without labels, progress and a mid-run abort', async () => {
   const files = ['s0', 's1'].map((m) => path.join(dir, `${m}.safetensors`));

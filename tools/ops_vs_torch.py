@@ -22,6 +22,8 @@ def resolve(a, inputs):
         return inputs[a["input"]]
     if isinstance(a, dict) and "f64" in a:
         return a["f64"]
+    if isinstance(a, dict) and set(a) == {"basis", "coeffs"}:  # a WeightSum: Σ_j c_j W_j in float64, rounded once
+        return combined(resolve(a["basis"], inputs), resolve(a["coeffs"], inputs)).float()
     if isinstance(a, list):
         return [resolve(x, inputs) for x in a]
     if isinstance(a, dict):

@@ -11,7 +11,8 @@ import { forward, resolveCapture } from '../models/forward.js';
 import { openModel } from '../models/open.js';
 import { validateInput } from '../models/input.js';
 import { numel, shapeStr, type Tensor } from '../tensor.js';
-import { formatTable, parseList } from './util.js';
+import { formatTable } from '../report/format.js';
+import { parseList } from './util.js';
 
 interface FeaturesOptions {
   model: string;

@@ -3,9 +3,10 @@ import type { Command } from 'commander';
 import { openCheckpoint } from '../io/checkpoint.js';
 import type { Checkpoint, TensorInfo } from '../io/types.js';
 import { numel, shapeStr } from '../tensor.js';
-import { loadModelConfig } from '../io/config.js';
+import { loadModelConfig } from '../models/config.js';
 import { formatModelSummary, summarizeModel, type ModelSummary } from './model_summary.js';
-import { formatTable, writeJsonAtomic } from './util.js';
+import { formatTable } from '../report/format.js';
+import { writeJsonAtomic } from './util.js';
 
 export interface CheckpointSummary {
   path: string;

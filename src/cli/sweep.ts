@@ -3,10 +3,12 @@
 import type { Command } from 'commander';
 import { createBackend, type BackendChoice } from '../backends/index.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { allComparisonsPlan } from '../sweep/plan.js';
 import { runSweep, type SweepProgress, type SweepSpec } from '../sweep/runner.js';
 import type { SweepResults } from '../sweep/types.js';
 import { addBasisOptions, matrixFromArgs, type BasisArgs } from './basis_args.js';
-import { formatTable, parseIntArg, parseList, writeJsonAtomic } from './util.js';
+import { formatTable } from '../report/format.js';
+import { parseIntArg, parseList, writeJsonAtomic } from './util.js';
 import { resultsToCsv } from '../sweep/csv.js';
 
 interface SweepArgs extends BasisArgs {
@@ -24,6 +26,7 @@ interface SweepArgs extends BasisArgs {
   batch: string;
   out?: string;
   csv?: string;
+  compare: string;
 }
 
 /** α / λ grid when --alphas / --lambdas is absent. */
@@ -79,11 +82,15 @@ export function register(program: Command): void {
     .option('--batch <n>', 'samples per chunk', '32')
     .option('--out <file>', 'write results.json')
     .option('--csv <file>', 'write one CSV line per (row, layer)')
+    .option('--compare <set>', "default: the mode's official comparisons; all: each row vs its own combination and every basis model, every basis pair", 'default')
     .addHelpText('after', '\nExamples:\n  ctlkit sweep --interpolate ft_a.safetensors ft_b.safetensors --alphas 0:1:11 --inputs data.safetensors --out results.json\n  ctlkit sweep --task-arithmetic --base pre.safetensors --tasks ft_a.safetensors ft_b.safetensors --lambdas 0:1:6 --inputs data.safetensors --csv ta.csv')
     .action(async (a: SweepArgs) => {
       // every argument is checked before the backend starts
+      if (a.compare !== 'default' && a.compare !== 'all') throw new Error(`--compare: expected default or all, got '${a.compare}'`);
+      const matrix = matrixFromArgs(a, { flag: '--alphas', value: a.alphas }, { flag: '--lambdas', value: a.lambdas }, DEFAULT_GRID);
+      if (a.compare === 'all') matrix.plan = allComparisonsPlan(matrix.m);
       const spec: SweepSpec = {
-        matrix: matrixFromArgs(a, { flag: '--alphas', value: a.alphas }, { flag: '--lambdas', value: a.lambdas }, DEFAULT_GRID),
+        matrix,
         inputs: a.inputs,
         inputKey: a.inputKey,
         // an explicit --label-key makes the labels required, from the inputs file unless --labels

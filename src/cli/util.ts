@@ -1,16 +1,5 @@
-// Small helpers shared by the CLI commands: terminal tables, atomic JSON output, comma lists.
+// Small helpers shared by the CLI commands: atomic JSON output, comma lists, integer arguments.
 import { writeFileAtomic } from '../io/atomic.js';
-
-/** Columns padded to their widest cell, two spaces apart; `right` lists right-aligned column indices. */
-export function formatTable(header: readonly string[], rows: readonly (readonly string[])[], right: readonly number[] = []): string {
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
-  const line = (cells: readonly string[]): string =>
-    widths
-      .map((w, c) => (right.includes(c) ? (cells[c] ?? '').padStart(w) : (cells[c] ?? '').padEnd(w)))
-      .join('  ')
-      .trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
-}
 
 /** Writes `value` as indented JSON through a temporary file renamed into place. */
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {

@@ -1,15 +1,12 @@
-// Model configuration from config.json beside a checkpoint (or an explicit path). Only the keys
-// ctlkit uses are read, with their Hugging Face aliases; every other key is ignored.
+// config.json beside a checkpoint (or an explicit path), read as a strict JSON object. What its keys
+// mean is the model families' business (src/models/config.ts).
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { ARCHITECTURES, type Architecture, type ModelConfig } from '../models/family.js';
 import { fsReason } from './fs_errors.js';
 import { parseJsonObject } from './json_strict.js';
 
-const STEMS = ['imagenet', 'cifar'] as const;
-
-/** Reads `configPath`, or config.json in the checkpoint's folder (a missing one gives {}). */
-export async function loadModelConfig(checkpointPath: string, configPath?: string): Promise<Partial<ModelConfig>> {
+/** `configPath`, or config.json in the checkpoint's folder, parsed; null when that default is absent. */
+export async function readConfigJson(checkpointPath: string, configPath?: string): Promise<{ file: string; raw: Record<string, unknown> } | null> {
   let file = configPath;
   if (file === undefined) {
     const isDir = await fs.stat(checkpointPath).then((s) => s.isDirectory(), () => false);
@@ -19,53 +16,8 @@ export async function loadModelConfig(checkpointPath: string, configPath?: strin
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && configPath === undefined) return {};
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && configPath === undefined) return null;
     throw new Error(`${file}: cannot read model config (${fsReason(e)})`);
   }
-  return parseModelConfig(file, parseJsonObject(file, text, 'model config'));
-}
-
-/** Picks ctlkit's keys out of a parsed config object; `file` names it in errors. */
-export function parseModelConfig(file: string, raw: Record<string, unknown>): Partial<ModelConfig> {
-  const out: Partial<ModelConfig> = {};
-  if (raw.architecture !== undefined) {
-    const a = raw.architecture;
-    if (typeof a !== 'string' || !(ARCHITECTURES as readonly string[]).includes(a)) {
-      throw new Error(`${file}: unknown architecture ${JSON.stringify(a)} (expected one of ${ARCHITECTURES.join(', ')})`);
-    }
-    out.architecture = a as Architecture;
-  }
-  const heads = aliased(file, raw, ['num_heads', 'n_head', 'num_attention_heads']);
-  if (heads !== undefined) {
-    if (!Number.isSafeInteger(heads.value) || (heads.value as number) < 1) {
-      throw new Error(`${file}: "${heads.key}" must be a positive integer, got ${JSON.stringify(heads.value)}`);
-    }
-    out.numHeads = heads.value as number;
-  }
-  const eps = aliased(file, raw, ['layer_norm_eps', 'layer_norm_epsilon']);
-  if (eps !== undefined) out.layerNormEps = positive(file, eps.key, eps.value);
-  if (raw.batch_norm_eps !== undefined) out.batchNormEps = positive(file, 'batch_norm_eps', raw.batch_norm_eps);
-  if (raw.stem !== undefined) {
-    if (!(STEMS as readonly unknown[]).includes(raw.stem)) {
-      throw new Error(`${file}: unknown stem ${JSON.stringify(raw.stem)} (expected one of ${STEMS.join(', ')})`);
-    }
-    out.stem = raw.stem as (typeof STEMS)[number];
-  }
-  return out;
-}
-
-/** The value of whichever alias is present; several present must agree. */
-function aliased(file: string, raw: Record<string, unknown>, keys: string[]): { key: string; value: unknown } | undefined {
-  const present = keys.filter((k) => raw[k] !== undefined && raw[k] !== null);
-  if (present.length === 0) return undefined;
-  const first = { key: present[0], value: raw[present[0]] };
-  for (const k of present.slice(1)) {
-    if (raw[k] !== first.value) throw new Error(`${file}: "${first.key}" = ${JSON.stringify(first.value)} and "${k}" = ${JSON.stringify(raw[k])} disagree`);
-  }
-  return first;
-}
-
-function positive(file: string, key: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new Error(`${file}: "${key}" must be a positive number, got ${JSON.stringify(v)}`);
-  return v;
+  return { file, raw: parseJsonObject(file, text, 'model config') };
 }

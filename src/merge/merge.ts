@@ -3,11 +3,10 @@
 import type { Backend } from '../backends/backend.js';
 import { createBackend } from '../backends/index.js';
 import { openCheckpoint } from '../io/checkpoint.js';
+import { checkCompatible, closeAll, isFloatDType } from '../io/checkpoint_set.js';
 import type { Checkpoint, TensorInfo } from '../io/types.js';
 import { SafetensorsWriter, type FloatOutDType } from '../io/writer.js';
 import { isFloat, type FloatTensor } from '../tensor.js';
-import { checkCompatible, isFloatDType } from '../sweep/validate.js';
-import { closeAll } from '../sweep/prepare.js';
 
 export interface MergeOptions {
   /** Storage dtype of float tensors (default: the first model's float dtype; F64 is written as F32). */

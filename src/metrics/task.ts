@@ -3,7 +3,14 @@
 //
 // loss = mean over label positions of −log softmax(z)[label] (natural log);
 // accuracy = mean of (argmax z == label), ties → lowest index.
-import type { Barrier } from '../sweep/types.js';
+
+/** Barriers of a loss curve between its two ends. */
+export interface Barrier {
+  /** max_α L(α) − ½(L_A + L_B) */
+  midpoint: number;
+  /** max_α [L(α) − (α L_A + (1−α) L_B)] */
+  weighted: number;
+}
 
 export interface TaskMetrics {
   loss: number;

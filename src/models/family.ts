@@ -64,5 +64,7 @@ export interface Model {
   readonly hooks: readonly string[];
   /** The hook holding class logits (last dim = classes), used for loss/accuracy. */
   readonly logitsHook: string;
+  /** The logits' last dim: classes of a classifier, the vocabulary of a language model. */
+  readonly classes: number;
   readonly input: InputSpec;
 }

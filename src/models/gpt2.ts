@@ -2,11 +2,18 @@
 // (x + c_proj(causal MHA(c_attn(ln_1 x))); x + mlp.c_proj(gelu_tanh(mlp.c_fc(ln_2 x)))), Conv1D
 // weights stored [in, out] → ln_f → lm_head (no bias; tied to wte when absent).
 // Input int token ids [N, T], T ≤ positions. Hooks: each block [N, T, D], ln_f, lm_head [N, T, V].
+import { positiveInteger, positiveNumber, type ConfigKey } from './config_values.js';
 import type { Model, ModelConfig, Stage } from './family.js';
 import { layerNormParams, linearParams, type ParamTable } from './params.js';
 import { addReleasing, chain, makeStage, optionalParam, residualPair } from './stage.js';
 import { fill, indicesOf, requireContiguous } from './naming/template.js';
 import { TORCH_PARAMS, type Gpt2Naming } from './naming/types.js';
+
+/** config.json keys: heads and LayerNorm eps (HF aliases). */
+export const GPT2_CONFIG: readonly ConfigKey[] = [
+  { field: 'numHeads', aliases: ['num_heads', 'n_head', 'num_attention_heads'], parse: positiveInteger },
+  { field: 'layerNormEps', aliases: ['layer_norm_eps', 'layer_norm_epsilon'], parse: positiveNumber },
+];
 
 export function buildGpt2(t: ParamTable, config: Partial<ModelConfig>, n: Gpt2Naming): Model {
   const eps = config.layerNormEps ?? 1e-5;
@@ -93,6 +100,7 @@ export function buildGpt2(t: ParamTable, config: Partial<ModelConfig>, n: Gpt2Na
     stages,
     hooks: stages.filter((s) => s.hook).map((s) => s.name),
     logitsHook: n.lmHead,
+    classes: vocab,
     input: { kind: 'tokens', shape: [-1, -1], vocab, maxLength: positions },
   };
 }

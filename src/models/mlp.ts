@@ -46,6 +46,7 @@ export function buildMlp(t: ParamTable, config: Partial<ModelConfig>, naming: Ml
     stages,
     hooks,
     logitsHook: hooks[hooks.length - 1],
+    classes: features,
     input: { kind: 'float', shape: [-1, inputDim] },
   };
 }

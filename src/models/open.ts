@@ -1,6 +1,6 @@
 // Opens a checkpoint (header only) and builds its model, with config.json beside it or `config`.
 import { openCheckpoint } from '../io/checkpoint.js';
-import { loadModelConfig } from '../io/config.js';
+import { loadModelConfig } from './config.js';
 import type { Checkpoint } from '../io/types.js';
 import type { Model, ModelConfig } from './family.js';
 import { buildModel } from './index.js';

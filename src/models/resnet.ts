@@ -3,6 +3,7 @@
 // fc. Stage/block counts and widths come from the tensor shapes; BatchNorm runs in eval mode.
 // Hooks: the raw stem conv, every block after its residual add and ReLU, and fc.
 import type { Backend, Conv2dOptions, DeviceTensor } from '../backends/backend.js';
+import { oneOf, positiveNumber, type ConfigKey } from './config_values.js';
 import type { Model, ModelConfig, ParamLookup, Stage } from './family.js';
 import { batchNormParams, convParams, linearParams, type ConvInfo, type NormInfo, type ParamTable } from './params.js';
 import { chain, makeStage, optionalParam } from './stage.js';
@@ -27,6 +28,12 @@ function convBn(be: Backend, p: ParamLookup, cb: ConvBn, eps: number, x: DeviceT
   const batchNorm = { mean: p(cb.bn.mean), variance: p(cb.bn.variance), weight: p(cb.bn.weight), bias: p(cb.bn.bias), eps };
   return be.conv2d(x, p.weight(cb.conv.weight), optionalParam(p, cb.conv.bias), cb.options, { batchNorm, ...after });
 }
+
+/** config.json keys: BatchNorm eps, and the stem when the kernel cannot tell it. */
+export const RESNET_CONFIG: readonly ConfigKey[] = [
+  { field: 'batchNormEps', aliases: ['batch_norm_eps'], parse: positiveNumber },
+  { field: 'stem', aliases: ['stem'], parse: oneOf('stem', ['imagenet', 'cifar'] as const) },
+];
 
 export function buildResNet(t: ParamTable, config: Partial<ModelConfig>, n: ResNetNaming): Model {
   const eps = config.batchNormEps ?? 1e-5;
@@ -132,6 +139,7 @@ export function buildResNet(t: ParamTable, config: Partial<ModelConfig>, n: ResN
     stages,
     hooks,
     logitsHook: n.fc,
+    classes: fc.outFeatures,
     input: { kind: 'float', shape: [-1, inChannels, -1, -1] },
   };
 }

@@ -2,11 +2,18 @@
 // prepend the class token → add position embeddings (dropout: identity in eval) → pre-norm encoder
 // layers (x + MHA(ln_1 x); x + MLP(ln_2 x), exact GELU) → final LayerNorm → head on the class token.
 // Hooks: conv_proj [N, D, h, w], each encoder layer [N, T, D], encoder.ln [N, T, D], heads.head [N, classes].
+import { positiveInteger, positiveNumber, type ConfigKey } from './config_values.js';
 import type { Model, ModelConfig, Stage } from './family.js';
 import { convParams, layerNormParams, linearParams, type ParamTable } from './params.js';
 import { chain, makeStage, optionalParam, residualPair } from './stage.js';
 import { fill, indicesOf, requireContiguous } from './naming/template.js';
 import { TORCH_PARAMS, type VitNaming } from './naming/types.js';
+
+/** config.json keys: heads and LayerNorm eps (HF aliases). */
+export const VIT_CONFIG: readonly ConfigKey[] = [
+  { field: 'numHeads', aliases: ['num_heads', 'n_head', 'num_attention_heads'], parse: positiveInteger },
+  { field: 'layerNormEps', aliases: ['layer_norm_eps', 'layer_norm_epsilon'], parse: positiveNumber },
+];
 
 export function buildVit(t: ParamTable, config: Partial<ModelConfig>, n: VitNaming): Model {
   const eps = config.layerNormEps ?? 1e-6;
@@ -106,6 +113,7 @@ export function buildVit(t: ParamTable, config: Partial<ModelConfig>, n: VitNami
     stages,
     hooks: stages.filter((s) => s.hook).map((s) => s.name),
     logitsHook: n.head,
+    classes: head.outFeatures,
     input: { kind: 'float', shape: [-1, inChannels, imageSize, imageSize] },
   };
 }

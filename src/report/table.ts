@@ -1,5 +1,5 @@
-// Terminal tables of sweep results (the layout helper is the CLI's formatTable).
-import { formatTable } from '../cli/util.js';
+// Terminal tables of sweep results.
+import { formatTable } from './format.js';
 import type { SweepResults } from '../sweep/types.js';
 import { midRow } from './plots.js';
 

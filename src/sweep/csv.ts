@@ -10,16 +10,28 @@ export const CSV_METRICS = [
   'coef_alpha_int_over_samples_mean', 'coef_alpha_int_over_samples_std', 'cos_alpha_int_over_samples_mean',
 ] as const;
 
-/** One line per (row, layer) with the official sub_linearity.csv column names. */
+/** Metric names beyond CSV_METRICS that the results hold (`--compare all`), in first-seen order. */
+function extraMetrics(r: SweepResults): string[] {
+  const known = new Set<string>(CSV_METRICS);
+  const extra = new Set<string>();
+  for (const layer of r.layers) {
+    for (const k of Object.keys(r.baseline?.[layer] ?? {})) if (!known.has(k)) extra.add(k);
+    for (const row of r.rows) for (const k of Object.keys(row.layers[layer])) if (!known.has(k)) extra.add(k);
+  }
+  return [...extra];
+}
+
+/** One line per (row, layer) with the official sub_linearity.csv column names, then any others. */
 export function resultsToCsv(r: SweepResults): string {
-  const header = ['row', 'alpha', 'lambda', 'coefficients', 'layer', ...CSV_METRICS, 'loss', 'accuracy'];
+  const metrics = [...CSV_METRICS, ...extraMetrics(r)];
+  const header = ['row', 'alpha', 'lambda', 'coefficients', 'layer', ...metrics, 'loss', 'accuracy'];
   const cell = (v: unknown): string => (v === undefined || v === null ? '' : String(v));
   const quoted = (s: string): string => `"${s.replaceAll('"', '""')}"`;
   const lines = [header.join(',')];
   r.rows.forEach((row, k) => {
     for (const layer of r.layers) {
       const m: Record<string, unknown> = { ...r.baseline?.[layer], ...row.layers[layer] };
-      lines.push([k, cell(row.alpha), cell(row.lambda), quoted(row.coefficients.join(' ')), quoted(layer), ...CSV_METRICS.map((c) => cell(m[c])), cell(row.loss), cell(row.accuracy)].join(','));
+      lines.push([k, cell(row.alpha), cell(row.lambda), quoted(row.coefficients.join(' ')), quoted(layer), ...metrics.map((c) => cell(m[c])), cell(row.loss), cell(row.accuracy)].join(','));
     }
   });
   return lines.join('\n') + '\n';

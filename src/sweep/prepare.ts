@@ -2,7 +2,8 @@
 // checkpoint compatibility, the architecture (built once), inputs, labels, layers. No tensor data of
 // the checkpoints is read and no backend op runs here.
 import { openCheckpoint } from '../io/checkpoint.js';
-import { loadModelConfig } from '../io/config.js';
+import { checkCompatible, closeAll } from '../io/checkpoint_set.js';
+import { loadModelConfig } from '../models/config.js';
 import { readInputs } from '../io/inputs.js';
 import type { Checkpoint } from '../io/types.js';
 import type { Model, ModelConfig } from '../models/family.js';
@@ -10,7 +11,7 @@ import { buildModel } from '../models/index.js';
 import { validateInput } from '../models/input.js';
 import { intValues, isFloat, type Tensor } from '../tensor.js';
 import { gatherRows, sampleIndices } from './subsample.js';
-import { checkCompatible, checkLabels, logitsClasses } from './validate.js';
+import { checkLabels } from './validate.js';
 
 export interface DataSpec {
   /** Inputs: a safetensors file (`inputKey`, default `inputs`) or .npy, or a host tensor. */
@@ -74,7 +75,7 @@ export async function prepare(models: readonly string[], data: DataSpec): Promis
     if (labels) {
       if (isFloat(labels)) throw new Error(`${labelName}: labels must be integers, got float32`);
       y = { data: intValues(labels), shape: [...labels.shape] };
-      checkLabels(model, inputs.shape, y, logitsClasses(model, checkpoints[0]), labelName);
+      checkLabels(model, inputs.shape, y, labelName);
     }
     if (data.samples !== undefined) {
       const idx = sampleIndices(n, data.samples, data.seed ?? 0);
@@ -87,8 +88,4 @@ export async function prepare(models: readonly string[], data: DataSpec): Promis
     await closeAll(checkpoints);
     throw e;
   }
-}
-
-export async function closeAll(ckpts: readonly Checkpoint[]): Promise<void> {
-  await Promise.all(ckpts.map((c) => c.close().catch(() => undefined)));
 }

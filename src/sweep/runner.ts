@@ -3,7 +3,8 @@
 import type { Backend } from '../backends/backend.js';
 import type { CoefficientMatrix } from './coefficients.js';
 import { peakRssBytes } from './peak_rss.js';
-import { closeAll, prepare, type DataSpec } from './prepare.js';
+import { closeAll } from '../io/checkpoint_set.js';
+import { prepare, type DataSpec } from './prepare.js';
 import { buildResults } from './results.js';
 import { runSchedule, type SweepProgress } from './schedule.js';
 import type { SweepResults } from './types.js';

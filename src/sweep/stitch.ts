@@ -6,7 +6,8 @@ import type { Backend, DeviceTensor } from '../backends/backend.js';
 import type { Checkpoint } from '../io/types.js';
 import type { Model } from '../models/family.js';
 import { TaskAccumulator, checkLabelShape, type TaskMetrics } from '../metrics/task.js';
-import { closeAll, prepare, type DataSpec } from './prepare.js';
+import { closeAll } from '../io/checkpoint_set.js';
+import { prepare, type DataSpec } from './prepare.js';
 import { executeStages } from '../models/executor.js';
 import { BasisParams } from '../models/stage_params.js';
 

@@ -1,5 +1,8 @@
 // The sweep's inputs and results.json (documented in the README). Names follow the paper's released
 // code (sub_linearity.csv) so results line up with published CSVs.
+import type { Barrier } from '../metrics/task.js';
+
+export type { Barrier } from '../metrics/task.js';
 
 export type SweepMode = 'interpolate' | 'average' | 'task-arithmetic' | 'negate' | 'coefficients';
 
@@ -45,12 +48,6 @@ export interface SweepRow {
   layers: Record<string, RowLayerMetrics>;
 }
 
-export interface Barrier {
-  /** max_α L(α) − ½(L_A + L_B) */
-  midpoint: number;
-  /** max_α [L(α) − (α L_A + (1−α) L_B)] */
-  weighted: number;
-}
 
 export interface SweepResults {
   architecture: string;

@@ -1,35 +1,8 @@
-// Checks a sweep can run, from headers and host data only, before any tensor data or forward work.
-import type { Checkpoint, StDType } from '../io/types.js';
+// Checks a sweep can run, from headers and host data only, before any tensor data or forward work
+// (checkpoint compatibility is io/checkpoint_set.ts).
 import type { Model } from '../models/family.js';
 import { checkLabelRange } from '../metrics/task.js';
 import type { CoefficientMatrix } from './coefficients.js';
-
-const FLOAT_DTYPES: readonly StDType[] = ['F64', 'F32', 'F16', 'BF16'];
-export const isFloatDType = (d: StDType): boolean => FLOAT_DTYPES.includes(d);
-
-/** Same tensor names, shapes and float-ness in every basis checkpoint; errors name the tensor and both files. */
-export function checkCompatible(ckpts: readonly Checkpoint[]): void {
-  const [first, ...rest] = ckpts;
-  for (const other of rest) {
-    for (const [name, a] of first.tensors) {
-      const b = other.tensors.get(name);
-      if (!b) throw new Error(`incompatible checkpoints: tensor '${name}' is in ${first.path} but missing from ${other.path}`);
-      if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
-        throw new Error(
-          `incompatible checkpoints: tensor '${name}' has shape [${a.shape.join(', ')}] in ${first.path} but [${b.shape.join(', ')}] in ${other.path}`,
-        );
-      }
-      if (isFloatDType(a.dtype) !== isFloatDType(b.dtype)) {
-        throw new Error(`incompatible checkpoints: tensor '${name}' is ${a.dtype} in ${first.path} but ${b.dtype} in ${other.path}`);
-      }
-    }
-    for (const name of other.tensors.keys()) {
-      if (!first.tensors.has(name)) {
-        throw new Error(`incompatible checkpoints: tensor '${name}' is in ${other.path} but missing from ${first.path}`);
-      }
-    }
-  }
-}
 
 export function checkMatrix(matrix: CoefficientMatrix, models: number): void {
   if (matrix.k < 1) throw new Error('coefficient matrix: no rows');
@@ -52,21 +25,11 @@ export function resolveLayers(model: Model, requested?: readonly string[]): stri
   return model.hooks.filter((h) => want.has(h));
 }
 
-/**
- * Number of classes of the logits hook, from its stage's parameters: the output dim (dim 0) of the
- * last 2-D weight the stage reads (torch Linear [out, in]; GPT-2's lm_head / tied wte [vocab, D]).
- */
-export function logitsClasses(model: Model, ckpt: Checkpoint): number | undefined {
-  const stage = model.stages.find((s) => s.name === model.logitsHook);
-  const weights = (stage?.params ?? []).map((p) => ckpt.tensors.get(p)).filter((t) => t && t.shape.length === 2);
-  return weights.length ? weights[weights.length - 1]!.shape[0] : undefined;
-}
-
 /** Labels: one per sample (classifiers) or per token (token inputs: the inputs' shape), within [0, classes). */
-export function checkLabels(model: Model, inputsShape: readonly number[], labels: { data: Int32Array; shape: number[] }, classes: number | undefined, file: string): void {
+export function checkLabels(model: Model, inputsShape: readonly number[], labels: { data: Int32Array; shape: number[] }, file: string): void {
   const want = model.input.kind === 'tokens' ? [...inputsShape] : [inputsShape[0]];
   if (labels.shape.length !== want.length || labels.shape.some((d, i) => d !== want[i])) {
     throw new Error(`${file}: labels have shape [${labels.shape.join(', ')}], expected [${want.join(', ')}]`);
   }
-  if (classes !== undefined) checkLabelRange(labels.data, classes, file);
+  checkLabelRange(labels.data, model.classes, file);
 }

@@ -1,0 +1,56 @@
+// Model configuration: the config.json keys each family declares (with their Hugging Face aliases),
+// picked out of the parsed object; every other key is ignored.
+import { readConfigJson } from '../io/config.js';
+import type { ConfigKey } from './config_values.js';
+import { ARCHITECTURES, type Architecture, type ModelConfig } from './family.js';
+import { GPT2_CONFIG } from './gpt2.js';
+import { RESNET_CONFIG } from './resnet.js';
+import { VIT_CONFIG } from './vit.js';
+
+export type { ConfigKey } from './config_values.js';
+
+/** What each family reads from config.json besides "architecture". */
+const FAMILY_CONFIG: Record<Architecture, readonly ConfigKey[]> = {
+  mlp: [],
+  resnet: RESNET_CONFIG,
+  vit: VIT_CONFIG,
+  gpt2: GPT2_CONFIG,
+};
+
+/** Reads `configPath`, or config.json in the checkpoint's folder (a missing one gives {}). */
+export async function loadModelConfig(checkpointPath: string, configPath?: string): Promise<Partial<ModelConfig>> {
+  const found = await readConfigJson(checkpointPath, configPath);
+  return found ? parseModelConfig(found.file, found.raw) : {};
+}
+
+/** Picks the families' keys out of a parsed config object; `file` names it in errors. */
+export function parseModelConfig(file: string, raw: Record<string, unknown>): Partial<ModelConfig> {
+  const out: Partial<Record<keyof ModelConfig, unknown>> = {};
+  if (raw.architecture !== undefined) {
+    const a = raw.architecture;
+    if (typeof a !== 'string' || !(ARCHITECTURES as readonly string[]).includes(a)) {
+      throw new Error(`${file}: unknown architecture ${JSON.stringify(a)} (expected one of ${ARCHITECTURES.join(', ')})`);
+    }
+    out.architecture = a;
+  }
+  // a named architecture reads its own keys; otherwise every family's (the tensors decide later)
+  const families = out.architecture ? [out.architecture as Architecture] : ARCHITECTURES;
+  const keys = new Map<string, ConfigKey>();
+  for (const f of families) for (const k of FAMILY_CONFIG[f]) keys.set(k.aliases.join(','), k);
+  for (const k of keys.values()) {
+    const found = aliased(file, raw, k.aliases);
+    if (found !== undefined) out[k.field] = k.parse(file, found.key, found.value);
+  }
+  return out as Partial<ModelConfig>;
+}
+
+/** The value of whichever alias is present; several present must agree. */
+function aliased(file: string, raw: Record<string, unknown>, keys: readonly string[]): { key: string; value: unknown } | undefined {
+  const present = keys.filter((k) => raw[k] !== undefined && raw[k] !== null);
+  if (present.length === 0) return undefined;
+  const first = { key: present[0], value: raw[present[0]] };
+  for (const k of present.slice(1)) {
+    if (raw[k] !== first.value) throw new Error(`${file}: "${first.key}" = ${JSON.stringify(first.value)} and "${k}" = ${JSON.stringify(raw[k])} disagree`);
+  }
+  return first;
+}
