@@ -66,6 +66,7 @@ save_both(state, 'state')
 expected(state, 'state', 'flat state dict')
 
 # 2. A training checkpoint: DataParallel's module. prefix, an optimizer beside, plain values.
+torch.manual_seed(0)
 net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
 opt = torch.optim.Adam(net.parameters(), lr=1e-3)
 net(torch.randn(2, 3, generator=g)).sum().backward()
@@ -278,6 +279,22 @@ for _ in range(5):  # magic, protocol, sys info, the object, storage keys
 raw[f.tell():f.tell() + 8] = struct.pack('<q', 2**61)
 with open(path('bad_huge_count_legacy.pt'), 'wb') as out:
     out.write(raw)
+
+# 7. The pickle machine itself: one value in every protocol (0-5), with its JSON rendering.
+value = collections.OrderedDict([('int', [0, 1, -1, 255, 256, 65535, 65536, -2**31, 2**31, 2**62, -2**63, 2**70]),
+                                 ('float', [1.5, -0.0, 1e300, float('inf')]), ('text', ['', 'ü€😀', 'a\nb\\c']),
+                                 ('bytes', b'\x00\x01\xff'), ('const', [True, False, None]), ('tuple', (1, (2, 3), ())),
+                                 ('set', {7}), ('frozen', frozenset([8])), ('shared', None)])
+shared = [1, 2]
+value['shared'] = [shared, shared]
+rendered = json.dumps({'int': [str(i) for i in value['int']], 'float': ['1.5', '-0', '1e+300', 'Infinity'],
+                       'text': value['text'], 'bytes': [0, 1, 255], 'const': [True, False, None],
+                       'tuple': [1, [2, 3], []], 'set': [7], 'frozen': [8], 'shared': [[1, 2], [1, 2]]})
+for proto in range(6):
+    with open(path(f'proto{proto}.pkl'), 'wb') as f:
+        pickle.dump(value, f, protocol=proto)
+with open(path('protocols.json'), 'w') as f:
+    f.write(rendered + '\n')
 
 total = sum(os.path.getsize(os.path.join(d, n)) for d, _, ns in os.walk(OUT) for n in ns)
 print(f'wrote {OUT}: {total} bytes')

@@ -1,8 +1,8 @@
 // Opens a checkpoint lazily: a .safetensors file, a torch.save file (.pt/.pth/.bin/.ckpt, zip or
 // legacy; read by the restricted unpickler in pickle/), a sharded `*.index.json` of either, or a
-// folder holding model.safetensors / pytorch_model.bin or their indexes. The format is told by the
-// file's first bytes, not its name. Opening reads and validates headers (or the pickle) only;
-// `read(name)` reads that one tensor with positioned reads.
+// folder holding model.safetensors / pytorch_model.bin or their indexes. A file not named
+// *.safetensors is told by its first bytes, not its name. Opening reads and validates headers (or
+// the pickle) only; `read(name)` reads that one tensor with positioned reads.
 import fs from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
@@ -61,8 +61,8 @@ async function openShard(file: string, opts: OpenOptions): Promise<Shard> {
     throw new Error(`${file}: cannot open (${fsReason(e)})`);
   });
   try {
-    const { size } = await fh.stat();
-    const head = await readExactly(fh, file, 0, Math.min(size, 8));
+    // A .safetensors name is trusted (its header read is the only read); any other name is sniffed.
+    const head = file.endsWith('.safetensors') ? new Uint8Array(0) : await readExactly(fh, file, 0, Math.min((await fh.stat()).size, 8));
     if (looksLikeZip(head) || looksLikeLegacyTorch(head)) {
       const src = await openTorchFile(fh, file, head, opts);
       return { fh, tensors: src.tensors, metadata: src.metadata, read: src.read };

@@ -44,12 +44,17 @@ function u64(dv: DataView, at: number, file: string, what: string): number {
 export async function readZipDirectory(fh: FileHandle, file: string): Promise<ZipDirectory> {
   const { size: fileSize } = await fh.stat();
   if (fileSize < 22) throw new Error(`${file}: truncated zip archive (${fileSize} bytes, no end-of-directory record)`);
-  const tailLen = Math.min(fileSize, 22 + 0xffff);
-  const tail = await readExactly(fh, file, fileSize - tailLen, tailLen);
+  // The end record is the last 22 bytes unless the archive has a comment (torch.save writes none).
+  let tailLen = 22;
+  let tail = await readExactly(fh, file, fileSize - tailLen, tailLen);
+  if (new DataView(tail.buffer).getUint32(0, true) !== EOCD_SIG || new DataView(tail.buffer).getUint16(20, true) !== 0) {
+    tailLen = Math.min(fileSize, 22 + 0xffff);
+    tail = await readExactly(fh, file, fileSize - tailLen, tailLen);
+  }
   const tdv = new DataView(tail.buffer);
   let eocd = -1;
   for (let i = tailLen - 22; i >= 0; i--) {
-    if (tdv.getUint32(i, true) === EOCD_SIG && i + 22 + tdv.getUint16(i + 20, true) <= tailLen) {
+    if (tdv.getUint32(i, true) === EOCD_SIG && i + 22 + tdv.getUint16(i + 20, true) === tailLen) {
       eocd = i;
       break;
     }

@@ -48,9 +48,18 @@ const ENUMS = new Set(['torchvision.transforms.functional.InterpolationMode', 't
 function enumMember(args: unknown[], at: string): unknown {
   const [cls, name] = args;
   if (args.length !== 2 || !(cls instanceof PyGlobal) || !ENUMS.has(cls.full) || typeof name !== 'string') {
-    throw new PickleRefused(`${at}: refused: the pickle calls builtins.getattr on ${describe(cls)}, which is not on the allow-list of tensor-checkpoint calls (only enum members such as InterpolationMode.BICUBIC may be fetched; nothing was run here)`);
+    throw new PickleRefused(`${at}: refused: the pickle calls builtins.getattr, which is not on the allow-list of tensor-checkpoint calls (here on ${describe(cls)}; only enum members such as InterpolationMode.BICUBIC may be fetched; nothing was run here)`);
   }
   return new PyObject(cls, [name]);
+}
+
+/** Protocol 0-2 bytes: _codecs.encode(text, 'latin1'), one byte per code point below 256. */
+function latin1Bytes(args: unknown[], at: string): Uint8Array {
+  const [text, codec] = args;
+  if (typeof text !== 'string' || (codec !== 'latin1' && codec !== 'latin-1') || /[^\u0000-\u00ff]/.test(text)) {
+    throw new PickleRefused(`${at}: refused: the pickle calls _codecs.encode other than (str, 'latin1') (the form pickle uses for bytes)`);
+  }
+  return Uint8Array.from(text, (ch) => ch.charCodeAt(0));
 }
 
 /** module.name → what calling it does here. */
@@ -67,6 +76,9 @@ const CALLS: Record<string, Call | 'inert'> = {
   'builtins.getattr': enumMember,
   'builtins.list': (args) => (Array.isArray(args[0]) ? [...(args[0] as unknown[])] : []),
   'builtins.tuple': (args) => (Array.isArray(args[0]) ? [...(args[0] as unknown[])] : []),
+  '_codecs.encode': latin1Bytes,
+  'builtins.bytes': (args) => (Array.isArray(args[0]) ? Uint8Array.from(args[0] as number[]) : new Uint8Array(0)),
+  'builtins.bytearray': (args) => (Array.isArray(args[0]) ? Uint8Array.from(args[0] as number[]) : new Uint8Array(0)),
   'torch.Size': (args) => (Array.isArray(args[0]) ? [...(args[0] as unknown[])] : []),
   'torch.device': 'inert',
   'copyreg._reconstructor': (args) => new PyObject(args[0], []),

@@ -31,7 +31,21 @@ export interface TorchSource {
   read(name: string): Promise<Tensor>;
 }
 
-export async function openTorchFile(fh: FileHandle, file: string, head: Uint8Array, opts: TorchOpenOptions = {}): Promise<TorchSource> {
+/** Errors keep to one line even when a name inside the pickle holds a line break. */
+async function oneLine<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (e) {
+    if (e instanceof Error && /[\n\r]/.test(e.message)) e.message = e.message.replace(/\r/g, '\\r').replace(/\n/g, '\\n');
+    throw e;
+  }
+}
+
+export function openTorchFile(fh: FileHandle, file: string, head: Uint8Array, opts: TorchOpenOptions = {}): Promise<TorchSource> {
+  return oneLine(openTorch(fh, file, head, opts));
+}
+
+async function openTorch(fh: FileHandle, file: string, head: Uint8Array, opts: TorchOpenOptions): Promise<TorchSource> {
   const torch = looksLikeZip(head) ? await readTorchZip(fh, file) : await readTorchLegacy(fh, file);
   const sel = selectTensors(file, torch.root, opts.key);
   const placed = new Map<string, Placed>();
@@ -45,7 +59,7 @@ export async function openTorchFile(fh: FileHandle, file: string, head: Uint8Arr
     format: torch.format,
     tensors: new Map([...placed].map(([n, p]) => [n, p.info])),
     metadata,
-    read: (name) => readPlaced(fh, file, placed.get(name)!, torch.littleEndian),
+    read: (name) => oneLine(readPlaced(fh, file, placed.get(name)!, torch.littleEndian)),
   };
 }
 

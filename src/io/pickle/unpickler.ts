@@ -185,8 +185,9 @@ class Machine {
         case 0x4c: this.push(this.textInt(this.line())); break; // LONG
         case 0x46: { // FLOAT
           const s = this.line();
-          const v = Number(s);
-          if (Number.isNaN(v) && !/nan/i.test(s)) this.fail(`bad float text ${JSON.stringify(s.slice(0, 40))}`);
+          const special: Record<string, number> = { inf: Infinity, '-inf': -Infinity, nan: NaN };
+          const v = special[s] ?? Number(s);
+          if (Number.isNaN(v) && s !== 'nan') this.fail(`bad float text ${JSON.stringify(s.slice(0, 40))}`);
           this.push(v);
           break;
         }
