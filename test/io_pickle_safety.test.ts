@@ -57,6 +57,7 @@ damaged('storages shorter than their tensors, offsets and strides past the end, 
     assert.match(await rejection(openCheckpoint(pk(`bad_offset${f}.pt`))), /tensor "w": F32 \[2\] at storage offset 3 with strides \[1\] needs 20 bytes of storage "\d+", which holds 16 \(storage shorter than its tensor\)$/);
     assert.match(await rejection(openCheckpoint(pk(`bad_stride${f}.pt`))), /tensor "w": F32 \[2, 2\] .* strides \[3, 1\] needs 20 bytes .* holds 16/);
     assert.match(await rejection(openCheckpoint(pk(`bad_huge${f}.pt`))), /tensor "w": shape \[1099511627776, 1099511627776\] has too many elements \(overflow\)$/);
+    assert.match(await rejection(openCheckpoint(pk(`bad_expand${f}.pt`))), /tensor "w": \[1048576, 1024\] with strides \[0, 0\] expands 16 storage bytes to 4294967296, over the 268435456-byte limit/);
   }
   assert.match(await rejection(openCheckpoint(pk('bad_short_storage.pt'))), /tensor "dense\.\w+": F32 \[4, 6\] .* needs 96 bytes of storage "0", which holds 10/);
   assert.match(await rejection(openCheckpoint(pk('bad_huge_count_legacy.pt'))), /storage "\d+" claims 2305843009213693952 elements of \d bytes, but only \d+ bytes remain/);

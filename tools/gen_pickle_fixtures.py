@@ -62,6 +62,7 @@ state['ids'] = torch.tensor([0, -7, 2**40, 2**62 + 5], dtype=torch.int64)
 state['scalar'] = torch.tensor(3.25)
 state['empty'] = torch.zeros(0, 3)
 state['mask'] = torch.tensor([True, False, True])
+state['expanded'] = torch.arange(3.0).expand(2, 3)  # strides (0, 1)
 save_both(state, 'state')
 expected(state, 'state', 'flat state dict')
 
@@ -88,6 +89,7 @@ torch.save(lightning, path('lightning.ckpt'))
 two = {'model': sd, 'ema': collections.OrderedDict((k, v * 0.5) for k, v in sd.items())}
 torch.save(two, path('two_sets.pt'))
 expected(two['ema'], 'two_sets', 'the "ema" set')
+torch.save(two['ema'], path('ema_legacy.pt'), _use_new_zipfile_serialization=False)  # a second basis model
 
 # 3. A pickled module tree whose classes live in a module that exists only while it is written.
 mod = types.ModuleType('ctlkit_throwaway.modeling')
@@ -250,6 +252,7 @@ class BadView:
 save_both({'w': BadView(3, (2,), (1,))}, 'bad_offset')          # needs elements 3..4 of 4
 save_both({'w': BadView(0, (2**40, 2**40), (2**40, 1))}, 'bad_huge')  # numel overflows
 save_both({'w': BadView(0, (2, 2), (3, 1))}, 'bad_stride')     # last element at 4
+save_both({'w': BadView(0, (2**20, 2**10), (0, 0))}, 'bad_expand')  # 4 GiB from one element
 
 # A storage entry shorter than the pickle says (zip) and an absurd storage count (legacy).
 with zipfile.ZipFile(path('state.pt')) as z:

@@ -122,7 +122,9 @@ function parseCentral(file: string, cd: Uint8Array, count: number, cdOffset: num
       }
       q += 4 + len;
     }
-    if (localOffset >= cdOffset) throw new Error(`${file}: zip entry "${name}" starts at ${localOffset}, past the start of the directory (damaged archive)`);
+    if (localOffset + 30 + nameLen + compressedSize > cdOffset) {
+      throw new Error(`${file}: zip entry "${name}" (${compressedSize} bytes at ${localOffset}) runs into the central directory at ${cdOffset} (damaged archive)`);
+    }
     entries.set(name, { name, method, compressedSize, size, localOffset });
     p = end;
   }

@@ -15,6 +15,9 @@ export interface TorchOpenOptions {
   key?: string;
 }
 
+/** Largest tensor materialised from a smaller storage (zero / overlapping strides). */
+export const MAX_EXPANDED_BYTES = 256 * 1024 * 1024;
+
 interface Placed {
   info: TensorInfo;
   ref: TensorRef;
@@ -79,6 +82,12 @@ function place(file: string, name: string, ref: TensorRef, torch: TorchFile): Pl
   if (need > data.bytes) {
     throw new Error(`${at}: ${storage.dtype} ${shapeStr(ref.shape)} at storage offset ${ref.offset} with strides ${shapeStr(ref.stride)} needs ${need} bytes of storage "${storage.key}", which holds ${data.bytes} (storage shorter than its tensor)`);
   }
+  // Zero or overlapping strides (an expanded view) can describe far more elements than the storage
+  // holds; materialising them is capped so a tiny file cannot demand a huge allocation.
+  const out = numel * storage.elementSize;
+  if (out > data.bytes && out > MAX_EXPANDED_BYTES) {
+    throw new Error(`${at}: ${shapeStr(ref.shape)} with strides ${shapeStr(ref.stride)} expands ${data.bytes} storage bytes to ${out}, over the ${MAX_EXPANDED_BYTES}-byte limit for expanded views`);
+  }
   let expect = 1;
   let contiguous = true;
   for (let i = ref.shape.length - 1; i >= 0; i--) {
@@ -91,7 +100,7 @@ function place(file: string, name: string, ref: TensorRef, torch: TorchFile): Pl
 async function readPlaced(fh: FileHandle, file: string, p: Placed, littleEndian: boolean): Promise<Tensor> {
   const es = p.ref.storage.elementSize;
   const numel = checkedProduct(p.ref.shape) as number;
-  const start = p.data.position + p.ref.offset * es;
+  const start = (await p.data.position()) + p.ref.offset * es;
   let bytes: Uint8Array;
   if (p.contiguous) bytes = await readExactly(fh, file, start, numel * es);
   else bytes = gather(await readExactly(fh, file, start, p.span * es), p.ref.shape, p.ref.stride, es, numel);

@@ -15,9 +15,17 @@ export const MAX_PICKLE_BYTES = 512 * 1024 * 1024;
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 
 export interface StorageData {
-  /** Absolute file offset of the storage's first byte. */
-  position: number;
   bytes: number;
+  /** Absolute file offset of the storage's first byte (a zip entry's is found on first use). */
+  position(): Promise<number>;
+}
+
+const known = (at: number): (() => Promise<number>) => () => Promise.resolve(at);
+
+/** Memoised: the entry's local header is read once, when a tensor of it is first read. */
+function lazy(f: () => Promise<number>): () => Promise<number> {
+  let p: Promise<number> | undefined;
+  return () => (p ??= f());
 }
 
 export interface TorchFile {
@@ -62,7 +70,7 @@ export async function readTorchZip(fh: FileHandle, file: string): Promise<TorchF
   const data = new Map<string, StorageData>();
   for (const key of storages.keys()) {
     const entry = dir.entries.get(`${prefix}data/${key}`);
-    if (entry) data.set(key, { position: await entryDataOffset(fh, dir, entry), bytes: entry.size });
+    if (entry) data.set(key, { bytes: entry.size, position: lazy(() => entryDataOffset(fh, dir, entry)) });
   }
   return { format: 'torch-zip', root: value, storages, data, littleEndian };
 }
@@ -100,20 +108,45 @@ async function parseLegacy(fh: FileHandle, file: string, head: Uint8Array, size:
   const main = runPickle(file, head, sys.end, storages);
   const keys = runPickle(file, head, main.end, none);
   if (!Array.isArray(keys.value) || !keys.value.every((k) => typeof k === 'string')) throw new Error(`${file}: legacy storage key list is damaged`);
-  const data = new Map<string, StorageData>();
-  let pos = keys.end;
-  for (const key of keys.value as string[]) {
+  const list = keys.value as string[];
+  const refs = list.map((key) => {
     const ref = storages.get(key);
     if (!ref) throw new Error(`${file}: legacy storage "${key}" is listed but never used by the pickle`);
-    if (pos + 8 > size) throw new Error(`${file}: truncated: storage "${key}" has no element count at byte ${pos}`);
-    const count = new DataView((await readExactly(fh, file, pos, 8)).buffer).getBigInt64(0, littleEndian);
+    return ref;
+  });
+  const data = (await legacyStoragesFast(fh, file, refs, keys.end, size, littleEndian)) ?? (await legacyStoragesWalk(fh, file, refs, keys.end, size, littleEndian));
+  return { format: 'torch-legacy', root: main.value, storages, data, littleEndian };
+}
+
+/** Each storage is [int64 count][count × element size bytes], back to back. */
+async function legacyStoragesWalk(fh: FileHandle, file: string, refs: StorageRef[], start: number, size: number, le: boolean): Promise<Map<string, StorageData>> {
+  const data = new Map<string, StorageData>();
+  let pos = start;
+  for (const ref of refs) {
+    if (pos + 8 > size) throw new Error(`${file}: truncated: storage "${ref.key}" has no element count at byte ${pos}`);
+    const count = new DataView((await readExactly(fh, file, pos, 8)).buffer).getBigInt64(0, le);
     const left = size - pos - 8;
     if (count < 0n || count * BigInt(ref.elementSize) > BigInt(left)) {
-      throw new Error(`${file}: storage "${key}" claims ${count} elements of ${ref.elementSize} bytes, but only ${left} bytes remain (truncated or damaged)`);
+      throw new Error(`${file}: storage "${ref.key}" claims ${count} elements of ${ref.elementSize} bytes, but only ${left} bytes remain (truncated or damaged)`);
     }
     const bytes = Number(count) * ref.elementSize;
-    data.set(key, { position: pos + 8, bytes });
+    data.set(ref.key, { bytes, position: known(pos + 8) });
     pos += 8 + bytes;
   }
-  return { format: 'torch-legacy', root: main.value, storages, data, littleEndian };
+  return data;
+}
+
+/** The layout the pickle's own sizes predict, confirmed by reading every count at once; undefined
+ *  when any count differs (then the walk above reads them one by one and names the damage). */
+async function legacyStoragesFast(fh: FileHandle, file: string, refs: StorageRef[], start: number, size: number, le: boolean): Promise<Map<string, StorageData> | undefined> {
+  const at: number[] = [];
+  let pos = start;
+  for (const ref of refs) {
+    at.push(pos);
+    pos += 8 + ref.numel * ref.elementSize;
+  }
+  if (pos > size) return undefined;
+  const counts = await Promise.all(at.map((p) => readExactly(fh, file, p, 8).then((b) => new DataView(b.buffer).getBigInt64(0, le))));
+  if (!counts.every((c, i) => c === BigInt(refs[i].numel))) return undefined;
+  return new Map(refs.map((ref, i) => [ref.key, { bytes: ref.numel * ref.elementSize, position: known(at[i] + 8) }]));
 }
