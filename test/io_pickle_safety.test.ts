@@ -10,7 +10,7 @@ import path from 'node:path';
 import { openCheckpoint } from '../src/io/checkpoint.js';
 import { unpickle } from '../src/io/pickle/unpickler.js';
 import { torchHooks } from '../src/io/pickle/allow.js';
-import { PyDict, PyObject, PySet } from '../src/io/pickle/values.js';
+import { PyDict, PyObject, PySet, type StorageRef } from '../src/io/pickle/values.js';
 import { fixture, repoRoot } from './harness/paths.js';
 import { rejection } from './harness/errors.js';
 import { tempDir, tempLeftovers } from './harness/crafted.js';
@@ -108,7 +108,7 @@ damaged('random corruption never escapes as a crash: every failure is one line n
   assert.ok(outcomes.refused > 50, JSON.stringify(outcomes));
 });
 
-damaged('compressed zip entries are named; ZIP64 archives read like the original', async () => {
+damaged('compressed zip entries are named; ZIP64 and big-endian archives read like the original', async () => {
   const dir = tempDir();
   const entries = zipEntries(fs.readFileSync(pk('state.pt')));
   for (const zip64 of [false, true]) {
@@ -119,6 +119,26 @@ damaged('compressed zip entries are named; ZIP64 archives read like the original
     await got.close();
     await want.close();
   }
+  // byteorder "big": every storage byte-swapped by its element size reads back the same values.
+  const pkl = entries.find(([n]) => n.endsWith('data.pkl'))![1];
+  const storages = new Map<string, StorageRef>();
+  unpickle('state.pt', pkl, 0, torchHooks('state.pt', storages));
+  const swapped = entries.map(([n, b]): [string, Buffer] => {
+    const ref = storages.get(n.split('/data/')[1] ?? '');
+    if (!ref) return [n, b];
+    const c = Buffer.from(b);
+    for (let i = 0; i < c.length; i += ref.elementSize) c.subarray(i, i + ref.elementSize).reverse();
+    return [n, c];
+  });
+  const big = path.join(dir, 'big.pt');
+  fs.writeFileSync(big, writeZip([...swapped, ['state/byteorder', Buffer.from('big')]], {}));
+  const [got, want] = [await openCheckpoint(big), await openCheckpoint(pk('state.expected.safetensors'))];
+  for (const n of want.tensors.keys()) {
+    const [a, b] = [await got.read(n), await want.read(n)];
+    assert.equal(Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength), Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength), n);
+  }
+  await got.close();
+  await want.close();
   const file = path.join(dir, 'deflated.pt');
   fs.writeFileSync(file, writeZip(entries, { method: 8 }));
   assert.match(await rejection(openCheckpoint(file)), /zip entry "state\/data\.pkl" is compressed \(method 8\); torch\.save writes stored entries only/);

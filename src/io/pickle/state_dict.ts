@@ -119,5 +119,7 @@ export function selectTensors(file: string, root: unknown, key?: string): Select
       stripped += prefix;
     }
   }
+  // Names become JSON object keys downstream; "__proto__" would be swallowed by the object's prototype.
+  if (tensors.has('__proto__')) throw new Error(`${file}: a tensor named "__proto__" is not supported`);
   return { tensors, key: chosen.path.join('/'), stripped };
 }
