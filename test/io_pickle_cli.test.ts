@@ -67,6 +67,19 @@ test('convert --key ema --dtype bf16 and the default output name', async () => {
   assert.match(bad.err, /would overwrite the input/);
 });
 
+test('convert --shard-size: a folder of shards and an index that opens as the original', async () => {
+  const dir = tempDir();
+  const out = path.join(dir, 'enc');
+  const r = ctlkit('convert', pk('module.pt'), '--shard-size', '1KB', '--out', out);
+  assert.is(r.code, 0, r.err);
+  const files = fs.readdirSync(out).sort();
+  assert.ok(files.length > 3 && files.includes('model.safetensors.index.json'), files.join(', '));
+  assert.match(r.out, new RegExp(`34 tensors in ${files.length - 1} shards`));
+  for (const f of files.filter((n) => n.endsWith('.safetensors'))) assert.ok(fs.statSync(path.join(out, f)).size < 1000 + 2048, f);
+  assert.equal(await contents(out), await contents(pk('module.expected.safetensors')));
+  assert.is(ctlkit('convert', pk('module.pt'), '--shard-size', 'big').err.trim(), "ctlkit: --shard-size: expected a size such as 2GB or 500MB, got 'big'");
+});
+
 test('sweep and merge straight on .pt files equal the same on safetensors', async () => {
   const dir = tempDir();
   const inputs = path.join(dir, 'inputs.safetensors');
