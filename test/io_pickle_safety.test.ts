@@ -257,6 +257,9 @@ machine('NEWOBJ of an unknown class is an inert record; its BUILD state is kept,
   assert.is(((value as PyObject).state as PyDict).get('a'), 1);
   // The same global called (REDUCE) is refused.
   assert.throws(() => unpickle('x', Buffer.from('\x80\x02cmodule.evil\nClass\n)R.', 'latin1'), 0, torchHooks('x', new Map())), /x: refused: the pickle calls module\.evil\.Class,/);
+  // A single MARK holding 300k items (Python batches 1000) is fine: no spread into a call.
+  const many = Buffer.concat([Buffer.from('\x80\x02](', 'latin1'), Buffer.alloc(600000, 'K\x01', 'latin1'), Buffer.from('e.', 'latin1')]);
+  assert.is((unpickle('x', many, 0, torchHooks('x', new Map())).value as unknown[]).length, 300000);
   // Out-of-range lengths are refused before allocating.
   assert.throws(() => unpickle('x', Buffer.from('\x80\x04\x8e\xff\xff\xff\xff\xff\xff\x00\x00.', 'latin1'), 0, torchHooks('x', new Map())), /pickle truncated at byte \d+ \(a 281474976710655-byte item\)/);
   assert.throws(() => unpickle('x', Buffer.from('\x80\x02\x8b\x00\x00\x00\x10.', 'latin1'), 0, torchHooks('x', new Map())), /a 268435456-byte integer|truncated/);

@@ -82,7 +82,7 @@ function runPickle(file: string, bytes: Uint8Array, start: number, storages: Map
 export async function readTorchLegacy(fh: FileHandle, file: string): Promise<TorchFile> {
   const { size } = await fh.stat();
   // The pickles' total length is unknown until their STOP opcodes: read a window, grow it on demand.
-  let window = Math.min(size, 1 << 20);
+  let window = Math.min(size, 1 << 18);
   for (;;) {
     const head = await readExactly(fh, file, 0, window);
     try {

@@ -135,10 +135,8 @@ class Machine {
     for (let i = 0; i < items.length; i += 2) map.set(items[i], items[i + 1]);
   }
   private appendItems(target: unknown, items: unknown[]): void {
-    if (Array.isArray(target)) target.push(...items);
-    else if (target instanceof PyObject) target.listItems.push(...items);
-    else if (target instanceof PySet) target.items.push(...items);
-    else this.fail(`APPEND on ${describe(target)}`);
+    const list = Array.isArray(target) ? target : target instanceof PyObject ? target.listItems : target instanceof PySet ? target.items : this.fail(`APPEND on ${describe(target)}`);
+    for (const item of items) list.push(item); // not push(...items): a hostile MARK can hold millions
   }
   private build(obj: unknown, state: unknown): void {
     if (obj instanceof PyObject) {

@@ -95,5 +95,5 @@ export function describe(v: unknown): string {
   if (isTensorRef(v)) return 'a tensor';
   if (Array.isArray(v)) return 'a tuple/list';
   if (v instanceof Uint8Array) return 'bytes';
-  return typeof v === 'string' ? JSON.stringify(v) : String(v);
+  return typeof v === 'string' ? JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}…` : v) : String(v);
 }
