@@ -71,6 +71,12 @@ for (const file of ['module.pt', 'module_legacy.pt']) {
   });
 }
 
+for (const file of ['subclass.pt', 'subclass_legacy.pt']) {
+  read(`${file}: a tensor subclass (torch._tensor._rebuild_from_type_v2) whose class no longer exists`, async () => {
+    await check(file, 'subclass.expected.safetensors');
+  });
+}
+
 for (const file of ['training.pt', 'training_legacy.pt']) {
   read(`${file}: {"state_dict": module.-prefixed, "optimizer": …} → the state dict, prefix stripped`, async () => {
     const meta = await check(file, 'training.expected.safetensors');
@@ -78,6 +84,10 @@ for (const file of ['training.pt', 'training_legacy.pt']) {
     assert.is(meta.stripped_prefix, 'module.');
   });
 }
+
+read('mlp_module.pt: a whole pickled nn.Sequential → its state_dict()', async () => {
+  await check('mlp_module.pt', 'training.expected.safetensors');
+});
 
 read('Lightning checkpoint: state_dict with the model. prefix, optimizer_states beside', async () => {
   const meta = await check('lightning.ckpt', 'training.expected.safetensors');

@@ -85,9 +85,9 @@ test('sweep and merge straight on .pt files equal the same on safetensors', asyn
   const inputs = path.join(dir, 'inputs.safetensors');
   const x = new Float32Array(8 * 3).map((_, i) => Math.sin(i * 0.7));
   await writeSafetensors(inputs, { inputs: { dtype: 'float32', shape: [8, 3], data: x } });
-  // Two different MLPs: training.pt (a nested zip checkpoint) and ema_legacy.pt (a legacy state dict),
-  // and the same weights as safetensors (what state_dict() held, written by the generator).
-  const pt = [pk('training.pt'), pk('ema_legacy.pt')];
+  // Two different MLPs: mlp_module.pt (the whole nn.Sequential pickled) and ema_legacy.pt (a legacy
+  // state dict), and the same weights as safetensors (what state_dict() held, written by the generator).
+  const pt = [pk('mlp_module.pt'), pk('ema_legacy.pt')];
   const st = [pk('training.expected.safetensors'), pk('two_sets.expected.safetensors')];
   const sweep = (models: string[], out: string): Record<string, unknown> => {
     const r = ctlkit('sweep', '--interpolate', ...models, '--alphas', '0,0.5,1', '--inputs', inputs, '--backend', 'reference', '--out', out);

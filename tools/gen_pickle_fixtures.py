@@ -77,6 +77,7 @@ train = {'epoch': 7, 'best_acc': 0.875, 'args': {'lr': 1e-3, 'name': 'run'},
          'state_dict': collections.OrderedDict(('module.' + k, v) for k, v in sd.items()),
          'optimizer': opt.state_dict()}
 save_both(train, 'training')
+torch.save(net, path('mlp_module.pt'))  # the whole nn.Sequential pickled: torch.nn classes as inert records
 expected(sd, 'training', 'state_dict with module. stripped')
 
 # Lightning-style: the LightningModule's state_dict prefixes its attribute (model.), callbacks beside.
@@ -140,7 +141,11 @@ class ImageEncoder(torch.nn.Module):
         self.cache_dir = None
 
 
-for cls in (ResBlock, Visual, TinyClip, ImageEncoder):
+class TaggedTensor(torch.Tensor):
+    """A tensor subclass: pickled through torch._tensor._rebuild_from_type_v2."""
+
+
+for cls in (ResBlock, Visual, TinyClip, ImageEncoder, TaggedTensor):
     cls.__module__ = 'ctlkit_throwaway.modeling'
     cls.__qualname__ = cls.__name__
     setattr(mod, cls.__name__, cls)
@@ -154,9 +159,13 @@ with torch.no_grad():
 enc = enc.half()
 enc.model.logit_scale.data = enc.model.logit_scale.data.float()
 save_both(enc, 'module')
+sub = {'tagged': torch.arange(6.0).reshape(2, 3).as_subclass(TaggedTensor), 'plain': torch.ones(2)}
+sub['tagged'].note = 'set through the subclass state'
+save_both(sub, 'subclass')
+expected({k: v.as_subclass(torch.Tensor) for k, v in sub.items()}, 'subclass', 'a tensor subclass')
 expected(enc.state_dict(), 'module', 'ImageEncoder.state_dict()')
 del sys.modules['ctlkit_throwaway.modeling'], sys.modules['ctlkit_throwaway']
-for name in ('module.pt', 'module_legacy.pt'):
+for name in ('module.pt', 'module_legacy.pt', 'subclass.pt', 'subclass_legacy.pt'):
     with open(path(name), 'rb') as f:
         assert b'ctlkit_throwaway' in f.read(), name
 

@@ -121,6 +121,14 @@ export function torchHooks(file: string, storages: Map<string, StorageRef>): Unp
       return ref;
     },
     call(fn: unknown, args: unknown[], kwargs?: PyDict): unknown {
+      if (fn instanceof PyGlobal && fn.full === 'torch._tensor._rebuild_from_type_v2') {
+        // A tensor subclass: (func, subclass, args, state). func must itself be allowed; the subclass
+        // and its state are not applied (Python would run the subclass's __setstate__).
+        const [inner, , innerArgs] = args;
+        const t = this.call(inner, Array.isArray(innerArgs) ? innerArgs : []);
+        if (!isTensorRef(t)) throw new Error(`${at}: _rebuild_from_type_v2 of ${describe(inner)} gave ${describe(t)}, not a tensor`);
+        return t;
+      }
       if (!(fn instanceof PyGlobal)) throw new PickleRefused(`${at}: refused: the pickle calls ${describe(fn)}, which is not a global on the allow-list (nothing was run)`);
       const how = Object.prototype.hasOwnProperty.call(CALLS, fn.full) ? CALLS[fn.full] : undefined;
       if (how === undefined) {
