@@ -9,6 +9,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { openCheckpoint } from '../src/io/checkpoint.js';
 import { entryDataOffset, readZipDirectory } from '../src/io/zip.js';
+import { readTorchLegacy } from '../src/io/pickle/torch_file.js';
 import type { Checkpoint } from '../src/io/types.js';
 import type { Tensor } from '../src/tensor.js';
 import { fixture } from './harness/paths.js';
@@ -161,6 +162,17 @@ lazy('open reads the pickle and directory only; read(name) reads that tensor (or
   } finally {
     proto.read = original;
   }
+});
+
+lazy('legacy files whose pickles outgrow the first read window are re-read with a larger one', async () => {
+  const file = pk('module_legacy.pt');
+  const fh = await fsp.open(file, 'r');
+  const small = await readTorchLegacy(fh, file, 64); // 64 → 256 → … → the whole 70 KB pickle
+  const full = await readTorchLegacy(fh, file);
+  await fh.close();
+  assert.equal([...small.data.keys()], [...full.data.keys()]);
+  assert.equal(await Promise.all([...small.data.values()].map((d) => d.position())), await Promise.all([...full.data.values()].map((d) => d.position())));
+  assert.ok(small.data.size > 30);
 });
 
 lazy('tensor bytes come from disk at read time, not from a copy made at open', async () => {

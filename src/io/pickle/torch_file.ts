@@ -79,10 +79,10 @@ function runPickle(file: string, bytes: Uint8Array, start: number, storages: Map
   return unpickle(file, bytes, start, torchHooks(file, storages));
 }
 
-export async function readTorchLegacy(fh: FileHandle, file: string): Promise<TorchFile> {
+export async function readTorchLegacy(fh: FileHandle, file: string, firstWindow = 1 << 18): Promise<TorchFile> {
   const { size } = await fh.stat();
   // The pickles' total length is unknown until their STOP opcodes: read a window, grow it on demand.
-  let window = Math.min(size, 1 << 18);
+  let window = Math.min(size, firstWindow);
   for (;;) {
     const head = await readExactly(fh, file, 0, window);
     try {
