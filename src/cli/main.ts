@@ -9,6 +9,7 @@ import { register as registerSweep } from './sweep.js';
 import { register as registerMerge } from './merge.js';
 import { register as registerReport } from './report.js';
 import { register as registerDemo } from './demo.js';
+import { register as registerConvert } from './convert.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -27,6 +28,7 @@ registerSweep(program);
 registerMerge(program);
 registerReport(program);
 registerDemo(program);
+registerConvert(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,37 +1,52 @@
-// Opens a checkpoint lazily: a .safetensors file, a sharded `*.safetensors.index.json`, or a folder
-// holding model.safetensors / model.safetensors.index.json. Opening reads and validates headers
-// only; `read(name)` reads that one tensor with a positioned read.
+// Opens a checkpoint lazily: a .safetensors file, a torch.save file (.pt/.pth/.bin/.ckpt, zip or
+// legacy; read by the restricted unpickler in pickle/), a sharded `*.index.json` of either, or a
+// folder holding model.safetensors / pytorch_model.bin or their indexes. A file not named
+// *.safetensors is told by its first bytes, not its name. Opening reads and validates headers (or
+// the pickle) only; `read(name)` reads that one tensor with positioned reads.
 import fs from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Tensor } from '../tensor.js';
 import type { Checkpoint, TensorInfo } from './types.js';
-import { byName, readHeader, readTensor, MAX_HEADER_BYTES, type StHeader } from './safetensors.js';
+import { byName, readExactly, readHeader, readTensor, MAX_HEADER_BYTES } from './safetensors.js';
 import { parseJsonObject } from './json_strict.js';
 import { fsReason } from './fs_errors.js';
+import { looksLikeZip } from './zip.js';
+import { looksLikeLegacyTorch } from './pickle/torch_file.js';
+import { openTorchFile } from './pickle/source.js';
 
+/** One file of a checkpoint, whatever its format. */
 interface Shard {
   fh: FileHandle;
-  header: StHeader;
+  tensors: ReadonlyMap<string, TensorInfo>;
+  metadata: Record<string, string>;
+  read(name: string): Promise<Tensor>;
+}
+
+export interface OpenOptions {
+  /** torch.save files: which tensor set of a training checkpoint to use (e.g. "state_dict", "ema"). */
+  key?: string;
 }
 
 const SINGLE = 'model.safetensors';
 const INDEX = 'model.safetensors.index.json';
+const TORCH_SINGLE = 'pytorch_model.bin';
+const TORCH_INDEX = 'pytorch_model.bin.index.json';
 
-export async function openCheckpoint(userPath: string): Promise<Checkpoint> {
+export async function openCheckpoint(userPath: string, opts: OpenOptions = {}): Promise<Checkpoint> {
   const stat = await fs.stat(userPath).catch((e: unknown) => {
     throw new Error(`${userPath}: cannot open checkpoint (${fsReason(e)})`);
   });
   let file = userPath;
   if (stat.isDirectory()) {
-    const found = await firstExisting([path.join(userPath, SINGLE), path.join(userPath, INDEX)]);
-    if (!found) throw new Error(`${userPath}: folder holds neither ${SINGLE} nor ${INDEX}`);
+    const found = await firstExisting([SINGLE, INDEX, TORCH_SINGLE, TORCH_INDEX].map((n) => path.join(userPath, n)));
+    if (!found) throw new Error(`${userPath}: folder holds neither ${SINGLE} nor ${INDEX} (nor ${TORCH_SINGLE} or ${TORCH_INDEX})`);
     file = found;
   }
-  if (!file.endsWith('.index.json')) return makeCheckpoint(userPath, [await openShard(file)], {});
+  if (!file.endsWith('.index.json')) return makeCheckpoint(userPath, [await openShard(file, opts)], {});
   const index = await readIndex(file);
   const metadata = indexMetadata(file, index);
-  return makeCheckpoint(userPath, await openSharded(file, index), metadata);
+  return makeCheckpoint(userPath, await openSharded(file, index, opts), metadata);
 }
 
 async function firstExisting(candidates: string[]): Promise<string | undefined> {
@@ -41,12 +56,20 @@ async function firstExisting(candidates: string[]): Promise<string | undefined> 
   return undefined;
 }
 
-async function openShard(file: string): Promise<Shard> {
+async function openShard(file: string, opts: OpenOptions): Promise<Shard> {
   const fh = await fs.open(file, 'r').catch((e: unknown) => {
     throw new Error(`${file}: cannot open (${fsReason(e)})`);
   });
   try {
-    return { fh, header: await readHeader(fh, file) };
+    // A .safetensors name is trusted (its header read is the only read); any other name is sniffed.
+    const head = file.endsWith('.safetensors') ? new Uint8Array(0) : await readExactly(fh, file, 0, Math.min((await fh.stat()).size, 8));
+    if (looksLikeZip(head) || looksLikeLegacyTorch(head)) {
+      const src = await openTorchFile(fh, file, head, opts);
+      return { fh, tensors: src.tensors, metadata: src.metadata, read: src.read };
+    }
+    if (opts.key !== undefined) throw new Error(`${file}: --key applies to torch.save files; this is a safetensors file`);
+    const header = await readHeader(fh, file);
+    return { fh, tensors: header.entries, metadata: header.metadata, read: (name) => readTensor(fh, header, header.entries.get(name)!) };
   } catch (e) {
     await fh.close();
     throw e;
@@ -73,7 +96,7 @@ function indexMetadata(indexFile: string, index: Record<string, unknown>): Recor
   return Object.fromEntries(Object.entries(meta).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
 }
 
-async function openSharded(indexFile: string, index: Record<string, unknown>): Promise<Shard[]> {
+async function openSharded(indexFile: string, index: Record<string, unknown>, opts: OpenOptions): Promise<Shard[]> {
   const map = index.weight_map;
   if (typeof map !== 'object' || map === null || Array.isArray(map)) {
     throw new Error(`${indexFile}: "weight_map" must be an object mapping tensor names to shard files`);
@@ -93,14 +116,14 @@ async function openSharded(indexFile: string, index: Record<string, unknown>): P
   const shards: Shard[] = [];
   try {
     for (const [file, names] of [...wanted].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      const shard = await openShard(file).catch((e: Error) => {
+      const shard = await openShard(file, opts).catch((e: Error) => {
         throw new Error(`${indexFile}: shard ${path.relative(dir, file)}: ${e.message}`);
       });
       shards.push(shard);
       for (const name of names) {
-        if (!shard.header.entries.has(name)) throw new Error(`${indexFile}: tensor "${name}" is mapped to ${path.relative(dir, file)}, which does not hold it`);
+        if (!shard.tensors.has(name)) throw new Error(`${indexFile}: tensor "${name}" is mapped to ${path.relative(dir, file)}, which does not hold it`);
       }
-      for (const name of shard.header.entries.keys()) {
+      for (const name of shard.tensors.keys()) {
         if (!names.has(name)) {
           const owner = (map as Record<string, string>)[name];
           const why = owner === undefined ? 'the index does not list it' : `the index maps it to ${owner} (listed twice across shards)`;
@@ -120,8 +143,8 @@ function makeCheckpoint(userPath: string, shards: Shard[], extraMeta: Record<str
   const infos: TensorInfo[] = [];
   const metadata: Record<string, string> = {};
   for (const shard of shards) {
-    Object.assign(metadata, shard.header.metadata);
-    for (const e of shard.header.entries.values()) {
+    Object.assign(metadata, shard.metadata);
+    for (const e of shard.tensors.values()) {
       owner.set(e.name, shard);
       infos.push({ name: e.name, dtype: e.dtype, shape: e.shape });
     }
@@ -137,7 +160,7 @@ function makeCheckpoint(userPath: string, shards: Shard[], extraMeta: Record<str
       const shard = owner.get(name);
       if (!shard) throw new Error(`${userPath}: no tensor named "${name}"${suggest(name, [...owner.keys()])}`);
       if (closed) throw new Error(`${userPath}: checkpoint is closed (reading "${name}")`);
-      return readTensor(shard.fh, shard.header, shard.header.entries.get(name)!);
+      return shard.read(name);
     },
     async close(): Promise<void> {
       if (closed) return;
