@@ -6,7 +6,8 @@ import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Tensor } from '../tensor.js';
 import type { Checkpoint, TensorInfo } from './types.js';
-import { byName, readHeader, readTensor, MAX_HEADER_BYTES, type StHeader } from './safetensors.js';
+import { byName, readHeader, readTensor, MAX_HEADER_BYTES, MAX_NAME_CHARS, MAX_TENSORS, type StHeader } from './safetensors.js';
+import { displayName, quoteName } from '../util/escape.js';
 import { parseJsonObject } from './json_strict.js';
 import { fsReason } from './fs_errors.js';
 
@@ -78,14 +79,18 @@ async function openSharded(indexFile: string, index: Record<string, unknown>): P
   if (typeof map !== 'object' || map === null || Array.isArray(map)) {
     throw new Error(`${indexFile}: "weight_map" must be an object mapping tensor names to shard files`);
   }
+  const count = Object.keys(map).length;
+  if (count > MAX_TENSORS) throw new Error(`${indexFile}: weight_map lists ${count} tensors, over the limit of ${MAX_TENSORS}`);
   const dir = path.dirname(path.resolve(indexFile));
   const wanted = new Map<string, Set<string>>(); // shard path → tensor names the index puts there
   for (const [name, shardName] of Object.entries(map as Record<string, unknown>)) {
-    if (typeof shardName !== 'string' || shardName === '') throw new Error(`${indexFile}: weight_map["${name}"] must be a shard file name`);
+    if (name.length > MAX_NAME_CHARS) throw new Error(`${indexFile}: weight_map[${quoteName(name)}]: name is ${name.length} characters, over the limit of ${MAX_NAME_CHARS}`);
+    if (typeof shardName !== 'string' || shardName === '') throw new Error(`${indexFile}: weight_map[${quoteName(name)}] must be a shard file name`);
+    if (shardName.length > MAX_NAME_CHARS || shardName.includes('\0')) throw new Error(`${indexFile}: weight_map[${quoteName(name)}] = ${quoteName(shardName)} is not a usable file name`);
     const full = path.resolve(dir, shardName);
     const rel = path.relative(dir, full);
     if (path.isAbsolute(shardName) || rel === '' || rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) {
-      throw new Error(`${indexFile}: weight_map["${name}"] = "${shardName}" escapes the checkpoint folder`);
+      throw new Error(`${indexFile}: weight_map[${quoteName(name)}] = ${quoteName(shardName)} escapes the checkpoint folder`);
     }
     if (!wanted.has(full)) wanted.set(full, new Set());
     wanted.get(full)!.add(name);
@@ -94,17 +99,17 @@ async function openSharded(indexFile: string, index: Record<string, unknown>): P
   try {
     for (const [file, names] of [...wanted].sort(([a], [b]) => (a < b ? -1 : 1))) {
       const shard = await openShard(file).catch((e: Error) => {
-        throw new Error(`${indexFile}: shard ${path.relative(dir, file)}: ${e.message}`);
+        throw new Error(`${indexFile}: shard ${displayName(path.relative(dir, file))}: ${e.message}`);
       });
       shards.push(shard);
       for (const name of names) {
-        if (!shard.header.entries.has(name)) throw new Error(`${indexFile}: tensor "${name}" is mapped to ${path.relative(dir, file)}, which does not hold it`);
+        if (!shard.header.entries.has(name)) throw new Error(`${indexFile}: tensor ${quoteName(name)} is mapped to ${displayName(path.relative(dir, file))}, which does not hold it`);
       }
       for (const name of shard.header.entries.keys()) {
         if (!names.has(name)) {
           const owner = (map as Record<string, string>)[name];
-          const why = owner === undefined ? 'the index does not list it' : `the index maps it to ${owner} (listed twice across shards)`;
-          throw new Error(`${indexFile}: shard ${path.relative(dir, file)} holds tensor "${name}" but ${why}`);
+          const why = owner === undefined ? 'the index does not list it' : `the index maps it to ${displayName(owner)} (listed twice across shards)`;
+          throw new Error(`${indexFile}: shard ${displayName(path.relative(dir, file))} holds tensor ${quoteName(name)} but ${why}`);
         }
       }
     }
@@ -116,6 +121,8 @@ async function openSharded(indexFile: string, index: Record<string, unknown>): P
 }
 
 function makeCheckpoint(userPath: string, shards: Shard[], extraMeta: Record<string, string>): Checkpoint {
+  const total = shards.reduce((s, sh) => s + sh.header.entries.size, 0);
+  if (total > MAX_TENSORS) throw new Error(`${userPath}: ${total} tensors across its shards, over the limit of ${MAX_TENSORS}`);
   const owner = new Map<string, Shard>();
   const infos: TensorInfo[] = [];
   const metadata: Record<string, string> = {};
@@ -135,8 +142,8 @@ function makeCheckpoint(userPath: string, shards: Shard[], extraMeta: Record<str
     metadata,
     async read(name: string): Promise<Tensor> {
       const shard = owner.get(name);
-      if (!shard) throw new Error(`${userPath}: no tensor named "${name}"${suggest(name, [...owner.keys()])}`);
-      if (closed) throw new Error(`${userPath}: checkpoint is closed (reading "${name}")`);
+      if (!shard) throw new Error(`${userPath}: no tensor named ${quoteName(name)}${suggest(name, [...owner.keys()])}`);
+      if (closed) throw new Error(`${userPath}: checkpoint is closed (reading ${quoteName(name)})`);
       return readTensor(shard.fh, shard.header, shard.header.entries.get(name)!);
     },
     async close(): Promise<void> {
@@ -149,13 +156,14 @@ function makeCheckpoint(userPath: string, shards: Shard[], extraMeta: Record<str
 
 /** " (did you mean …?)" for names within a small edit distance, else "". */
 function suggest(name: string, names: string[]): string {
+  if (name.length > 256 || names.length > 20_000) return '';
   const limit = Math.max(2, Math.floor(name.length / 4));
   const close = names
     .map((n) => ({ n, d: editDistance(name, n, limit) }))
     .filter((c) => c.d <= limit)
     .sort((a, b) => a.d - b.d)
     .slice(0, 3)
-    .map((c) => `"${c.n}"`);
+    .map((c) => quoteName(c.n));
   return close.length ? ` (did you mean ${close.join(', ')}?)` : '';
 }
 

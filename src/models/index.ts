@@ -2,7 +2,7 @@
 // the config, else from the tensor names, matched against each naming convention's signature.
 import type { TensorInfo } from '../io/types.js';
 import { ARCHITECTURES, type Architecture, type Model, type ModelConfig } from './family.js';
-import { ParamTable } from './params.js';
+import { ParamTable, recordParamTable } from './params.js';
 import { buildMlp } from './mlp.js';
 import { buildResNet } from './resnet.js';
 import { buildVit } from './vit.js';
@@ -67,5 +67,8 @@ export function detectArchitecture(tensors: ReadonlyMap<string, TensorInfo>, con
 /** Builds the model from the checkpoint header alone, checking every shape against the others. */
 export function buildModel(tensors: ReadonlyMap<string, TensorInfo>, config: Partial<ModelConfig> = {}, source = 'checkpoint'): Model {
   const conv = findConvention(tensors, config, source);
-  return conv.build(new ParamTable(tensors, source, `${conv.architecture} (${conv.name})`), config);
+  const t = new ParamTable(tensors, source, `${conv.architecture} (${conv.name})`);
+  const model = conv.build(t, config);
+  recordParamTable(model, t); // for strict loading (checkStrictLoading)
+  return model;
 }
