@@ -42,12 +42,13 @@ async function firstExisting(candidates: string[]): Promise<string | undefined> 
   return undefined;
 }
 
-async function openShard(file: string): Promise<Shard> {
+/** Opens and validates one safetensors file; `label` names it in errors. */
+async function openShard(file: string, label = file): Promise<Shard> {
   const fh = await fs.open(file, 'r').catch((e: unknown) => {
-    throw new Error(`${file}: cannot open (${fsReason(e)})`);
+    throw new Error(`${label}: cannot open (${fsReason(e)})`);
   });
   try {
-    return { fh, header: await readHeader(fh, file) };
+    return { fh, header: await readHeader(fh, label) };
   } catch (e) {
     await fh.close();
     throw e;
@@ -98,7 +99,8 @@ async function openSharded(indexFile: string, index: Record<string, unknown>): P
   const shards: Shard[] = [];
   try {
     for (const [file, names] of [...wanted].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      const shard = await openShard(file).catch((e: Error) => {
+      // the shard's path comes from the index: shown escaped in every message about it
+      const shard = await openShard(file, displayName(file)).catch((e: Error) => {
         throw new Error(`${indexFile}: shard ${displayName(path.relative(dir, file))}: ${e.message}`);
       });
       shards.push(shard);

@@ -2,7 +2,7 @@
 // without a word; scanJson walks already-valid JSON text (run JSON.parse first) with an explicit
 // stack (no recursion, so any depth is safe), stops at MAX_JSON_DEPTH, and reports the first object
 // that names a key twice. Keys are compared after unescaping.
-import { quoteName } from '../util/escape.js';
+import { displayName, quoteName } from '../util/escape.js';
 
 /** Deepest nesting of objects and arrays ctlkit accepts in a header, index or config (real ones
  *  nest 2–6 levels). */
@@ -16,7 +16,7 @@ export function parseJsonObject(file: string, text: string, what: string): Recor
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${file}: ${what} is not valid JSON (${firstLine((e as Error).message)})`);
+    throw new Error(`${file}: ${what} is not valid JSON (${jsonSyntaxReason(e)})`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`${file}: ${what} must be a JSON object`);
   const found = scanJson(text);
@@ -28,10 +28,10 @@ export function parseJsonObject(file: string, text: string, what: string): Recor
   return json as Record<string, unknown>;
 }
 
-/** A V8 syntax message cut to its first line and 200 characters (it may quote the input). */
-function firstLine(message: string): string {
-  const line = message.split('\n')[0];
-  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+/** JSON.parse's message, escaped and cut to 200 characters: V8 quotes the input around the fault,
+ *  newlines and control characters included. */
+export function jsonSyntaxReason(e: unknown): string {
+  return displayName(e instanceof Error ? e.message : String(e), 200);
 }
 
 const QUOTE = 0x22;

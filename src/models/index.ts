@@ -8,6 +8,7 @@ import { buildResNet } from './resnet.js';
 import { buildVit } from './vit.js';
 import { buildGpt2 } from './gpt2.js';
 import type { Signature } from './naming/types.js';
+import { displayName } from '../util/escape.js';
 import { torchSequentialMlp } from './naming/torch_sequential_mlp.js';
 import { torchvisionResNet } from './naming/torchvision_resnet.js';
 import { torchvisionVit } from './naming/torchvision_vit.js';
@@ -52,7 +53,7 @@ function findConvention(tensors: ReadonlyMap<string, TensorInfo>, config: Partia
   }
   const found = CONVENTIONS.find((c) => matches(c.signature, tensors));
   if (found) return found;
-  const sample = [...tensors.keys()].slice(0, 5).join(', ');
+  const sample = [...tensors.keys()].slice(0, 5).map((n) => displayName(n)).join(', ');
   throw new Error(
     `${source}: cannot detect the architecture from tensor names: looked for ${CONVENTIONS.map(describe).join('; ')}; ` +
       `found ${tensors.size} tensors (${sample || 'none'}${tensors.size > 5 ? ', …' : ''}). Set "architecture" in config.json`,
