@@ -8,7 +8,7 @@ import { OP_NAMES } from '../src/backends/ops.js';
 import { repoRoot } from './harness/paths.js';
 
 const RANK: Record<string, number> = {
-  'tensor.ts': 0, io: 1, backends: 1, metrics: 2, models: 2, sweep: 3, report: 4, merge: 4, demo: 5, cli: 6, 'index.ts': 7,
+  'tensor.ts': 0, util: 0, io: 1, backends: 1, metrics: 2, models: 2, sweep: 3, report: 4, merge: 4, demo: 5, cli: 6, 'index.ts': 7,
 };
 const src = path.join(repoRoot, 'src');
 

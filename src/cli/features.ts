@@ -9,6 +9,7 @@ import type { Backend } from '../backends/backend.js';
 import type { Model } from '../models/family.js';
 import { forward, resolveCapture } from '../models/forward.js';
 import { openModel } from '../models/open.js';
+import { checkStrictLoading } from '../models/params.js';
 import { validateInput } from '../models/input.js';
 import { numel, shapeStr, type Tensor } from '../tensor.js';
 import { formatTable } from '../report/format.js';
@@ -22,6 +23,8 @@ interface FeaturesOptions {
   layers?: string;
   backend: BackendChoice;
   out: string;
+  allowExtra?: boolean;
+  allowMissing?: boolean;
 }
 
 const BACKENDS: readonly BackendChoice[] = ['reference', 'native', 'webgpu', 'auto'];
@@ -30,6 +33,7 @@ export async function runFeatures(opts: FeaturesOptions): Promise<void> {
   if (!BACKENDS.includes(opts.backend)) throw new Error(`--backend: unknown backend '${opts.backend}' (expected ${BACKENDS.join(', ')})`);
   const { checkpoint, model } = await openModel(opts.model, { config: opts.config });
   try {
+    checkStrictLoading(model, checkpoint.tensors, checkpoint.path, { allowExtra: opts.allowExtra, allowMissing: opts.allowMissing });
     const capture = opts.layers === undefined ? undefined : parseList(opts.layers, '--layers');
     resolveCapture(model, capture);
     const { inputs } = await readInputs(opts.inputs, { key: opts.inputKey });
@@ -84,6 +88,8 @@ export function register(program: Command): void {
     .option('--layers <hooks>', 'comma-separated hooks to capture (default: all; see ctlkit inspect)')
     .option('--backend <name>', 'reference | native | webgpu | auto', 'auto')
     .requiredOption('--out <file>', 'output .safetensors file')
+    .option('--allow-extra', 'run on a checkpoint holding tensors the model does not read (default: refuse, like PyTorch strict loading)')
+    .option('--allow-missing', 'run on a checkpoint lacking biases its modules have by default, as if bias-free (default: refuse)')
     .addHelpText('after', '\nExample:\n  ctlkit features --model runs/ft_a/model.safetensors --inputs data/val.safetensors --layers layer1.0,fc --out feats.safetensors')
     .action((opts: FeaturesOptions) => runFeatures(opts));
 }

@@ -7,6 +7,7 @@ import { loadModelConfig } from '../models/config.js';
 import { formatModelSummary, summarizeModel, type ModelSummary } from './model_summary.js';
 import { formatTable } from '../report/format.js';
 import { writeJsonAtomic } from './util.js';
+import { displayName } from '../util/escape.js';
 
 export interface CheckpointSummary {
   path: string;
@@ -30,8 +31,10 @@ export function summarize(ckpt: Checkpoint): CheckpointSummary {
 }
 
 export function formatSummary(s: CheckpointSummary): string {
-  const meta = Object.entries(s.metadata).map(([k, v]) => `${k}=${v}`).join(', ');
-  const rows = s.tensors.map((t) => [t.name, t.dtype, shapeStr(t.shape), String(numel(t.shape))]);
+  // names and metadata come from the file: escaped and elided, so one odd entry cannot blow the
+  // table up (a 10-million-character name) or split its lines (a name holding a newline)
+  const meta = Object.entries(s.metadata).map(([k, v]) => `${displayName(k)}=${displayName(v)}`).join(', ');
+  const rows = s.tensors.map((t) => [displayName(t.name), t.dtype, shapeStr(t.shape), String(numel(t.shape))]);
   return [
     s.path,
     `metadata: ${meta || '(none)'}`,

@@ -3,9 +3,11 @@ import type { Checkpoint } from '../io/types.js';
 import type { InputSpec, ModelConfig } from '../models/family.js';
 import { buildModel } from '../models/index.js';
 import { inputShapeStr } from '../models/input.js';
+import { loadingReport, type LoadingReport } from '../models/params.js';
+import { quoteName } from '../util/escape.js';
 
 export type ModelSummary =
-  | { architecture: string; config: Partial<ModelConfig>; hooks: string[]; logitsHook: string; input: InputSpec; stages: number }
+  | { architecture: string; config: Partial<ModelConfig>; hooks: string[]; logitsHook: string; input: InputSpec; stages: number; loading: LoadingReport }
   | { error: string };
 
 /** Builds the model from the header; a checkpoint that is not a known model gives `{ error }`. */
@@ -19,6 +21,7 @@ export function summarizeModel(ckpt: Checkpoint, config: Partial<ModelConfig>): 
       logitsHook: model.logitsHook,
       input: model.input,
       stages: model.stages.length,
+      loading: loadingReport(model, ckpt.tensors),
     };
   } catch (e) {
     return { error: (e as Error).message };
@@ -39,5 +42,15 @@ export function formatModelSummary(s: ModelSummary): string {
     `input: ${formatInputSpec(s.input)}`,
     `hooks: ${s.hooks.join(', ')}`,
     `logits hook: ${s.logitsHook}`,
+    ...loadingLines(s.loading),
   ].join('\n');
+}
+
+/** What strict loading (features' default) would refuse, when anything. */
+function loadingLines(r: LoadingReport): string[] {
+  const list = (names: string[]): string => names.slice(0, 5).map((n) => quoteName(n)).join(', ') + (names.length > 5 ? ` and ${names.length - 5} more` : '');
+  return [
+    ...(r.unexpected.length ? [`unexpected tensors (not read by the model): ${list(r.unexpected)}`] : []),
+    ...(r.missing.length ? [`missing tensors (run as absent with --allow-missing): ${list(r.missing)}`] : []),
+  ];
 }

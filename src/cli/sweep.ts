@@ -10,6 +10,11 @@ import { addBasisOptions, matrixFromArgs, type BasisArgs } from './basis_args.js
 import { formatTable } from '../report/format.js';
 import { parseIntArg, parseList, writeJsonAtomic } from './util.js';
 import { resultsToCsv } from '../sweep/csv.js';
+import { openCheckpoint } from '../io/checkpoint.js';
+import { loadModelConfig } from '../models/config.js';
+import type { Checkpoint } from '../io/types.js';
+import { buildModel } from '../models/index.js';
+import { checkCompatible, closeAll } from '../io/checkpoint_set.js';
 
 interface SweepArgs extends BasisArgs {
   alphas?: string;
@@ -102,6 +107,7 @@ export function register(program: Command): void {
         seed: parseIntArg(a.seed, '--seed'),
       };
       const batch = parseIntArg(a.batch, '--batch', 1);
+      await validateBasis(spec.matrix.basis, a.config); // a bad checkpoint is reported before any backend starts
       const backend = await createBackend(a.backend as BackendChoice);
       try {
         const results = await runSweep(spec, { backend, batch, onProgress: progressPrinter() });
@@ -112,4 +118,18 @@ export function register(program: Command): void {
         await backend.dispose();
       }
     });
+}
+
+/** Opens every basis checkpoint (headers only), checks they agree and builds the model, then closes
+ *  them: what runSweep checks first, done before the backend is created, so an error on a bad
+ *  checkpoint is not preceded by a GPU adapter probe's output. */
+async function validateBasis(models: readonly string[], config: string | undefined): Promise<void> {
+  const ckpts: Checkpoint[] = [];
+  try {
+    for (const m of models) ckpts.push(await openCheckpoint(m));
+    checkCompatible(ckpts);
+    buildModel(ckpts[0].tensors, await loadModelConfig(models[0], config), models[0]);
+  } finally {
+    await closeAll(ckpts);
+  }
 }

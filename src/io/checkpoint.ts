@@ -8,7 +8,8 @@ import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Tensor } from '../tensor.js';
 import type { Checkpoint, TensorInfo } from './types.js';
-import { byName, readExactly, readHeader, readTensor, MAX_HEADER_BYTES } from './safetensors.js';
+import { byName, readExactly, readHeader, readTensor, MAX_HEADER_BYTES, MAX_NAME_CHARS, MAX_TENSORS } from './safetensors.js';
+import { displayName, quoteName } from '../util/escape.js';
 import { parseJsonObject } from './json_strict.js';
 import { fsReason } from './fs_errors.js';
 import { looksLikeZip } from './zip.js';
@@ -56,19 +57,20 @@ async function firstExisting(candidates: string[]): Promise<string | undefined> 
   return undefined;
 }
 
-async function openShard(file: string, opts: OpenOptions): Promise<Shard> {
+/** Opens and validates one checkpoint file (safetensors or torch.save); `label` names it in errors. */
+async function openShard(file: string, opts: OpenOptions, label = file): Promise<Shard> {
   const fh = await fs.open(file, 'r').catch((e: unknown) => {
-    throw new Error(`${file}: cannot open (${fsReason(e)})`);
+    throw new Error(`${label}: cannot open (${fsReason(e)})`);
   });
   try {
     // A .safetensors name is trusted (its header read is the only read); any other name is sniffed.
-    const head = file.endsWith('.safetensors') ? new Uint8Array(0) : await readExactly(fh, file, 0, Math.min((await fh.stat()).size, 8));
+    const head = file.endsWith('.safetensors') ? new Uint8Array(0) : await readExactly(fh, label, 0, Math.min((await fh.stat()).size, 8));
     if (looksLikeZip(head) || looksLikeLegacyTorch(head)) {
-      const src = await openTorchFile(fh, file, head, opts);
+      const src = await openTorchFile(fh, label, head, opts);
       return { fh, tensors: src.tensors, metadata: src.metadata, read: src.read };
     }
-    if (opts.key !== undefined) throw new Error(`${file}: --key applies to torch.save files; this is a safetensors file`);
-    const header = await readHeader(fh, file);
+    if (opts.key !== undefined) throw new Error(`${label}: --key applies to torch.save files; this is a safetensors file`);
+    const header = await readHeader(fh, label);
     return { fh, tensors: header.entries, metadata: header.metadata, read: (name) => readTensor(fh, header, header.entries.get(name)!) };
   } catch (e) {
     await fh.close();
@@ -101,14 +103,18 @@ async function openSharded(indexFile: string, index: Record<string, unknown>, op
   if (typeof map !== 'object' || map === null || Array.isArray(map)) {
     throw new Error(`${indexFile}: "weight_map" must be an object mapping tensor names to shard files`);
   }
+  const count = Object.keys(map).length;
+  if (count > MAX_TENSORS) throw new Error(`${indexFile}: weight_map lists ${count} tensors, over the limit of ${MAX_TENSORS}`);
   const dir = path.dirname(path.resolve(indexFile));
   const wanted = new Map<string, Set<string>>(); // shard path → tensor names the index puts there
   for (const [name, shardName] of Object.entries(map as Record<string, unknown>)) {
-    if (typeof shardName !== 'string' || shardName === '') throw new Error(`${indexFile}: weight_map["${name}"] must be a shard file name`);
+    if (name.length > MAX_NAME_CHARS) throw new Error(`${indexFile}: weight_map[${quoteName(name)}]: name is ${name.length} characters, over the limit of ${MAX_NAME_CHARS}`);
+    if (typeof shardName !== 'string' || shardName === '') throw new Error(`${indexFile}: weight_map[${quoteName(name)}] must be a shard file name`);
+    if (shardName.length > MAX_NAME_CHARS || shardName.includes('\0')) throw new Error(`${indexFile}: weight_map[${quoteName(name)}] = ${quoteName(shardName)} is not a usable file name`);
     const full = path.resolve(dir, shardName);
     const rel = path.relative(dir, full);
     if (path.isAbsolute(shardName) || rel === '' || rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) {
-      throw new Error(`${indexFile}: weight_map["${name}"] = "${shardName}" escapes the checkpoint folder`);
+      throw new Error(`${indexFile}: weight_map[${quoteName(name)}] = ${quoteName(shardName)} escapes the checkpoint folder`);
     }
     if (!wanted.has(full)) wanted.set(full, new Set());
     wanted.get(full)!.add(name);
@@ -116,18 +122,19 @@ async function openSharded(indexFile: string, index: Record<string, unknown>, op
   const shards: Shard[] = [];
   try {
     for (const [file, names] of [...wanted].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      const shard = await openShard(file, opts).catch((e: Error) => {
-        throw new Error(`${indexFile}: shard ${path.relative(dir, file)}: ${e.message}`);
+      // the shard's path comes from the index: shown escaped in every message about it
+      const shard = await openShard(file, opts, displayName(file)).catch((e: Error) => {
+        throw new Error(`${indexFile}: shard ${displayName(path.relative(dir, file))}: ${e.message}`);
       });
       shards.push(shard);
       for (const name of names) {
-        if (!shard.tensors.has(name)) throw new Error(`${indexFile}: tensor "${name}" is mapped to ${path.relative(dir, file)}, which does not hold it`);
+        if (!shard.tensors.has(name)) throw new Error(`${indexFile}: tensor ${quoteName(name)} is mapped to ${displayName(path.relative(dir, file))}, which does not hold it`);
       }
       for (const name of shard.tensors.keys()) {
         if (!names.has(name)) {
           const owner = (map as Record<string, string>)[name];
-          const why = owner === undefined ? 'the index does not list it' : `the index maps it to ${owner} (listed twice across shards)`;
-          throw new Error(`${indexFile}: shard ${path.relative(dir, file)} holds tensor "${name}" but ${why}`);
+          const why = owner === undefined ? 'the index does not list it' : `the index maps it to ${displayName(owner)} (listed twice across shards)`;
+          throw new Error(`${indexFile}: shard ${displayName(path.relative(dir, file))} holds tensor ${quoteName(name)} but ${why}`);
         }
       }
     }
@@ -139,6 +146,8 @@ async function openSharded(indexFile: string, index: Record<string, unknown>, op
 }
 
 function makeCheckpoint(userPath: string, shards: Shard[], extraMeta: Record<string, string>): Checkpoint {
+  const total = shards.reduce((s, sh) => s + sh.tensors.size, 0);
+  if (total > MAX_TENSORS) throw new Error(`${userPath}: ${total} tensors across its shards, over the limit of ${MAX_TENSORS}`);
   const owner = new Map<string, Shard>();
   const infos: TensorInfo[] = [];
   const metadata: Record<string, string> = {};
@@ -158,8 +167,8 @@ function makeCheckpoint(userPath: string, shards: Shard[], extraMeta: Record<str
     metadata,
     async read(name: string): Promise<Tensor> {
       const shard = owner.get(name);
-      if (!shard) throw new Error(`${userPath}: no tensor named "${name}"${suggest(name, [...owner.keys()])}`);
-      if (closed) throw new Error(`${userPath}: checkpoint is closed (reading "${name}")`);
+      if (!shard) throw new Error(`${userPath}: no tensor named ${quoteName(name)}${suggest(name, [...owner.keys()])}`);
+      if (closed) throw new Error(`${userPath}: checkpoint is closed (reading ${quoteName(name)})`);
       return shard.read(name);
     },
     async close(): Promise<void> {
@@ -172,13 +181,14 @@ function makeCheckpoint(userPath: string, shards: Shard[], extraMeta: Record<str
 
 /** " (did you mean …?)" for names within a small edit distance, else "". */
 function suggest(name: string, names: string[]): string {
+  if (name.length > 256 || names.length > 20_000) return '';
   const limit = Math.max(2, Math.floor(name.length / 4));
   const close = names
     .map((n) => ({ n, d: editDistance(name, n, limit) }))
     .filter((c) => c.d <= limit)
     .sort((a, b) => a.d - b.d)
     .slice(0, 3)
-    .map((c) => `"${c.n}"`);
+    .map((c) => quoteName(c.n));
   return close.length ? ` (did you mean ${close.join(', ')}?)` : '';
 }
 

@@ -1,5 +1,6 @@
 // Short, user-facing reasons for file-system errors, so messages read
 // "<path>: cannot open checkpoint (no such file or folder)" rather than a raw errno string.
+import { displayName } from '../util/escape.js';
 
 /** The reason a file operation failed, in words (the error's own message for rare codes). */
 export function fsReason(e: unknown): string {
@@ -11,6 +12,8 @@ export function fsReason(e: unknown): string {
     case 'EISDIR': return 'is a folder, expected a file';
     case 'ENOTDIR': return 'a parent of the path is not a folder';
     case 'ENOSPC': return 'no space left on the device';
-    default: return err instanceof Error ? err.message : String(e);
+    case 'ENAMETOOLONG': return 'file name too long';
+    // the system's message quotes the path, which may come from a file: escaped and cut
+    default: return displayName(err instanceof Error ? err.message : String(e), 200);
   }
 }

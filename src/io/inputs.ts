@@ -4,6 +4,7 @@ import type { IntTensor, Tensor } from '../tensor.js';
 import { openCheckpoint } from './checkpoint.js';
 import { fsReason } from './fs_errors.js';
 import { readNpy } from './npy.js';
+import { quoteName } from '../util/escape.js';
 
 export interface InputOptions {
   /** Tensor name of the inputs in a safetensors file (default `inputs`). */
@@ -25,13 +26,13 @@ export async function readInputs(file: string, { key = 'inputs', labelKey = 'lab
   const ckpt = await openCheckpoint(file);
   try {
     if (!ckpt.tensors.has(key)) {
-      const names = [...ckpt.tensors.keys()].slice(0, 10).map((n) => `"${n}"`).join(', ');
-      throw new Error(`${file}: no inputs tensor "${key}" (the file holds ${names || 'no tensors'})`);
+      const names = [...ckpt.tensors.keys()].slice(0, 10).map((n) => quoteName(n)).join(', ');
+      throw new Error(`${file}: no inputs tensor ${quoteName(key)} (the file holds ${names || 'no tensors'})`);
     }
     const inputs = await ckpt.read(key);
     if (!ckpt.tensors.has(labelKey)) return { inputs };
     const labels = await ckpt.read(labelKey);
-    if (labels.dtype === 'float32') throw new Error(`${file}: labels "${labelKey}" must be an integer tensor, got ${ckpt.tensors.get(labelKey)!.dtype}`);
+    if (labels.dtype === 'float32') throw new Error(`${file}: labels ${quoteName(labelKey)} must be an integer tensor, got ${ckpt.tensors.get(labelKey)!.dtype}`);
     return { inputs, labels };
   } finally {
     await ckpt.close();

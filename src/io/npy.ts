@@ -3,10 +3,14 @@
 // Read with positioned reads: the header first, then exactly the data bytes (no whole-file slurp).
 import fs from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { DTYPE_SIZE, checkedProduct, decodeTensor, readExactly } from './safetensors.js';
+import { DTYPE_SIZE, MAX_RANK, checkedProduct, decodeTensor, readExactly } from './safetensors.js';
+import { displayName, showValue } from '../util/escape.js';
 import { fsReason } from './fs_errors.js';
 import type { StDType } from './types.js';
 import type { Tensor } from '../tensor.js';
+
+/** Longest .npy header ctlkit reads (numpy's own reader refuses more than 10,000 bytes by default). */
+export const MAX_NPY_HEADER_BYTES = 65_536;
 
 /** npy descr → the safetensors dtype with the same byte layout. */
 const DESCR: Readonly<Record<string, StDType>> = {
@@ -36,6 +40,7 @@ async function readOpenNpy(fh: FileHandle, file: string): Promise<Tensor> {
   if (pre.length < 8 + lenBytes) throw new Error(`${file}: .npy header truncated`);
   const dv = new DataView(pre.buffer);
   const headerLen = major === 1 ? dv.getUint16(8, true) : dv.getUint32(8, true);
+  if (headerLen > MAX_NPY_HEADER_BYTES) throw new Error(`${file}: .npy header length ${headerLen} is over the ${MAX_NPY_HEADER_BYTES}-byte limit`);
   const dataStart = 8 + lenBytes + headerLen;
   if (dataStart > size) throw new Error(`${file}: .npy header length ${headerLen} runs past the end of the file`);
   let header: string;
@@ -48,18 +53,20 @@ async function readOpenNpy(fh: FileHandle, file: string): Promise<Tensor> {
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
   if (!header.trimStart().startsWith('{') || descr === undefined || fortran === undefined || shapeText === undefined) {
-    throw new Error(`${file}: .npy header must be a dict with 'descr', 'fortran_order' and 'shape', got ${JSON.stringify(header.trim())}`);
+    throw new Error(`${file}: .npy header must be a dict with 'descr', 'fortran_order' and 'shape', got ${showValue(header.trim())}`);
   }
   const dtype = DESCR[descr];
-  if (!dtype) throw new Error(`${file}: unsupported .npy dtype '${descr}' (expected one of ${Object.keys(DESCR).map((d) => `'${d}'`).join(', ')})`);
+  if (!dtype) throw new Error(`${file}: unsupported .npy dtype '${displayName(descr)}' (expected one of ${Object.keys(DESCR).map((d) => `'${d}'`).join(', ')})`);
   if (fortran === 'True') throw new Error(`${file}: .npy array is in Fortran order; save it C-contiguous (numpy.ascontiguousarray)`);
   const dims = shapeText.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  if (!dims.every((d) => /^\d+$/.test(d))) throw new Error(`${file}: .npy shape (${shapeText}) must be non-negative integers`);
+  if (!dims.every((d) => /^\d+$/.test(d))) throw new Error(`${file}: .npy shape (${showValue(shapeText)}) must be non-negative integers`);
+  if (dims.length > MAX_RANK) throw new Error(`${file}: .npy shape has ${dims.length} dims, over the limit of ${MAX_RANK}`);
   const shape = dims.map(Number);
+  if (!shape.every(Number.isSafeInteger)) throw new Error(`${file}: .npy shape (${showValue(shapeText)}) has a dim too large`);
   const need = checkedProduct([...shape, DTYPE_SIZE[dtype]]);
   const have = size - dataStart;
   if (need !== have) {
-    throw new Error(`${file}: .npy data has ${have} bytes but shape (${shape.join(', ')}) of '${descr}' needs ${need ?? 'too many'}`);
+    throw new Error(`${file}: .npy data has ${have} bytes but shape (${shape.join(', ')}) of '${displayName(descr)}' needs ${need ?? 'too many'}`);
   }
   return decodeTensor({ name: file, dtype, shape }, await readExactly(fh, file, dataStart, have));
 }

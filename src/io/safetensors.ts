@@ -6,9 +6,20 @@ import { shapeStr, type Tensor } from '../tensor.js';
 import type { StDType, TensorInfo } from './types.js';
 import { parseJsonObject } from './json_strict.js';
 import { bf16ToFloat32, f16ToFloat32 } from './half.js';
+import { constants as bufferConstants } from 'node:buffer';
+import { quoteName, showValue } from '../util/escape.js';
 
 /** Largest header ctlkit accepts (the Rust crate's limit). */
 export const MAX_HEADER_BYTES = 100_000_000;
+/** Most tensors in one checkpoint (a 70B-parameter model has ~1,000; a header of 100 MB could
+ *  claim ~2 million). */
+export const MAX_TENSORS = 200_000;
+/** Longest tensor name (real ones are under 200 characters). */
+export const MAX_NAME_CHARS = 4096;
+/** Most dims of one tensor (PyTorch allows 64). */
+export const MAX_RANK = 64;
+/** Largest tensor ctlkit allocates in one piece: Node's Buffer limit. */
+export const MAX_TENSOR_BYTES = bufferConstants.MAX_LENGTH;
 
 /** Bytes per element of each safetensors dtype. */
 export const DTYPE_SIZE: Readonly<Record<StDType, number>> = {
@@ -52,6 +63,8 @@ const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isS
 /** Parses and validates header text against a data section of `dataBytes` bytes. */
 export function validateHeader(file: string, text: string, dataStart: number, dataBytes: number): StHeader {
   const json = parseJsonObject(file, text, 'safetensors header');
+  const count = Object.keys(json).length;
+  if (count > MAX_TENSORS + 1) throw new Error(`${file}: header lists ${count} entries, over the limit of ${MAX_TENSORS} tensors`);
   const metadata: Record<string, string> = {};
   const entries: StEntry[] = [];
   for (const [name, raw] of Object.entries(json)) {
@@ -61,7 +74,7 @@ export function validateHeader(file: string, text: string, dataStart: number, da
         throw new Error(`${file}: __metadata__ must be an object of string values`);
       }
       for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
-        if (typeof v !== 'string') throw new Error(`${file}: __metadata__["${k}"] must be a string, got ${JSON.stringify(v)}`);
+        if (typeof v !== 'string') throw new Error(`${file}: __metadata__[${quoteName(k)}] must be a string, got ${showValue(v)}`);
         metadata[k] = v;
       }
       continue;
@@ -74,7 +87,7 @@ export function validateHeader(file: string, text: string, dataStart: number, da
   for (const e of byOffset) {
     if (e.begin !== expected) {
       const what = e.begin > expected ? 'a hole before it' : 'it overlaps the previous tensor';
-      throw new Error(`${file}: tensor "${e.name}" starts at data offset ${e.begin}, expected ${expected} (${what})`);
+      throw new Error(`${file}: tensor ${quoteName(e.name)} starts at data offset ${e.begin}, expected ${expected} (${what})`);
     }
     expected = e.end;
   }
@@ -87,21 +100,23 @@ export function validateHeader(file: string, text: string, dataStart: number, da
 }
 
 function parseEntry(file: string, name: string, raw: unknown): StEntry {
-  const at = `${file}: tensor "${name}"`;
+  const at = `${file}: tensor ${quoteName(name)}`;
+  if (name.length > MAX_NAME_CHARS) throw new Error(`${at}: name is ${name.length} characters, over the limit of ${MAX_NAME_CHARS}`);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new Error(`${at}: header entry must be an object {dtype, shape, data_offsets}`);
   }
   const { dtype, shape, data_offsets: offsets, ...extra } = raw as Record<string, unknown>;
   const unknownKeys = Object.keys(extra);
-  if (unknownKeys.length) throw new Error(`${at}: unexpected field "${unknownKeys[0]}" (expected dtype, shape, data_offsets)`);
+  if (unknownKeys.length) throw new Error(`${at}: unexpected field ${quoteName(unknownKeys[0])} (expected dtype, shape, data_offsets)`);
   if (!isStDType(dtype)) {
-    throw new Error(`${at}: unsupported dtype ${JSON.stringify(dtype)} (expected one of ${Object.keys(DTYPE_SIZE).join(', ')})`);
+    throw new Error(`${at}: unsupported dtype ${showValue(dtype)} (expected one of ${Object.keys(DTYPE_SIZE).join(', ')})`);
   }
   if (!Array.isArray(shape) || !shape.every(isIndex)) {
-    throw new Error(`${at}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+    throw new Error(`${at}: shape must be an array of non-negative integers, got ${showValue(shape)}`);
   }
+  if (shape.length > MAX_RANK) throw new Error(`${at}: shape has ${shape.length} dims, over the limit of ${MAX_RANK}`);
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isIndex)) {
-    throw new Error(`${at}: data_offsets must be [begin, end] non-negative integers, got ${JSON.stringify(offsets)}`);
+    throw new Error(`${at}: data_offsets must be [begin, end] non-negative integers, got ${showValue(offsets)}`);
   }
   const [begin, end] = offsets as number[];
   if (end < begin) throw new Error(`${at}: data_offsets [${begin}, ${end}] end before begin`);
@@ -127,9 +142,20 @@ async function readInto(fh: FileHandle, file: string, position: number, buf: Uin
   return buf;
 }
 
-/** Reads exactly `length` bytes at `position` into a fresh (hence aligned) buffer. */
+/** Reads exactly `length` bytes at `position` into a fresh (hence aligned) buffer. Callers have
+ *  checked `length` against the file's real size; the allocation itself may still fail. */
 export function readExactly(fh: FileHandle, file: string, position: number, length: number): Promise<Uint8Array> {
-  return readInto(fh, file, position, new Uint8Array(length));
+  return readInto(fh, file, position, allocate(file, length));
+}
+
+/** A zeroed buffer of `length` bytes, or an error naming the file when it cannot be had. */
+function allocate(file: string, length: number): Uint8Array {
+  if (length > MAX_TENSOR_BYTES) throw new Error(`${file}: cannot read ${length} bytes in one piece (the limit is ${MAX_TENSOR_BYTES})`);
+  try {
+    return new Uint8Array(length);
+  } catch (e) {
+    throw new Error(`${file}: cannot allocate ${length} bytes (${(e as Error).message})`);
+  }
 }
 
 /** Reads and validates the header of an open safetensors file. Reads no tensor data. */
@@ -193,7 +219,13 @@ export async function readTensor(fh: FileHandle, header: StHeader, entry: StEntr
   const widened = entry.dtype === 'F16' || entry.dtype === 'BF16' || entry.dtype === 'F64';
   if (!widened || length <= chunkBytes) return decodeTensor(entry, await readExactly(fh, header.file, position, length));
   const n = length / size;
-  const out = new Float32Array(n);
+  if (n * 4 > MAX_TENSOR_BYTES) throw new Error(`${header.file}: tensor ${quoteName(entry.name)} needs ${n * 4} bytes as float32, over the ${MAX_TENSOR_BYTES}-byte limit`);
+  let out: Float32Array<ArrayBuffer>;
+  try {
+    out = new Float32Array(n);
+  } catch (e) {
+    throw new Error(`${header.file}: tensor ${quoteName(entry.name)}: cannot allocate ${n * 4} bytes (${(e as Error).message})`);
+  }
   const step = Math.max(1, Math.floor(chunkBytes / size));
   const buf = new Uint8Array(step * size);
   for (let i = 0; i < n; i += step) {

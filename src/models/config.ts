@@ -1,6 +1,8 @@
 // Model configuration: the config.json keys each family declares (with their Hugging Face aliases),
 // picked out of the parsed object; every other key is ignored.
 import { readConfigJson } from '../io/config.js';
+import { parseJsonObject } from '../io/json_strict.js';
+import { quoteName, showValue } from '../util/escape.js';
 import type { ConfigKey } from './config_values.js';
 import { ARCHITECTURES, type Architecture, type ModelConfig } from './family.js';
 import { GPT2_CONFIG } from './gpt2.js';
@@ -23,13 +25,18 @@ export async function loadModelConfig(checkpointPath: string, configPath?: strin
   return found ? parseModelConfig(found.file, found.raw) : {};
 }
 
+/** Parses config.json text: what `loadModelConfig` does after reading the file. */
+export function parseConfigText(file: string, text: string): Partial<ModelConfig> {
+  return parseModelConfig(file, parseJsonObject(file, text, 'model config'));
+}
+
 /** Picks the families' keys out of a parsed config object; `file` names it in errors. */
 export function parseModelConfig(file: string, raw: Record<string, unknown>): Partial<ModelConfig> {
   const out: Partial<Record<keyof ModelConfig, unknown>> = {};
   if (raw.architecture !== undefined) {
     const a = raw.architecture;
     if (typeof a !== 'string' || !(ARCHITECTURES as readonly string[]).includes(a)) {
-      throw new Error(`${file}: unknown architecture ${JSON.stringify(a)} (expected one of ${ARCHITECTURES.join(', ')})`);
+      throw new Error(`${file}: unknown architecture ${showValue(a)} (expected one of ${ARCHITECTURES.join(', ')})`);
     }
     out.architecture = a;
   }
@@ -50,7 +57,7 @@ function aliased(file: string, raw: Record<string, unknown>, keys: readonly stri
   if (present.length === 0) return undefined;
   const first = { key: present[0], value: raw[present[0]] };
   for (const k of present.slice(1)) {
-    if (raw[k] !== first.value) throw new Error(`${file}: "${first.key}" = ${JSON.stringify(first.value)} and "${k}" = ${JSON.stringify(raw[k])} disagree`);
+    if (raw[k] !== first.value) throw new Error(`${file}: ${quoteName(first.key)} = ${showValue(first.value)} and ${quoteName(k)} = ${showValue(raw[k])} disagree`);
   }
   return first;
 }

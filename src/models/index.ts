@@ -2,12 +2,13 @@
 // the config, else from the tensor names, matched against each naming convention's signature.
 import type { TensorInfo } from '../io/types.js';
 import { ARCHITECTURES, type Architecture, type Model, type ModelConfig } from './family.js';
-import { ParamTable } from './params.js';
+import { ParamTable, recordParamTable } from './params.js';
 import { buildMlp } from './mlp.js';
 import { buildResNet } from './resnet.js';
 import { buildVit } from './vit.js';
 import { buildGpt2 } from './gpt2.js';
 import type { Signature } from './naming/types.js';
+import { displayName } from '../util/escape.js';
 import { torchSequentialMlp } from './naming/torch_sequential_mlp.js';
 import { torchvisionResNet } from './naming/torchvision_resnet.js';
 import { torchvisionVit } from './naming/torchvision_vit.js';
@@ -52,7 +53,7 @@ function findConvention(tensors: ReadonlyMap<string, TensorInfo>, config: Partia
   }
   const found = CONVENTIONS.find((c) => matches(c.signature, tensors));
   if (found) return found;
-  const sample = [...tensors.keys()].slice(0, 5).join(', ');
+  const sample = [...tensors.keys()].slice(0, 5).map((n) => displayName(n)).join(', ');
   throw new Error(
     `${source}: cannot detect the architecture from tensor names: looked for ${CONVENTIONS.map(describe).join('; ')}; ` +
       `found ${tensors.size} tensors (${sample || 'none'}${tensors.size > 5 ? ', …' : ''}). Set "architecture" in config.json`,
@@ -67,5 +68,8 @@ export function detectArchitecture(tensors: ReadonlyMap<string, TensorInfo>, con
 /** Builds the model from the checkpoint header alone, checking every shape against the others. */
 export function buildModel(tensors: ReadonlyMap<string, TensorInfo>, config: Partial<ModelConfig> = {}, source = 'checkpoint'): Model {
   const conv = findConvention(tensors, config, source);
-  return conv.build(new ParamTable(tensors, source, `${conv.architecture} (${conv.name})`), config);
+  const t = new ParamTable(tensors, source, `${conv.architecture} (${conv.name})`);
+  const model = conv.build(t, config);
+  recordParamTable(model, t); // for strict loading (checkStrictLoading)
+  return model;
 }

@@ -5,10 +5,15 @@ import type { TensorInfo } from '../io/types.js';
 import { sameShape, shapeStr } from '../tensor.js';
 import { fill } from './naming/template.js';
 import { TORCH_PARAMS } from './naming/types.js';
+import type { Model } from './family.js';
+import { quoteName } from '../util/escape.js';
 
 const FLOAT_DTYPES = new Set(['F32', 'F16', 'BF16', 'F64']);
 
 export class ParamTable {
+  /** Optional biases looked up and not found: `kind` says which module (nn.Linear / HF Conv1D, or nn.Conv2d). */
+  readonly absentBiases: { name: string; kind: 'linear' | 'conv' }[] = [];
+
   constructor(
     readonly tensors: ReadonlyMap<string, TensorInfo>,
     readonly source: string,
@@ -66,6 +71,7 @@ export function convParams(t: ParamTable, m: string, inChannels: number, why: st
   t.expect(weight, inC, inChannels, 'input channels', why);
   const bias = t.has(paramName('bias', m)) ? paramName('bias', m) : null;
   if (bias) t.exact(bias, [out], `bias of conv ${m}`);
+  else t.absentBiases.push({ name: paramName('bias', m), kind: 'conv' });
   return { weight, bias, outChannels: out, kernel: [kh, kw], params: bias ? [weight, bias] : [weight] };
 }
 
@@ -109,5 +115,60 @@ export function linearParams(t: ParamTable, m: string, inFeatures: number, why: 
   t.expect(weight, shape[inDim], inFeatures, `input features (dim ${inDim})`, why);
   const bias = t.has(paramName('bias', m)) ? paramName('bias', m) : null;
   if (bias) t.exact(bias, [shape[outDim]], `bias of linear ${m}`);
+  else t.absentBiases.push({ name: paramName('bias', m), kind: 'linear' });
   return { weight, bias, outFeatures: shape[outDim], params: bias ? [weight, bias] : [weight] };
+}
+
+// ---- strict loading (PyTorch's load_state_dict(strict=True)) ----
+
+/** Tensors a checkpoint may hold beside the parameters a model reads: buffers that state_dict()
+ *  saves but inference does not use. `P + suffix` is expected when `P + sibling` is a parameter the
+ *  model reads. Add a row when a family's checkpoints carry another buffer. */
+export const KNOWN_BUFFERS: readonly { suffix: string; sibling: string }[] = [
+  { suffix: '.num_batches_tracked', sibling: '.running_mean' }, // nn.BatchNorm*
+  { suffix: '.attn.bias', sibling: '.attn.c_attn.weight' }, // HF GPT-2 causal mask (older transformers)
+  { suffix: '.attn.masked_bias', sibling: '.attn.c_attn.weight' },
+  { suffix: '.rotary_emb.inv_freq', sibling: '.q_proj.weight' }, // HF llama-like rotary tables (older transformers)
+];
+
+const tables = new WeakMap<Model, ParamTable>();
+
+/** Remembers which table a model was built from (buildModel calls this). */
+export function recordParamTable(model: Model, t: ParamTable): void {
+  tables.set(model, t);
+}
+
+export interface LoadingReport {
+  /** Tensors of the checkpoint that no stage reads and that are no known buffer. */
+  unexpected: string[];
+  /** Parameters the family's modules have by default and the checkpoint lacks (biases). */
+  missing: string[];
+}
+
+/**
+ * What strict loading would refuse. Unexpected: every tensor no stage reads, less KNOWN_BUFFERS.
+ * Missing: an nn.Linear / Conv1D bias (their default is bias=True); an nn.Conv2d bias when other
+ * convs of the model have one (torchvision convs before a BatchNorm are bias-free by design).
+ */
+export function loadingReport(model: Model, tensors: ReadonlyMap<string, TensorInfo>): LoadingReport {
+  const used = new Set(model.stages.flatMap((s) => s.params));
+  const expectedBuffer = (name: string): boolean =>
+    KNOWN_BUFFERS.some((b) => name.endsWith(b.suffix) && used.has(name.slice(0, name.length - b.suffix.length) + b.sibling));
+  const unexpected = [...tensors.keys()].filter((n) => !used.has(n) && !expectedBuffer(n)).sort();
+  const absent = tables.get(model)?.absentBiases ?? [];
+  const convHasBias = [...used].some((n) => n.endsWith('.bias') && tensors.get(n.replace(/\.bias$/, '.weight'))?.shape.length === 4);
+  const missing = [...new Set(absent.filter((a) => a.kind === 'linear' || convHasBias).map((a) => a.name))];
+  return { unexpected, missing };
+}
+
+/** Fails, in one line naming the file, when the checkpoint holds tensors the model does not read
+ *  (unless `allowExtra`) or lacks ones it should have (unless `allowMissing`). */
+export function checkStrictLoading(model: Model, tensors: ReadonlyMap<string, TensorInfo>, source: string, opts: { allowExtra?: boolean; allowMissing?: boolean } = {}): void {
+  const { unexpected, missing } = loadingReport(model, tensors);
+  const list = (names: string[]): string =>
+    names.slice(0, 5).map((n) => quoteName(n)).join(', ') + (names.length > 5 ? ` and ${names.length - 5} more` : '');
+  const parts: string[] = [];
+  if (unexpected.length && !opts.allowExtra) parts.push(`unexpected tensor${unexpected.length > 1 ? 's' : ''} ${list(unexpected)} (--allow-extra ignores them)`);
+  if (missing.length && !opts.allowMissing) parts.push(`missing tensor${missing.length > 1 ? 's' : ''} ${list(missing)} (--allow-missing runs without them)`);
+  if (parts.length) throw new Error(`${source}: strict loading of a ${model.config.architecture} model: ${parts.join('; ')}`);
 }

@@ -3,6 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { averagingPlan, interpolationPlan, type SweepPlan } from './plan.js';
 import type { SweepMode } from './types.js';
+import { jsonSyntaxReason } from '../io/json_strict.js';
+import { showValue } from '../util/escape.js';
 
 export interface CoefficientMatrix {
   mode: SweepMode;
@@ -105,12 +107,12 @@ export function explicitMatrix(rows: unknown, models: readonly string[], source 
   if (models.length === 0) throw new Error(`${source}: no models given for the matrix columns`);
   rows.forEach((r, k) => {
     if (!Array.isArray(r) || r.length !== models.length) {
-      const got = Array.isArray(r) ? `${r.length} entries` : JSON.stringify(r);
+      const got = Array.isArray(r) ? `${r.length} entries` : showValue(r);
       throw new Error(`${source}: row ${k} has ${got}, expected ${models.length} (one per model)`);
     }
     r.forEach((v, j) => {
       if (typeof v !== 'number' || !Number.isFinite(v)) {
-        throw new Error(`${source}: row ${k} column ${j} is ${JSON.stringify(v)}, expected a finite number`);
+        throw new Error(`${source}: row ${k} column ${j} is ${showValue(v)}, expected a finite number`);
       }
     });
   });
@@ -123,7 +125,7 @@ export function matrixFromFile(file: string, models: readonly string[]): Coeffic
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new Error(`${file}: cannot read the coefficient matrix: ${(e as Error).message}`);
+    throw new Error(`${file}: cannot read the coefficient matrix: ${jsonSyntaxReason(e)}`);
   }
   const rows = Array.isArray(parsed) ? parsed : (parsed as { coefficients?: unknown } | null)?.coefficients;
   return explicitMatrix(rows, models, file);

@@ -58,10 +58,11 @@ export interface NativeModule {
   ceilingsCopy(bytes: number, threads: number, repeats: number): Promise<{ seconds: number[]; bytesMoved: number }>;
 }
 
-/** The addon's path: <repo>/build/Release/ctlkit.node (this file is dist/src/backends/native/). */
-export const addonPath = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'build', 'Release', 'ctlkit.node',
-);
+/** The addon's path: <repo>/build/Release/ctlkit.node (this file is dist/src/backends/native/), or
+ *  $CTLKIT_NATIVE_ADDON (the sanitized build's tests set it to build-asan/Release/ctlkit.node). */
+export const addonPath = process.env.CTLKIT_NATIVE_ADDON
+  ? path.resolve(process.env.CTLKIT_NATIVE_ADDON)
+  : path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'build', 'Release', 'ctlkit.node');
 
 let cached: NativeModule | undefined;
 
