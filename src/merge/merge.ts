@@ -6,8 +6,29 @@ import { openCheckpoint } from '../io/checkpoint.js';
 import type { Checkpoint, TensorInfo } from '../io/types.js';
 import { SafetensorsWriter, type FloatOutDType } from '../io/writer.js';
 import { isFloat, type FloatTensor } from '../tensor.js';
-import { checkCompatible, isFloatDType } from '../sweep/validate.js';
-import { closeAll } from '../sweep/prepare.js';
+import { isFloatDType } from './source.js';
+
+/** Every checkpoint holds the same tensor names with the same shapes and float-ness. */
+function checkCompatible(ckpts: readonly Checkpoint[]): void {
+  const [first, ...rest] = ckpts;
+  for (const other of rest) {
+    for (const [name, a] of first.tensors) {
+      const b = other.tensors.get(name);
+      if (!b) throw new Error(`incompatible checkpoints: tensor '${name}' is in ${first.path} but missing from ${other.path}`);
+      if (a.shape.join() !== b.shape.join()) {
+        throw new Error(`incompatible checkpoints: tensor '${name}' has shape [${a.shape.join(', ')}] in ${first.path} but [${b.shape.join(', ')}] in ${other.path}`);
+      }
+      if (isFloatDType(a.dtype) !== isFloatDType(b.dtype)) {
+        throw new Error(`incompatible checkpoints: tensor '${name}' is ${a.dtype} in ${first.path} but ${b.dtype} in ${other.path}`);
+      }
+    }
+    for (const name of other.tensors.keys()) {
+      if (!first.tensors.has(name)) throw new Error(`incompatible checkpoints: tensor '${name}' is in ${other.path} but missing from ${first.path}`);
+    }
+  }
+}
+
+const closeAll = (ckpts: readonly Checkpoint[]) => Promise.all(ckpts.map((c) => c.close().catch(() => undefined)));
 
 export interface MergeOptions {
   /** Storage dtype of float tensors (default: the first model's float dtype; F64 is written as F32). */
