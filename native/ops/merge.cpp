@@ -13,7 +13,7 @@
 namespace ctl {
 namespace {
 
-constexpr size_t kBlock = 1 << 16;
+constexpr size_t kBlock = 1 << 14;
 constexpr size_t kMaxModels = 64;
 
 #define CTL_INLINE static inline __attribute__((always_inline))
@@ -111,6 +111,14 @@ CTL_INLINE uint32_t mix32(uint32_t x) {
   return x;
 }
 
+CTL_INLINE uint32_t draw32(uint32_t k0, uint32_t k1, uint32_t i) { return mix32(mix32(i ^ k0) + k1); }
+
+// draw < p·2^32 (a float64 compare, as in rng.ts) ⟺ draw < ceil(p·2^32) as integers.
+inline uint64_t keep_below(double p) {
+  double t = std::ceil(p * 4294967296.0);
+  return t <= 0 ? 0 : t >= 4294967296.0 ? (uint64_t(1) << 32) : uint64_t(t);
+}
+
 // acc[0:m] = Σ_j c_j x_j[b:b+m] in float64
 CTL_INLINE void linear_block(size_t b, size_t e, const std::vector<MergeInput>& xs, const double* c, float* tmp, double* acc, void* out, int od) {
   const size_t m = e - b;
@@ -132,19 +140,209 @@ void linear_block_generic(size_t b, size_t e, const std::vector<MergeInput>& xs,
 
 size_t blocks_of(size_t n) { return (n + kBlock - 1) / kBlock; }
 
-// Runs fn(block, chunk) over every block, chunks being contiguous runs of blocks (one per thread).
-template <class F>
-void for_blocks(size_t n, size_t chunks, F&& fn) {
-  const size_t nb = blocks_of(n);
+
+
+// The state of one merge_gta call that the block passes share.
+struct GtaState {
+  const GtaSpec* s;
+  MergeInput base;
+  const std::vector<MergeInput>* xs;
+  size_t M, nb;
+  std::vector<char> active;
+  std::vector<uint32_t> thr, bin;
+  std::vector<uint64_t> need, kcount;
+  std::vector<double> before, after, scale;  // before/after per (model, block)
+  std::vector<uint64_t> ties, tie_start;
+  double div_all = 1;
+  void* out;
+  int out_dtype;
+};
+
+// Per-thread block buffers: base and M deltas (float32), per-model kept deltas and the sums (float64).
+struct GtaBuf {
+  std::vector<float> b;
+  std::vector<std::vector<float>> d;
+  std::vector<std::vector<double>> dd;
+  std::vector<double> mixed, div, vote;
+  std::vector<uint32_t> r;
+  GtaBuf(size_t M) : b(kBlock), d(M, std::vector<float>(kBlock)), dd(M, std::vector<double>(kBlock)), mixed(kBlock), div(kBlock), vote(kBlock), r(kBlock) {}
+};
+
+// r[0:m] = draws of elements b0 … b0 + m − 1 of model j (a plain integer loop: vectorizes).
+CTL_INLINE void draws(const GtaSpec& s, size_t j, size_t b0, size_t m, uint32_t* r) {
+  const uint32_t k0 = s.k0[j], k1 = s.k1[j], base = uint32_t(b0);
+  for (size_t i = 0; i < m; i++) r[i] = draw32(k0, k1, base + uint32_t(i));
+}
+
+enum GtaPass { kHist1, kHist2, kTies, kDrawSums, kFinal };
+
+// δ_j = f32(x_j) − f32(b) on [b0, e0) into buf.d[j] (every loop a plain vectorizable one).
+CTL_INLINE void gta_deltas(const GtaState& g, size_t b0, size_t e0, GtaBuf& buf) {
+  const size_t m = e0 - b0;
+  decode(g.base, b0, e0, buf.b.data());
+  for (size_t j = 0; j < g.M; j++) {
+    float* d = buf.d[j].data();
+    decode((*g.xs)[j], b0, e0, d);
+    const float* bb = buf.b.data();
+    for (size_t i = 0; i < m; i++) d[i] = d[i] - bb[i];
+  }
+}
+
+// Sum of |v| over v[0:m] with 8 interleaved float64 accumulators (a fixed order: deterministic).
+CTL_INLINE double abs_sum(const float* v, size_t m, bool only_above = false, uint32_t above = 0) {
+  double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  for (size_t i = 0; i < m; i++) {
+    double a = std::fabs(double(v[i]));
+    acc[i & 7] += (!only_above || (f32_bits(v[i]) & 0x7fffffffu) > above) ? a : 0.0;
+  }
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+CTL_INLINE void gta_block(GtaPass pass, GtaState& g, size_t b0, size_t e0, size_t blk, uint32_t* hist, GtaBuf& buf) {
+  const GtaSpec& s = *g.s;
+  const size_t M = g.M, nb = g.nb, m = e0 - b0;
+  gta_deltas(g, b0, e0, buf);
+  if (pass == kHist1 || pass == kHist2 || pass == kTies) {
+    for (size_t j = 0; j < M; j++) {
+      if (!g.active[j] || g.kcount[j] == 0) continue;
+      const float* d = buf.d[j].data();
+      uint32_t* h = hist + j * 65536;
+      if (pass == kHist1) {
+        for (size_t i = 0; i < m; i++) h[(f32_bits(d[i]) & 0x7fffffffu) >> 16]++;
+        g.before[j * nb + blk] = abs_sum(d, m);
+      } else if (pass == kHist2) {
+        const uint32_t bin = g.bin[j];
+        for (size_t i = 0; i < m; i++) {
+          uint32_t a = f32_bits(d[i]) & 0x7fffffffu;
+          if ((a >> 16) == bin) h[a & 0xffff]++;
+        }
+      } else {
+        const uint32_t t = g.thr[j];
+        uint64_t c = 0;
+        for (size_t i = 0; i < m; i++) c += (f32_bits(d[i]) & 0x7fffffffu) == t;
+        g.ties[j * nb + blk] = c;
+        g.after[j * nb + blk] = abs_sum(d, m, true, t);
+      }
+    }
+    return;
+  }
+  if (pass == kDrawSums) {
+    for (size_t j = 0; j < M; j++) {
+      if (!g.active[j]) continue;
+      float* d = buf.d[j].data();
+      g.before[j * nb + blk] = abs_sum(d, m);
+      draws(s, j, b0, m, buf.r.data());
+      const uint64_t p = keep_below(s.density[j]);
+      const uint32_t* r = buf.r.data();
+      for (size_t i = 0; i < m; i++) d[i] = uint64_t(r[i]) < p ? d[i] : 0.0f;
+      g.after[j * nb + blk] = abs_sum(d, m);
+    }
+    return;
+  }
+  // final: kept and rescaled deltas, sign election, disjoint mean, θ_b + λ·mixed / D, encode
+  double* mixed = buf.mixed.data();
+  double* div = buf.div.data();
+  double* vote = buf.vote.data();
+  for (size_t i = 0; i < m; i++) mixed[i] = 0, div[i] = 0, vote[i] = 0;
+  const bool paper = s.consensus == 2;
+  // δ'_j (kept, rescaled) per model, and the vote Σ_j v_j, v = w·δ' (mergekit) or δ' (paper)
+  for (size_t j = 0; j < M; j++) {
+    const float* d = buf.d[j].data();
+    double* dd = buf.dd[j].data();
+    const double sc = g.scale[j], w = s.weight[j];
+    if (!g.active[j]) {
+      for (size_t i = 0; i < m; i++) dd[i] = double(d[i]) * sc;
+    } else if (s.sparsify == 1) {
+      const uint32_t t = g.thr[j];
+      const bool none = g.kcount[j] == 0;
+      uint64_t seen = g.tie_start[j * nb + blk];
+      const uint64_t need = g.need[j];
+      for (size_t i = 0; i < m; i++) {
+        uint32_t a = f32_bits(d[i]) & 0x7fffffffu;
+        bool keep = !none && (a > t || (a == t && seen++ < need));
+        dd[i] = keep ? double(d[i]) * sc : 0.0;
+      }
+    } else {
+      draws(s, j, b0, m, buf.r.data());
+      const uint64_t p = keep_below(s.density[j]);
+      const uint32_t* r = buf.r.data();
+      for (size_t i = 0; i < m; i++) dd[i] = uint64_t(r[i]) < p ? double(d[i]) * sc : 0.0;
+    }
+    if (s.consensus) {
+      for (size_t i = 0; i < m; i++) vote[i] += paper ? dd[i] : w * dd[i];
+    } else {
+      for (size_t i = 0; i < m; i++) mixed[i] += w * dd[i];
+    }
+  }
+  // the disjoint mean: the weighted deltas whose sign matches the elected one
+  if (s.consensus) {
+    for (size_t j = 0; j < M; j++) {
+      const double* dd = buf.dd[j].data();
+      const double w = s.weight[j];
+      for (size_t i = 0; i < m; i++) {
+        const double wd = w * dd[i], v = paper ? dd[i] : wd;
+        const double elected = vote[i] >= 0 ? 1.0 : -1.0;
+        const bool match = (v > 0 ? 1.0 : v < 0 ? -1.0 : 0.0) == elected;
+        mixed[i] += match ? wd : 0.0;
+        div[i] += match ? w : 0.0;
+      }
+    }
+  }
+  const float* bb = buf.b.data();
+  for (size_t i = 0; i < m; i++) {
+    double mx = mixed[i];
+    const double dv = s.consensus ? (div[i] == 0 ? 1.0 : div[i]) : g.div_all;
+    if (s.normalize) mx /= dv;
+    mixed[i] = double(bb[i]) + s.lambda * mx;
+  }
+  encode(mixed, b0, e0, g.out, g.out_dtype);
+}
+
+__attribute__((target("avx2,fma"))) void gta_block_avx2(GtaPass p, GtaState& g, size_t b0, size_t e0, size_t blk, uint32_t* h, GtaBuf& buf) {
+  gta_block(p, g, b0, e0, blk, h, buf);
+}
+void gta_block_generic(GtaPass p, GtaState& g, size_t b0, size_t e0, size_t blk, uint32_t* h, GtaBuf& buf) {
+  gta_block(p, g, b0, e0, blk, h, buf);
+}
+
+// Runs one pass over every block; chunk ch (a contiguous run of blocks) uses hist + ch·M·65536.
+void gta_pass(GtaPass pass, GtaState& g, size_t n, size_t chunks, std::vector<uint32_t>* hist) {
+  const bool simd = use_avx2_fma();
   parallel_for(chunks, 1, [&](size_t cb, size_t ce) {
-    for (size_t ch = cb; ch < ce; ch++)
-      for (size_t blk = nb * ch / chunks; blk < nb * (ch + 1) / chunks; blk++) fn(blk, ch);
+    GtaBuf buf(g.M);
+    for (size_t ch = cb; ch < ce; ch++) {
+      uint32_t* h = hist ? hist->data() + ch * g.M * 65536 : nullptr;
+      for (size_t blk = g.nb * ch / chunks; blk < g.nb * (ch + 1) / chunks; blk++) {
+        size_t b0 = blk * kBlock, e0 = std::min(n, b0 + kBlock);
+        if (simd) gta_block_avx2(pass, g, b0, e0, blk, h, buf);
+        else gta_block_generic(pass, g, b0, e0, blk, h, buf);
+      }
+    }
   });
+}
+
+// Finds, for each active model, the bin holding the k-th largest (level 1) or the exact threshold.
+void select_level(GtaState& g, const std::vector<uint32_t>& hist, size_t chunks, bool level2, std::vector<uint64_t>& above, std::vector<uint64_t>& rank) {
+  for (size_t j = 0; j < g.M; j++) {
+    if (!g.active[j] || g.kcount[j] == 0) continue;
+    const uint64_t want = level2 ? rank[j] : g.kcount[j];
+    uint64_t cum = 0;
+    for (int v = 65535; v >= 0; v--) {
+      uint64_t c = 0;
+      for (size_t ch = 0; ch < chunks; ch++) c += hist[(ch * g.M + j) * 65536 + size_t(v)];
+      if (cum + c >= want) {
+        if (!level2) g.bin[j] = uint32_t(v), rank[j] = want - cum, above[j] = cum;
+        else g.thr[j] = (g.bin[j] << 16) | uint32_t(v), g.need[j] = g.kcount[j] - (above[j] + cum);
+        break;
+      }
+      cum += c;
+    }
+  }
 }
 
 }  // namespace
 
-uint32_t merge_draw32(uint32_t k0, uint32_t k1, uint32_t i) { return mix32(mix32(i ^ k0) + k1); }
+uint32_t merge_draw32(uint32_t k0, uint32_t k1, uint32_t i) { return draw32(k0, k1, i); }
 
 void merge_linear(size_t n, const std::vector<MergeInput>& xs, const double* c, void* out, int out_dtype) {
   const bool simd = use_avx2_fma();
@@ -164,168 +362,47 @@ void merge_gta(size_t n, MergeInput base, const std::vector<MergeInput>& xs, con
   if (M == 0 || M > kMaxModels) throw std::invalid_argument("mergeGta: expected 1 to 64 models besides the base");
   if (n > 0xffffffffull) throw std::invalid_argument("mergeGta: tensors over 2^32 elements are not supported");
   const size_t chunks = std::max<size_t>(1, std::min(nb, usable_threads()));
-  // |δ_j(i)| as float32 bits (monotonic in the magnitude), δ decoded on the fly
-  auto delta = [&](size_t j, size_t i, float b) { return load(xs[j], i) - b; };
-  std::vector<char> active(M, 0);
-  for (size_t j = 0; j < M; j++) active[j] = s.sparsify != 0 && s.density[j] < 1;
-  // per model: threshold bits T and ties kept `need` (magnitude); per block sums for the rescale
-  std::vector<uint32_t> thr(M, 0);
-  std::vector<uint64_t> need(M, 0), kcount(M, 0);
-  std::vector<double> before(M * nb, 0), after(M * nb, 0);
-  std::vector<uint64_t> ties(M * nb, 0);
-  std::vector<double> scale(M, 1.0);
+  GtaState g;
+  g.s = &s, g.base = base, g.xs = &xs, g.M = M, g.nb = nb, g.out = out, g.out_dtype = out_dtype;
+  g.active.assign(M, 0);
   bool any = false;
-  for (size_t j = 0; j < M; j++) any |= bool(active[j]);
+  for (size_t j = 0; j < M; j++) {
+    g.active[j] = s.sparsify != 0 && s.density[j] < 1;
+    any |= bool(g.active[j]);
+  }
+  g.thr.assign(M, 0), g.bin.assign(M, 0), g.need.assign(M, 0), g.kcount.assign(M, 0), g.scale.assign(M, 1.0);
+  g.before.assign(M * nb, 0), g.after.assign(M * nb, 0), g.ties.assign(M * nb, 0), g.tie_start.assign(M * nb, 0);
   if (any && s.sparsify == 1) {
-    for (size_t j = 0; j < M; j++) kcount[j] = uint64_t(std::floor(s.density[j] * double(n)));
-    // level 1: histogram of the top 16 bits of |δ|
-    std::vector<uint32_t> h1(chunks * M * 65536, 0);
-    for_blocks(n, chunks, [&](size_t blk, size_t ch) {
-      size_t b = blk * kBlock, e = std::min(n, b + kBlock);
-      for (size_t j = 0; j < M; j++) {
-        if (!active[j]) continue;
-        uint32_t* h = &h1[(ch * M + j) * 65536];
-        double sum = 0;
-        for (size_t i = b; i < e; i++) {
-          float d = delta(j, i, load(base, i));
-          sum += std::fabs(double(d));
-          h[(f32_bits(d) & 0x7fffffffu) >> 16]++;
-        }
-        before[j * nb + blk] = sum;
-      }
-    });
-    std::vector<uint32_t> bin(M, 0);
+    for (size_t j = 0; j < M; j++) g.kcount[j] = uint64_t(std::floor(s.density[j] * double(n)));
+    std::vector<uint32_t> hist(chunks * M * 65536, 0);
     std::vector<uint64_t> above(M, 0), rank(M, 0);
-    for (size_t j = 0; j < M; j++) {
-      if (!active[j] || kcount[j] == 0) continue;
-      uint64_t cum = 0;
-      for (int v = 65535; v >= 0; v--) {
-        uint64_t c = 0;
-        for (size_t ch = 0; ch < chunks; ch++) c += h1[(ch * M + j) * 65536 + v];
-        if (cum + c >= kcount[j]) { bin[j] = uint32_t(v); rank[j] = kcount[j] - cum; above[j] = cum; break; }
-        cum += c;
-      }
-    }
-    // level 2: the low 16 bits within the bin holding the k-th largest
-    std::fill(h1.begin(), h1.end(), 0);
-    for_blocks(n, chunks, [&](size_t blk, size_t ch) {
-      size_t b = blk * kBlock, e = std::min(n, b + kBlock);
-      for (size_t j = 0; j < M; j++) {
-        if (!active[j] || kcount[j] == 0) continue;
-        uint32_t* h = &h1[(ch * M + j) * 65536];
-        for (size_t i = b; i < e; i++) {
-          uint32_t a = f32_bits(delta(j, i, load(base, i))) & 0x7fffffffu;
-          if ((a >> 16) == bin[j]) h[a & 0xffff]++;
-        }
-      }
-    });
-    for (size_t j = 0; j < M; j++) {
-      if (!active[j] || kcount[j] == 0) continue;
-      uint64_t cum = 0;
-      for (int v = 65535; v >= 0; v--) {
-        uint64_t c = 0;
-        for (size_t ch = 0; ch < chunks; ch++) c += h1[(ch * M + j) * 65536 + v];
-        if (cum + c >= rank[j]) { thr[j] = (bin[j] << 16) | uint32_t(v); need[j] = kcount[j] - (above[j] + cum); break; }
-        cum += c;
-      }
-    }
-    // ties per block (those at T kept in index order) and the kept L1 mass
-    for_blocks(n, chunks, [&](size_t blk, size_t) {
-      size_t b = blk * kBlock, e = std::min(n, b + kBlock);
-      for (size_t j = 0; j < M; j++) {
-        if (!active[j] || kcount[j] == 0) continue;
-        uint64_t t = 0;
-        double sum = 0;
-        for (size_t i = b; i < e; i++) {
-          float d = delta(j, i, load(base, i));
-          uint32_t a = f32_bits(d) & 0x7fffffffu;
-          t += a == thr[j];
-          if (a > thr[j]) sum += std::fabs(double(d));
-        }
-        ties[j * nb + blk] = t;
-        after[j * nb + blk] = sum;
-      }
-    });
+    gta_pass(kHist1, g, n, chunks, &hist);  // level 1: the top 16 bits of |δ|
+    select_level(g, hist, chunks, false, above, rank);
+    std::fill(hist.begin(), hist.end(), 0);
+    gta_pass(kHist2, g, n, chunks, &hist);  // level 2: the low 16 bits within that bin
+    select_level(g, hist, chunks, true, above, rank);
+    gta_pass(kTies, g, n, chunks, nullptr);  // ties at the threshold per block, kept L1 mass
   } else if (any && s.sparsify == 2 && s.rescale) {
-    for_blocks(n, chunks, [&](size_t blk, size_t) {
-      size_t b = blk * kBlock, e = std::min(n, b + kBlock);
-      for (size_t j = 0; j < M; j++) {
-        if (!active[j]) continue;
-        const double p = s.density[j] * 4294967296.0;
-        double sb = 0, sa = 0;
-        for (size_t i = b; i < e; i++) {
-          double a = std::fabs(double(delta(j, i, load(base, i))));
-          sb += a;
-          if (double(merge_draw32(s.k0[j], s.k1[j], uint32_t(i))) < p) sa += a;
-        }
-        before[j * nb + blk] = sb;
-        after[j * nb + blk] = sa;
-      }
-    });
+    gta_pass(kDrawSums, g, n, chunks, nullptr);
   }
   // rescale factors (sums reduced in block order) and each block's first tie rank
-  std::vector<uint64_t> tie_start(M * nb, 0);
   for (size_t j = 0; j < M; j++) {
-    if (!active[j]) continue;
+    if (!g.active[j]) continue;
     double sb = 0, sa = 0;
     uint64_t tcum = 0;
     for (size_t blk = 0; blk < nb; blk++) {
-      sb += before[j * nb + blk];
-      sa += after[j * nb + blk];
-      tie_start[j * nb + blk] = tcum;
-      tcum += ties[j * nb + blk];
+      sb += g.before[j * nb + blk];
+      sa += g.after[j * nb + blk];
+      g.tie_start[j * nb + blk] = tcum;
+      tcum += g.ties[j * nb + blk];
     }
-    if (s.sparsify == 1 && kcount[j] > 0) sa += double(need[j]) * double(bits_f32(thr[j]));
-    if (s.rescale && sb >= 1e-7 && sa >= 1e-7) scale[j] = sb / sa;
+    if (s.sparsify == 1 && g.kcount[j] > 0) sa += double(g.need[j]) * double(bits_f32(g.thr[j]));
+    if (s.rescale && sb >= 1e-7 && sa >= 1e-7) g.scale[j] = sb / sa;
   }
   double wsum = 0;
   for (size_t j = 0; j < M; j++) wsum += s.weight[j];
-  const double div_all = std::fabs(wsum) < 1e-8 ? 1 : wsum;
-  // final pass: sparsified deltas, sign election, disjoint mean, encode
-  parallel_for(nb, 1, [&](size_t bb, size_t be) {
-    std::vector<double> acc(kBlock);
-    double dd[kMaxModels];
-    for (size_t blk = bb; blk < be; blk++) {
-      size_t b = blk * kBlock, e = std::min(n, b + kBlock);
-      uint64_t tie_seen[kMaxModels];
-      for (size_t j = 0; j < M; j++) tie_seen[j] = tie_start[j * nb + blk];
-      for (size_t i = b; i < e; i++) {
-        const float bf = load(base, i);
-        for (size_t j = 0; j < M; j++) {
-          float d = delta(j, i, bf);
-          bool keep = true;
-          if (active[j]) {
-            if (s.sparsify == 1) {
-              uint32_t a = f32_bits(d) & 0x7fffffffu;
-              keep = kcount[j] > 0 && (a > thr[j] || (a == thr[j] && tie_seen[j]++ < need[j]));
-            } else {
-              keep = double(merge_draw32(s.k0[j], s.k1[j], uint32_t(i))) < s.density[j] * 4294967296.0;
-            }
-          }
-          dd[j] = keep ? double(d) * scale[j] : 0.0;
-        }
-        double mixed = 0, div = 0;
-        if (s.consensus) {
-          const bool paper = s.consensus == 2;
-          double sum = 0;
-          for (size_t j = 0; j < M; j++) sum += paper ? dd[j] : s.weight[j] * dd[j];
-          const double elected = sum >= 0 ? 1 : -1;
-          for (size_t j = 0; j < M; j++) {
-            const double wd = s.weight[j] * dd[j];
-            const double v = paper ? dd[j] : wd;
-            if ((v > 0 ? 1 : v < 0 ? -1 : 0) == elected) mixed += wd, div += s.weight[j];
-          }
-          if (div == 0) div = 1;
-        } else {
-          for (size_t j = 0; j < M; j++) mixed += s.weight[j] * dd[j];
-          div = div_all;
-        }
-        if (s.normalize) mixed /= div;
-        acc[i - b] = double(bf) + s.lambda * mixed;
-      }
-      encode(acc.data(), b, e, out, out_dtype);
-    }
-  });
+  g.div_all = std::fabs(wsum) < 1e-8 ? 1 : wsum;
+  gta_pass(kFinal, g, n, chunks, nullptr);
 }
 
 }  // namespace ctl
