@@ -39,3 +39,7 @@ export { resultsToCsv } from './sweep/csv.js';
 export type { TaskMetrics } from './metrics/task.js';
 export { mergeCheckpoint, type MergeOptions, type MergeSummary, type MergeProgress } from './merge/merge.js';
 export { renderReport, type ReportEntry, type ReportOptions } from './report/index.js';
+export { merge, type MergeRunOptions, type MergeRunProgress, type MergeResult } from './merge/run.js';
+export { parseMergeConfig, checkConfig, type MergeConfig, type ModelEntry, type SliceDef, type SliceSource, type Parameters, type ParameterSetting } from './merge/config.js';
+export { METHODS as MERGE_METHODS, type MethodName } from './merge/methods/index.js';
+export { ShardedWriter, parseSize, type ShardedWriterOptions } from './io/sharded_writer.js';

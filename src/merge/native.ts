@@ -1,0 +1,93 @@
+// The native path of a merge: linear, task_arithmetic, ties, dare_linear and dare_ties run in
+// native/ops/merge.cpp on the raw checkpoint bytes (F32/F16/BF16 decoded and the output encoded in
+// the kernel). Same math as methods/ (the golden tests compare both on every case).
+import { loadNative } from '../backends/native/bindings.js';
+import type { MergePlan, PlanItem } from './plan.js';
+import type { Source } from './source.js';
+import { streamKey } from './methods/rng.js';
+import { num } from './methods/types.js';
+
+/** dtype codes shared with native/ops/merge.h. */
+export const DTYPE_CODE = { F32: 0, F16: 1, BF16: 2 } as const;
+
+export interface MergeAddon {
+  /** out = Σ c_j x_j (float64 accumulation). */
+  mergeLinear(xs: Uint8Array[], dtypes: Int32Array, coeffs: Float64Array, out: Uint8Array, outDtype: number): Promise<void>;
+  /** Generalized task arithmetic on base + xs (see methods/gta.ts). sparsify: 0 none, 1 magnitude,
+   *  2 bernoulli; consensus: 0 none, 1 mergekit (weighted signs), 2 paper (unweighted signs);
+   *  keys: [k0, k1] per model; flags: bit 0 normalize, bit 1 rescale. */
+  mergeGta(base: Uint8Array, baseDtype: number, xs: Uint8Array[], dtypes: Int32Array, weights: Float64Array, densities: Float64Array,
+    keys: Float64Array, sparsify: number, consensus: number, flags: number, lambda: number, out: Uint8Array, outDtype: number): Promise<void>;
+}
+
+const HOT: Record<string, { sparsify: number; consensus: boolean }> = {
+  task_arithmetic: { sparsify: 0, consensus: false },
+  ties: { sparsify: 1, consensus: true },
+  dare_linear: { sparsify: 2, consensus: false },
+  dare_ties: { sparsify: 2, consensus: true },
+};
+
+export interface NativeMerger {
+  handles(it: PlanItem): boolean;
+  load(it: PlanItem, sources: Source[]): Promise<Uint8Array[]>;
+  run(it: PlanItem, raw: Uint8Array[], seed: number): Promise<Uint8Array>;
+}
+
+/** The addon's merge kernels, or undefined (required: throw) when unavailable. */
+export function loadMergeAddon(required: boolean): MergeAddon | undefined {
+  try {
+    const m = loadNative() as unknown as Partial<MergeAddon>;
+    if (typeof m.mergeGta !== 'function' || typeof m.mergeLinear !== 'function') throw new Error('the addon has no merge kernels (rebuild it)');
+    return m as MergeAddon;
+  } catch (e) {
+    if (required) throw e;
+    return undefined;
+  }
+}
+
+export function nativeMerger(plan: MergePlan, required: boolean): NativeMerger | undefined {
+  const name = plan.method.name;
+  if (name !== 'linear' && !HOT[name]) {
+    if (required) throw new Error(`--backend native: ${name} has no native kernel (native: linear, ${Object.keys(HOT).join(', ')})`);
+    return undefined;
+  }
+  const addon = loadMergeAddon(required);
+  if (!addon) return undefined;
+  const dt = (sources: Source[], model: number, tensor: string) => sources[model].tensors.get(tensor)!.dtype;
+  const dtypes = new Map<PlanItem, Int32Array>();
+  return {
+    handles: (it) => it.kind === 'merge',
+    async load(it, sources) {
+      const all = [...(it.base ? [it.base] : []), ...it.inputs];
+      const codes = all.map((x) => DTYPE_CODE[dt(sources, x.model, x.tensor) as keyof typeof DTYPE_CODE]);
+      if (codes.some((c) => c === undefined)) throw new Error(`${it.out}: F64 inputs are merged by the reference path only (use --backend reference)`);
+      dtypes.set(it, Int32Array.from(codes));
+      return Promise.all(all.map((x) => sources[x.model].readRaw(x.tensor)));
+    },
+    async run(it, raw, seed) {
+      const codes = dtypes.get(it)!;
+      dtypes.delete(it);
+      const n = it.shape.reduce((a, b) => a * b, 1);
+      const out = new Uint8Array(n * (plan.outDType === 'F32' ? 4 : 2));
+      const w = Float64Array.from(it.inputs, (x) => num(x.params.weight, `${it.out}: weight`));
+      if (name === 'linear') {
+        const s = it.global.normalize === true ? w.reduce((a, b) => a + b, 0) : 1;
+        await addon.mergeLinear(raw, codes, w.map((v) => v / s), out, DTYPE_CODE[plan.outDType]);
+        return out;
+      }
+      if (n > 0xffffffff) throw new Error(`${it.out}: tensors over 2^32 elements are not supported`);
+      const spec = HOT[name];
+      const keys = new Float64Array(it.inputs.length * 2);
+      it.inputs.forEach((x, j) => keys.set(streamKey(seed, it.out, x.index), 2 * j));
+      const consensus = spec.consensus ? (it.global.sign_election === 'paper' ? 2 : 1) : 0;
+      const flags = (it.global.normalize === true ? 1 : 0) | (it.global.rescale === true ? 2 : 0);
+      if (it.inputs.length === 0) {
+        await addon.mergeLinear([raw[0]], codes, Float64Array.of(1), out, DTYPE_CODE[plan.outDType]);
+        return out;
+      }
+      await addon.mergeGta(raw[0], codes[0], raw.slice(1), codes.slice(1), w, Float64Array.from(it.inputs, (x) => num(x.params.density, 'density')),
+        keys, spec.sparsify, consensus, flags, num(it.global.lambda, 'lambda'), out, DTYPE_CODE[plan.outDType]);
+      return out;
+    },
+  };
+}
