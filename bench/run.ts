@@ -13,7 +13,8 @@ import { convCases } from './conv.bench.js';
 import { gemmCases } from './gemm.bench.js';
 import { timeCase, type BenchCase, type TimeOptions } from './harness.js';
 import { runSweepBench, type SweepBenchResult } from './sweep.bench.js';
-import { runTorchOps, torchVersion } from './torch.js';
+import { runTorchOps, torchInfo, torchVersion } from './torch.js';
+import { loadNative } from '../src/backends/native/bindings.js';
 
 interface Options {
   quick: boolean;
@@ -36,7 +37,7 @@ interface OpResult {
   ops_per_sec: number;
   unit: 'GFLOP/s' | 'GB/s';
   rate: number;
-  /** rate / ceiling (FMA peak on all cores for GFLOP/s, copy bandwidth for GB/s); CPU backends only */
+  /** rate / ceiling (the widest ISA's FMA peak on all cores for GFLOP/s, copy bandwidth for GB/s); CPU backends only */
   ratio_to_ceiling: number | null;
   /** PyTorch's median / this median (> 1: faster than PyTorch) */
   speedup_vs_torch?: number;
@@ -52,7 +53,17 @@ function machineInfo(): Record<string, unknown> {
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
     date: new Date().toISOString(),
     load_average_at_start: os.loadavg().map((v) => +v.toFixed(2)),
+    native_isa: nativeIsa(),
   };
+}
+
+/** The native kernels' ISA level in this run (CTLKIT_ISA, else the widest) and the CPU's features. */
+function nativeIsa(): Record<string, unknown> | null {
+  try {
+    return { ...loadNative().cpuFeatures(), ctlkit_isa_env: process.env.CTLKIT_ISA ?? null };
+  } catch {
+    return null;
+  }
 }
 
 interface BackendEntry {
@@ -121,6 +132,9 @@ async function main(o: Options): Promise<void> {
   const machine = machineInfo();
   const torch = o.torch ? torchVersion() : { version: null, reason: '--no-torch' };
   machine.torch = torch.version;
+  const tinfo = torch.version ? torchInfo() : null;
+  machine.torch_info = tinfo;
+  if (tinfo?.warning) log(`bench: WARNING ${tinfo.warning}`);
 
   log('bench: measuring ceilings (FMA peak, memory copy)');
   let ceilings: Ceilings | null = null;
@@ -180,10 +194,19 @@ async function main(o: Options): Promise<void> {
   ops.sort((a, b) => order.indexOf(a.backend) - order.indexOf(b.backend));
   const byCase = selected.flatMap((c) => ops.filter((r) => r.vars === c.op.vars()));
   console.log(`${machine.cpu}, ${machine.cores} cores, node ${machine.node}, torch ${torch.version ?? 'absent'}, ${machine.date}`);
+  const isa = machine.native_isa as { isa: string; bestIsa: string } | null;
+  if (isa) console.log(`native kernels: ${isa.isa} (CPU's widest: ${isa.bestIsa}${process.env.CTLKIT_ISA ? `; CTLKIT_ISA=${process.env.CTLKIT_ISA}` : ''})`);
+  if (tinfo) {
+    console.log(`torch: BLAS ${tinfo.blas.openblas_core ? `OpenBLAS ${tinfo.blas.openblas_core} (${tinfo.blas.libraries.join(', ')})` : tinfo.blas.libraries.join(', ') || tinfo.blas_info}, ` +
+      `oneDNN ISA: ${tinfo.onednn_isa ?? 'unknown'}, ATen CPU capability ${tinfo.aten_cpu_capability}, 512³ matmul ${tinfo.matmul_512_gflops} GFLOP/s` +
+      (tinfo.warning ? ` — WARNING: ${tinfo.warning}` : ''));
+  }
   console.log(`load average: start ${(machine.load_average_at_start as number[]).join(' ')}, end ${(machine.load_average_at_end as number[]).join(' ')}`);
   if (ceilings) {
+    const byIsa = Object.entries(ceilings.fmaByIsa).map(([k, v]) => `${k} ${fmtRate(v.oneCore.best)} / ${fmtRate(v.allCores.best)}`).join(', ');
     console.log(`ceilings (best of samples): FMA ${ceilings.isa} ${fmtRate(ceilings.fmaOneCore.best)} GFLOP/s on 1 core, ` +
-      `${fmtRate(ceilings.fmaAllCores.best)} GFLOP/s on ${ceilings.fmaAllCores.threads}; copy ${fmtRate(ceilings.copy.best)} GB/s (read + write, ${ceilings.copy.threads} threads)`);
+      `${fmtRate(ceilings.fmaAllCores.best)} GFLOP/s on ${ceilings.fmaAllCores.threads} (% ceiling is against this); copy ${fmtRate(ceilings.copy.best)} GB/s (read + write, ${ceilings.copy.threads} threads)`);
+    console.log(`FMA peak per ISA (1 core / ${ceilings.fmaAllCores.threads}, GFLOP/s): ${byIsa}`);
   }
   if (byCase.length) console.log(opsTable(byCase));
   if (byCase.some((r) => r.note?.startsWith('software'))) console.log('* software adapter (lavapipe): shows it runs only');
