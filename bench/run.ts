@@ -1,6 +1,6 @@
 // npm run bench: ceilings, the op cases on every backend createBackend can make, PyTorch on the same
 // shapes, and the end-to-end sweep against PyTorch; a compact table and bench-results.json.
-// Usage: node dist/bench/run.js [--quick] [--filter <regex>] [--out <file>] [--no-torch] [--no-sweep] [--sweep-repeats <n>]
+// Usage: node dist/bench/run.js [--quick] [--filter <regex>] [--out <file>] [--no-torch] [--no-sweep] [--sweep-repeats <n>] [--sweep-isas avx2,avx512]
 import os from 'node:os';
 import { Command } from 'commander';
 import type { Backend } from '../src/backends/backend.js';
@@ -23,6 +23,7 @@ interface Options {
   out: string;
   torch: boolean;
   sweep: boolean;
+  sweepIsas?: string;
 }
 
 interface OpResult {
@@ -186,7 +187,8 @@ async function main(o: Options): Promise<void> {
 
   let sweep: SweepBenchResult[] = [];
   if (o.sweep && (!filter || filter.test('sweep'))) {
-    sweep = await runSweepBench({ quick: o.quick, torch: torch.version !== null, repeats: o.sweepRepeats, ceilings, log });
+    const isas = o.sweepIsas ? o.sweepIsas.split(',').map((x) => x.trim()).filter(Boolean) : undefined;
+    sweep = await runSweepBench({ quick: o.quick, torch: torch.version !== null, repeats: o.sweepRepeats, ceilings, log, isas });
   }
 
   machine.load_average_at_end = os.loadavg().map((v) => +v.toFixed(2));
@@ -219,6 +221,8 @@ function sweepTable(s: readonly SweepBenchResult[]): string {
   const rows = s.flatMap((r) => [
     [r.model, 'ctlkit native', r.ctlkit.seconds.toFixed(1), fmtRate(r.ctlkit.gflops), pct(r.ctlkit.ratio_to_peak),
       `${(r.ctlkit.peak_rss_bytes / 2 ** 20).toFixed(0)}`, r.speedup ? `${r.speedup.toFixed(2)}×` : '', r.agreement ?? ''],
+    ...Object.entries(r.by_isa ?? {}).map(([isa, e]) => [r.model, `ctlkit CTLKIT_ISA=${isa}`, e.seconds.toFixed(1), fmtRate(e.gflops), pct(e.ratio_to_peak),
+      `${(e.peak_rss_bytes / 2 ** 20).toFixed(0)}`, e.speedup ? `${e.speedup.toFixed(2)}×` : '', '']),
     ...(r.torch ? [[r.model, 'pytorch', r.torch.seconds.toFixed(1), fmtRate(r.torch.gflops), pct(r.torch.ratio_to_peak),
       `${(r.torch.peak_rss_bytes / 2 ** 20).toFixed(0)}`, '', '']] : []),
   ]);
@@ -232,6 +236,7 @@ const program = new Command('bench')
   .option('--out <file>', 'JSON summary', 'bench-results.json')
   .option('--no-torch', 'skip PyTorch')
   .option('--no-sweep', 'skip the end-to-end sweep')
+  .option('--sweep-isas <list>', 'also run the sweep with CTLKIT_ISA forced to each of these (e.g. avx2,avx512), alternating')
   .option('--sweep-repeats <n>', 'runs of each engine per sweep, alternating (medians reported)', '3')
   .action(async (o: Omit<Options, 'sweepRepeats'> & { sweepRepeats: string }) =>
     main({ ...o, sweepRepeats: o.quick ? 1 : parseIntArg(o.sweepRepeats, '--sweep-repeats', 1) }));
