@@ -14,7 +14,7 @@
         "native/bind/gemm.cpp", "native/bind/norm_elementwise.cpp", "native/bind/runtime.cpp",
         "native/ops/attention.cpp", "native/ops/ceilings.cpp", "native/ops/combine.cpp", "native/ops/conv2d.cpp", "native/ops/elementwise.cpp",
         "native/ops/gemm.cpp", "native/ops/gemm_kernel.cpp", "native/ops/layout.cpp", "native/ops/metrics.cpp", "native/ops/norm.cpp",
-        "native/ops/pool.cpp", "native/ops/winograd.cpp",
+        "native/ops/pool.cpp", "native/ops/winograd.cpp", "native/ops/winograd_avx2.cpp",
         "native/runtime/cpu.cpp", "native/runtime/thread_pool.cpp"
       ],
       "conditions": [["target_arch=='x64'", {"dependencies": ["ctlkit_avx2", "ctlkit_avx512"]}]],

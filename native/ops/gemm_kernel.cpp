@@ -35,7 +35,7 @@ const GemmKernels kAvx2{"avx2", gemm_micro_avx2, nullptr, 1, 1, 144, 512, 3072};
 // 6×48 66%, 18×16 ~60% (a noisy shared machine: ±5%). KC 256 would keep the 12×32 tile's B pair
 // (KC·32 floats) in L1 (48 KiB) but measured no faster: the L1 prefetch in the kernel covers it.
 const GemmKernels kAvx512{"avx512", gemm_micro_avx512, gemm_wide_avx512, GEMM_AVX512_A_PANELS, GEMM_AVX512_B_PANELS,
-                          144, 512, 3072};
+                          144, 512, 3072, gemm_strip4_avx512, gemm_strip2_avx512};
 
 #endif
 
@@ -53,5 +53,15 @@ const GemmKernels& gemm_kernels() {
 }
 
 MicroKernel micro_kernel() { return gemm_kernels().micro; }
+
+void gemm_strip(const GemmKernels& kn, size_t n, size_t kc, const float* ap, const float* bp, size_t bs, float* c,
+                size_t cs, size_t ldc, bool acc) {
+  size_t j = 0;
+  if (kn.strip4)
+    for (; j + 4 <= n; j += 4) kn.strip4(kc, ap, bp + j * bs, bs, c + j * cs, cs, ldc, acc);
+  if (kn.strip2)
+    for (; j + 2 <= n; j += 2) kn.strip2(kc, ap, bp + j * bs, bs, c + j * cs, cs, ldc, acc);
+  for (; j < n; j++) kn.micro(kc, ap, bp + j * bs, c + j * cs, ldc, acc);
+}
 
 }  // namespace ctl

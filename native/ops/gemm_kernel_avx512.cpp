@@ -9,13 +9,13 @@
 namespace ctl {
 namespace {
 
-// C[AP·6, BP·16] (+)= Σ_k A[k]ᵀ · B[k] over AP A panels (as floats apart) and BP B panels (bs apart):
-// AP·6·BP zmm accumulators, BP loads and AP·6 broadcasts per k. Every loop over the accumulator
+// C[AP·6, BP·16] (+)= Σ_k A[k]ᵀ · B[k] over AP A panels (as floats apart) and BP B panels (bs apart);
+// C row i of B panel j at c + i·ldc + j·cs. AP·6·BP zmm accumulators, BP loads and AP·6 broadcasts per k. Every loop over the accumulator
 // array is unrolled in full, so GCC keeps it in registers (checked in the disassembly: no stack
 // traffic in the k loop).
 template <int AP, int BP>
 inline __attribute__((always_inline)) void tile(size_t kc, const float* ap, size_t as, const float* bp, size_t bs,
-                                                float* c, size_t ldc, bool acc) {
+                                                float* c, size_t cs, size_t ldc, bool acc) {
   constexpr int R = AP * 6;
   __m512 t[R][BP];
 #pragma GCC unroll 64
@@ -25,7 +25,7 @@ inline __attribute__((always_inline)) void tile(size_t kc, const float* ap, size
 #pragma GCC unroll 64
   for (int i = 0; i < R; i++)  // the C tile arrives while the loop runs
 #pragma GCC unroll 8
-    for (int j = 0; j < BP; j++) _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 16 * j), _MM_HINT_T0);
+    for (int j = 0; j < BP; j++) _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + j * cs), _MM_HINT_T0);
 #pragma GCC unroll 2
   for (size_t p = 0; p < kc; p++) {
     __m512 b[BP];
@@ -50,8 +50,8 @@ inline __attribute__((always_inline)) void tile(size_t kc, const float* ap, size
     float* ci = c + i * ldc;
 #pragma GCC unroll 8
     for (int j = 0; j < BP; j++) {
-      __m512 v = acc ? _mm512_add_ps(t[i][j], _mm512_loadu_ps(ci + 16 * j)) : t[i][j];
-      _mm512_storeu_ps(ci + 16 * j, v);
+      __m512 v = acc ? _mm512_add_ps(t[i][j], _mm512_loadu_ps(ci + j * cs)) : t[i][j];
+      _mm512_storeu_ps(ci + j * cs, v);
     }
   }
 }
@@ -97,7 +97,16 @@ void gemm_micro_avx512(size_t kc, const float* ap, const float* bp, float* c, si
 
 // C[12,32] (+)= Σ_k A[k, 0:12]ᵀ · B[k, 0:32]  (2 A panels × 2 B panels, 24 zmm accumulators)
 void gemm_wide_avx512(size_t kc, const float* ap, size_t as, const float* bp, size_t bs, float* c, size_t ldc, bool acc) {
-  tile<GEMM_AVX512_A_PANELS, GEMM_AVX512_B_PANELS>(kc, ap, as, bp, bs, c, ldc, acc);
+  tile<GEMM_AVX512_A_PANELS, GEMM_AVX512_B_PANELS>(kc, ap, as, bp, bs, c, 16, ldc, acc);
+}
+
+// C_j[6,16] (+)= Σ_k A[k, 0:6]ᵀ · B_j[k, 0:16] for 4 or 2 B panels (bs apart), C_j at c + j·cs
+// (24 or 12 zmm accumulators: one A panel against a strip of B panels, as the Winograd products are)
+void gemm_strip4_avx512(size_t kc, const float* ap, const float* bp, size_t bs, float* c, size_t cs, size_t ldc, bool acc) {
+  tile<1, 4>(kc, ap, 0, bp, bs, c, cs, ldc, acc);
+}
+void gemm_strip2_avx512(size_t kc, const float* ap, const float* bp, size_t bs, float* c, size_t cs, size_t ldc, bool acc) {
+  tile<1, 2>(kc, ap, 0, bp, bs, c, cs, ldc, acc);
 }
 
 }  // namespace ctl
