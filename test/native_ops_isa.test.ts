@@ -135,4 +135,60 @@ nativeTest('gemm NaN/Inf: a NaN in A poisons its row, an Inf in B its column, on
   }
 });
 
+/** Relative closeness for float64 sums of float32 products (different lane orders round differently). */
+function near(got: number, want: number): boolean {
+  if (!Number.isFinite(want)) return Object.is(got, want) || (Number.isNaN(got) && Number.isNaN(want));
+  return Math.abs(got - want) <= 1e-12 * Math.max(1, Math.abs(want));
+}
+
+nativeTest('featureProducts / featureStats tails: per-sample sizes 1, 3, 7, 15, 17, 33, 1023, M = 1..3 and 9, NaN/Inf, every ISA level', async () => {
+  const r = rng(13);
+  try {
+    for (const isa of isas) {
+      nm.setIsa(isa);
+      for (const per of [...TAILS, 1023]) {
+        for (const m of [1, 3, 9]) {
+          const n = 3;
+          const basis = Array.from({ length: m }, () => rand(n * per, r));
+          const fs = [rand(n * per, r), rand(n * per, r)];
+          if (per > 7) {
+            fs[1][per + 5] = NaN;  // sample 1 of the second F
+            basis[0][2 * per + per - 1] = Infinity;  // sample 2's last element: a tail lane on 16-wide paths
+          }
+          const dots = fs.map(() => new Float64Array(n * m).fill(GUARD)), ff = fs.map(() => new Float64Array(n).fill(GUARD));
+          await nm.featureProducts(fs, basis, n, dots, ff);
+          const c = Float64Array.from({ length: m }, (_, j) => 0.5 - 0.25 * j);
+          const dot = new Float64Array(n), f2 = new Float64Array(n), g2 = new Float64Array(n);
+          await nm.featureStats(fs[0], basis, c, n, dot, f2, g2);
+          for (let s = 0; s < n; s++) {
+            const want = { dot: 0, ff: 0, gg: 0 };
+            for (let i = s * per; i < (s + 1) * per; i++) {
+              let g = 0;
+              for (let j = 0; j < m; j++) g += c[j] * basis[j][i];
+              want.dot += fs[0][i] * g;
+              want.ff += fs[0][i] * fs[0][i];
+              want.gg += g * g;
+            }
+            const what = `per=${per} M=${m} sample ${s} ${isa}`;
+            assert.ok(near(dot[s], want.dot) && near(f2[s], want.ff) && near(g2[s], want.gg),
+              `featureStats ${what}: ${dot[s]}, ${f2[s]}, ${g2[s]} vs ${want.dot}, ${want.ff}, ${want.gg}`);
+            fs.forEach((f, q) => {
+              let wf = 0;
+              for (let i = s * per; i < (s + 1) * per; i++) wf += f[i] * f[i];
+              assert.ok(near(ff[q][s], wf), `featureProducts ff[${q}] ${what}: ${ff[q][s]} vs ${wf}`);
+              for (let j = 0; j < m; j++) {
+                let wd = 0;
+                for (let i = s * per; i < (s + 1) * per; i++) wd += f[i] * basis[j][i];
+                assert.ok(near(dots[q][s * m + j], wd), `featureProducts dots[${q}][${s},${j}] ${what}: ${dots[q][s * m + j]} vs ${wd}`);
+              }
+            });
+          }
+        }
+      }
+    }
+  } finally {
+    nm.setSimd(true);
+  }
+});
+
 test.run();
