@@ -1,4 +1,5 @@
 // The AVX2/FMA peak loop (compiled with -mavx2 -mfma; intrinsics and file-local code only).
+#if defined(__x86_64__) || defined(__i386__)  // (x86 only: elsewhere this file is empty)
 #include <immintrin.h>
 
 #include "ops/ceilings_isa.h"
@@ -27,3 +28,5 @@ float fma_loop_avx2(size_t iterations) {
 }
 
 }  // namespace ctl
+
+#endif

@@ -1,4 +1,5 @@
 // The AVX-512 peak loop (compiled with the AVX-512 flags; intrinsics and file-local code only).
+#if defined(__x86_64__) || defined(__i386__)  // (x86 only: elsewhere this file is empty)
 #include <immintrin.h>
 
 #include "ops/ceilings_isa.h"
@@ -29,3 +30,5 @@ float fma_loop_avx512(size_t iterations) {
 }
 
 }  // namespace ctl
+
+#endif

@@ -1,5 +1,6 @@
 // The AVX2/FMA GEMM micro-kernel (this file is compiled with -mavx2 -mfma; only intrinsics and
 // file-local code here, so no inline function of a shared header is emitted with AVX2 instructions).
+#if defined(__x86_64__) || defined(__i386__)  // (x86 only: elsewhere this file is empty)
 #include <immintrin.h>
 
 #include "ops/gemm_kernel.h"
@@ -55,3 +56,5 @@ void gemm_micro_avx2(size_t kc, const float* ap, const float* bp, float* c, size
 }
 
 }  // namespace ctl
+
+#endif

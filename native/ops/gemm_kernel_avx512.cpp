@@ -1,6 +1,7 @@
 // The AVX-512 GEMM micro-kernels (this file is compiled with -mavx512f -mavx512bw -mavx512vl
 // -mavx512dq -mfma; only intrinsics and file-local code here, so no inline function of a shared
 // header is emitted with AVX-512 instructions).
+#if defined(__x86_64__) || defined(__i386__)  // (x86 only: elsewhere this file is empty)
 #include <immintrin.h>
 
 #include "ops/gemm_kernel.h"
@@ -110,3 +111,5 @@ void gemm_strip2_avx512(size_t kc, const float* ap, const float* bp, size_t bs, 
 }
 
 }  // namespace ctl
+
+#endif

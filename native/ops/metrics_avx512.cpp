@@ -2,6 +2,7 @@
 // the AVX-512 flags; intrinsics and file-local code only, so nothing shared is emitted with AVX-512
 // instructions). Tails (fewer than 16 or 8 elements) go through masked loads: the same sums as the
 // lanes would give, in no extra pass.
+#if defined(__x86_64__) || defined(__i386__)  // (x86 only: elsewhere this file is empty)
 #include <immintrin.h>
 
 #include "ops/metrics_isa.h"
@@ -80,3 +81,5 @@ void stats_avx512(size_t b, size_t e, const float* f, size_t m, const float* con
 }
 
 }  // namespace ctl
+
+#endif

@@ -1,5 +1,6 @@
 // The Winograd F(4×4, 3×3) transforms on AVX2 + FMA (target attributes, chosen at run time by
 // winograd.cpp): filter, input and output, the same values as the portable transforms there.
+#if defined(__x86_64__) || defined(__i386__)  // (x86 only: elsewhere this file is empty)
 #include <immintrin.h>
 
 #include <algorithm>
@@ -214,3 +215,5 @@ __attribute__((target("avx2,fma"))) void output_avx2(const Conv2dArgs& a, const 
 
 }  // namespace wino
 }  // namespace ctl
+
+#endif
