@@ -1,6 +1,7 @@
 // npm run bench: ceilings, the op cases on every backend createBackend can make, PyTorch on the same
 // shapes, and the end-to-end sweep against PyTorch; a compact table and bench-results.json.
 // Usage: node dist/bench/run.js [--quick] [--filter <regex>] [--out <file>] [--no-torch] [--no-sweep] [--sweep-repeats <n>] [--sweep-isas avx2,avx512]
+//        [--backends native,webgpu,reference]
 import os from 'node:os';
 import { Command } from 'commander';
 import type { Backend } from '../src/backends/backend.js';
@@ -24,6 +25,7 @@ interface Options {
   torch: boolean;
   sweep: boolean;
   sweepIsas?: string;
+  backends: string;
 }
 
 interface OpResult {
@@ -72,9 +74,9 @@ interface BackendEntry {
   note?: string;
 }
 
-async function availableBackends(log: (s: string) => void): Promise<BackendEntry[]> {
+async function availableBackends(log: (s: string) => void, wanted: readonly string[]): Promise<BackendEntry[]> {
   const out: BackendEntry[] = [];
-  for (const name of ['native', 'webgpu', 'reference'] as const) {
+  for (const name of (['native', 'webgpu', 'reference'] as const).filter((n) => wanted.includes(n))) {
     try {
       const be = await createBackend(name);
       let note: string | undefined;
@@ -146,7 +148,7 @@ async function main(o: Options): Promise<void> {
   }
 
   const ops: OpResult[] = [];
-  const backends = selected.length ? await availableBackends(log) : [];
+  const backends = selected.length ? await availableBackends(log, o.backends.split(',').map((b) => b.trim())) : [];
   const timeOpts: TimeOptions = o.quick ? { maxTime: 1, minSamples: 3 } : { maxTime: 3, minSamples: 5 };
   for (const c of selected) {
     for (const { be, note } of backends) {
@@ -236,6 +238,7 @@ const program = new Command('bench')
   .option('--out <file>', 'JSON summary', 'bench-results.json')
   .option('--no-torch', 'skip PyTorch')
   .option('--no-sweep', 'skip the end-to-end sweep')
+  .option('--backends <list>', 'ctlkit backends to time (PyTorch: --no-torch)', 'native,webgpu,reference')
   .option('--sweep-isas <list>', 'also run the sweep with CTLKIT_ISA forced to each of these (e.g. avx2,avx512), alternating')
   .option('--sweep-repeats <n>', 'runs of each engine per sweep, alternating (medians reported)', '3')
   .action(async (o: Omit<Options, 'sweepRepeats'> & { sweepRepeats: string }) =>
