@@ -1,4 +1,10 @@
 {
+  "target_defaults": {
+    "include_dirs": ["node_modules/node-addon-api", "native"],
+    "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+    "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
+    "cflags_cc": ["-std=c++17", "-O3", "-fexceptions", "-ffp-contract=off", "-fPIC"]
+  },
   "targets": [
     {
       "target_name": "ctlkit",
@@ -8,14 +14,24 @@
         "native/bind/gemm.cpp", "native/bind/merge.cpp", "native/bind/norm_elementwise.cpp", "native/bind/runtime.cpp",
         "native/ops/attention.cpp", "native/ops/ceilings.cpp", "native/ops/combine.cpp", "native/ops/conv2d.cpp", "native/ops/elementwise.cpp",
         "native/ops/gemm.cpp", "native/ops/gemm_kernel.cpp", "native/ops/layout.cpp", "native/ops/merge.cpp", "native/ops/metrics.cpp", "native/ops/norm.cpp",
-        "native/ops/pool.cpp", "native/ops/winograd.cpp",
+        "native/ops/pool.cpp", "native/ops/winograd.cpp", "native/ops/winograd_avx2.cpp",
         "native/runtime/cpu.cpp", "native/runtime/thread_pool.cpp"
       ],
-      "include_dirs": ["node_modules/node-addon-api", "native"],
-      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
-      "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
-      "cflags_cc": ["-std=c++17", "-O3", "-fexceptions", "-ffp-contract=off"],
+      "conditions": [["target_arch=='x64'", {"dependencies": ["ctlkit_avx2", "ctlkit_avx512"]}]],
       "ldflags": ["-pthread"]
+    },
+    {
+      "comment": "Each ISA's kernels with that ISA's flags (the same lists as CMakeLists.txt); runtime/cpu.cpp picks at load.",
+      "target_name": "ctlkit_avx2",
+      "type": "static_library",
+      "sources": ["native/ops/ceilings_avx2.cpp", "native/ops/gemm_kernel_avx2.cpp"],
+      "cflags_cc": ["-mavx2", "-mfma"]
+    },
+    {
+      "target_name": "ctlkit_avx512",
+      "type": "static_library",
+      "sources": ["native/ops/ceilings_avx512.cpp", "native/ops/gemm_kernel_avx512.cpp", "native/ops/metrics_avx512.cpp"],
+      "cflags_cc": ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mfma"]
     }
   ]
 }

@@ -33,7 +33,9 @@ export function performanceMarkdown(r: Results): string {
     out.push(`Ceilings: FMA peak (${c.isa}, 12 independent chains) ${f(c.fmaOneCore.best)} GFLOP/s on one core, ` +
       `**${f(c.fmaAllCores.best)} GFLOP/s on ${c.fmaAllCores.threads} threads**; memory copy of ${mib(c.copy.bytes)} ` +
       `**${f(c.copy.best)} GB/s** (bytes read + written, ${c.copy.threads} threads). "% ceiling" is against the ` +
-      `${c.fmaAllCores.threads}-thread FMA peak for GFLOP/s and against the copy for GB/s.`, '');
+      `${c.fmaAllCores.threads}-thread FMA peak of the widest ISA for GFLOP/s and against the copy for GB/s. ` +
+      `Native kernels ran ${c.kernelIsa ?? c.isa}; FMA peak per ISA (1 / ${c.fmaAllCores.threads} threads): ` +
+      Object.entries(c.fmaByIsa ?? {}).map(([k, v]) => `${k} ${f(v.oneCore.best)} / ${f(v.allCores.best)}`).join(', ') + ' GFLOP/s.', '');
   }
   out.push('| area | case | backend | median ms | rate | % ceiling | vs PyTorch |', '|---|---|---|--:|--:|--:|--:|');
   for (const o of r.ops) {

@@ -1,6 +1,7 @@
 // npm run bench: ceilings, the op cases on every backend createBackend can make, PyTorch on the same
 // shapes, and the end-to-end sweep against PyTorch; a compact table and bench-results.json.
-// Usage: node dist/bench/run.js [--quick] [--filter <regex>] [--out <file>] [--no-torch] [--no-sweep] [--sweep-repeats <n>]
+// Usage: node dist/bench/run.js [--quick] [--filter <regex>] [--out <file>] [--no-torch] [--no-sweep] [--sweep-repeats <n>] [--sweep-isas avx2,avx512]
+//        [--backends native,webgpu,reference]
 import os from 'node:os';
 import { Command } from 'commander';
 import type { Backend } from '../src/backends/backend.js';
@@ -14,7 +15,8 @@ import { convCases } from './conv.bench.js';
 import { gemmCases } from './gemm.bench.js';
 import { timeCase, type BenchCase, type TimeOptions } from './harness.js';
 import { runSweepBench, type SweepBenchResult } from './sweep.bench.js';
-import { runTorchOps, torchVersion } from './torch.js';
+import { runTorchOps, torchInfo, torchVersion } from './torch.js';
+import { loadNative } from '../src/backends/native/bindings.js';
 
 interface Options {
   quick: boolean;
@@ -23,6 +25,8 @@ interface Options {
   out: string;
   torch: boolean;
   sweep: boolean;
+  sweepIsas?: string;
+  backends: string;
 }
 
 interface OpResult {
@@ -37,7 +41,7 @@ interface OpResult {
   ops_per_sec: number;
   unit: 'GFLOP/s' | 'GB/s';
   rate: number;
-  /** rate / ceiling (FMA peak on all cores for GFLOP/s, copy bandwidth for GB/s); CPU backends only */
+  /** rate / ceiling (the widest ISA's FMA peak on all cores for GFLOP/s, copy bandwidth for GB/s); CPU backends only */
   ratio_to_ceiling: number | null;
   /** PyTorch's median / this median (> 1: faster than PyTorch) */
   speedup_vs_torch?: number;
@@ -53,7 +57,17 @@ function machineInfo(): Record<string, unknown> {
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
     date: new Date().toISOString(),
     load_average_at_start: os.loadavg().map((v) => +v.toFixed(2)),
+    native_isa: nativeIsa(),
   };
+}
+
+/** The native kernels' ISA level in this run (CTLKIT_ISA, else the widest) and the CPU's features. */
+function nativeIsa(): Record<string, unknown> | null {
+  try {
+    return { ...loadNative().cpuFeatures(), ctlkit_isa_env: process.env.CTLKIT_ISA ?? null };
+  } catch {
+    return null;
+  }
 }
 
 interface BackendEntry {
@@ -61,9 +75,9 @@ interface BackendEntry {
   note?: string;
 }
 
-async function availableBackends(log: (s: string) => void): Promise<BackendEntry[]> {
+async function availableBackends(log: (s: string) => void, wanted: readonly string[]): Promise<BackendEntry[]> {
   const out: BackendEntry[] = [];
-  for (const name of ['native', 'webgpu', 'reference'] as const) {
+  for (const name of (['native', 'webgpu', 'reference'] as const).filter((n) => wanted.includes(n))) {
     try {
       const be = await createBackend(name);
       let note: string | undefined;
@@ -122,6 +136,9 @@ async function main(o: Options): Promise<void> {
   const machine = machineInfo();
   const torch = o.torch ? torchVersion() : { version: null, reason: '--no-torch' };
   machine.torch = torch.version;
+  const tinfo = torch.version ? torchInfo() : null;
+  machine.torch_info = tinfo;
+  if (tinfo?.warning) log(`bench: WARNING ${tinfo.warning}`);
 
   log('bench: measuring ceilings (FMA peak, memory copy)');
   let ceilings: Ceilings | null = null;
@@ -132,7 +149,7 @@ async function main(o: Options): Promise<void> {
   }
 
   const ops: OpResult[] = [];
-  const backends = selected.length ? await availableBackends(log) : [];
+  const backends = selected.length ? await availableBackends(log, o.backends.split(',').map((b) => b.trim())) : [];
   const timeOpts: TimeOptions = o.quick ? { maxTime: 1, minSamples: 3 } : { maxTime: 3, minSamples: 5 };
   for (const c of selected) {
     for (const { be, note } of backends) {
@@ -173,7 +190,8 @@ async function main(o: Options): Promise<void> {
 
   let sweep: SweepBenchResult[] = [];
   if (o.sweep && (!filter || filter.test('sweep'))) {
-    sweep = await runSweepBench({ quick: o.quick, torch: torch.version !== null, repeats: o.sweepRepeats, ceilings, log });
+    const isas = o.sweepIsas ? o.sweepIsas.split(',').map((x) => x.trim()).filter(Boolean) : undefined;
+    sweep = await runSweepBench({ quick: o.quick, torch: torch.version !== null, repeats: o.sweepRepeats, ceilings, log, isas });
   }
 
   machine.load_average_at_end = os.loadavg().map((v) => +v.toFixed(2));
@@ -181,10 +199,19 @@ async function main(o: Options): Promise<void> {
   ops.sort((a, b) => order.indexOf(a.backend) - order.indexOf(b.backend));
   const byCase = selected.flatMap((c) => ops.filter((r) => r.vars === c.op.vars()));
   console.log(`${machine.cpu}, ${machine.cores} cores, node ${machine.node}, torch ${torch.version ?? 'absent'}, ${machine.date}`);
+  const isa = machine.native_isa as { isa: string; bestIsa: string } | null;
+  if (isa) console.log(`native kernels: ${isa.isa} (CPU's widest: ${isa.bestIsa}${process.env.CTLKIT_ISA ? `; CTLKIT_ISA=${process.env.CTLKIT_ISA}` : ''})`);
+  if (tinfo) {
+    console.log(`torch: BLAS ${tinfo.blas.openblas_core ? `OpenBLAS ${tinfo.blas.openblas_core} (${tinfo.blas.libraries.join(', ')})` : tinfo.blas.libraries.join(', ') || tinfo.blas_info}, ` +
+      `oneDNN ISA: ${tinfo.onednn_isa ?? 'unknown'}, ATen CPU capability ${tinfo.aten_cpu_capability}, 512³ matmul ${tinfo.matmul_512_gflops} GFLOP/s` +
+      (tinfo.warning ? ` — WARNING: ${tinfo.warning}` : ''));
+  }
   console.log(`load average: start ${(machine.load_average_at_start as number[]).join(' ')}, end ${(machine.load_average_at_end as number[]).join(' ')}`);
   if (ceilings) {
+    const byIsa = Object.entries(ceilings.fmaByIsa).map(([k, v]) => `${k} ${fmtRate(v.oneCore.best)} / ${fmtRate(v.allCores.best)}`).join(', ');
     console.log(`ceilings (best of samples): FMA ${ceilings.isa} ${fmtRate(ceilings.fmaOneCore.best)} GFLOP/s on 1 core, ` +
-      `${fmtRate(ceilings.fmaAllCores.best)} GFLOP/s on ${ceilings.fmaAllCores.threads}; copy ${fmtRate(ceilings.copy.best)} GB/s (read + write, ${ceilings.copy.threads} threads)`);
+      `${fmtRate(ceilings.fmaAllCores.best)} GFLOP/s on ${ceilings.fmaAllCores.threads} (% ceiling is against this); copy ${fmtRate(ceilings.copy.best)} GB/s (read + write, ${ceilings.copy.threads} threads)`);
+    console.log(`FMA peak per ISA (1 core / ${ceilings.fmaAllCores.threads}, GFLOP/s): ${byIsa}`);
   }
   if (byCase.length) console.log(opsTable(byCase));
   if (byCase.some((r) => r.note?.startsWith('software'))) console.log('* software adapter (lavapipe): shows it runs only');
@@ -197,6 +224,8 @@ function sweepTable(s: readonly SweepBenchResult[]): string {
   const rows = s.flatMap((r) => [
     [r.model, 'ctlkit native', r.ctlkit.seconds.toFixed(1), fmtRate(r.ctlkit.gflops), pct(r.ctlkit.ratio_to_peak),
       `${(r.ctlkit.peak_rss_bytes / 2 ** 20).toFixed(0)}`, r.speedup ? `${r.speedup.toFixed(2)}×` : '', r.agreement ?? ''],
+    ...Object.entries(r.by_isa ?? {}).map(([isa, e]) => [r.model, `ctlkit CTLKIT_ISA=${isa}`, e.seconds.toFixed(1), fmtRate(e.gflops), pct(e.ratio_to_peak),
+      `${(e.peak_rss_bytes / 2 ** 20).toFixed(0)}`, e.speedup ? `${e.speedup.toFixed(2)}×` : '', '']),
     ...(r.torch ? [[r.model, 'pytorch', r.torch.seconds.toFixed(1), fmtRate(r.torch.gflops), pct(r.torch.ratio_to_peak),
       `${(r.torch.peak_rss_bytes / 2 ** 20).toFixed(0)}`, '', '']] : []),
   ]);
@@ -210,6 +239,8 @@ const program = new Command('bench')
   .option('--out <file>', 'JSON summary', 'bench-results.json')
   .option('--no-torch', 'skip PyTorch')
   .option('--no-sweep', 'skip the end-to-end sweep')
+  .option('--backends <list>', 'ctlkit backends to time (PyTorch: --no-torch)', 'native,webgpu,reference')
+  .option('--sweep-isas <list>', 'also run the sweep with CTLKIT_ISA forced to each of these (e.g. avx2,avx512), alternating')
   .option('--sweep-repeats <n>', 'runs of each engine per sweep, alternating (medians reported)', '3')
   .action(async (o: Omit<Options, 'sweepRepeats'> & { sweepRepeats: string }) =>
     main({ ...o, sweepRepeats: o.quick ? 1 : parseIntArg(o.sweepRepeats, '--sweep-repeats', 1) }));

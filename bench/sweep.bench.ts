@@ -43,6 +43,8 @@ export interface SweepBenchResult {
   max_abs_diff_dist_alpha_int?: number;
   /** every run's wall seconds (the engines alternate; the table shows medians) */
   runs?: { ctlkit_seconds: number[]; torch_seconds: number[] };
+  /** with --sweep-isas: ctlkit with CTLKIT_ISA forced to each level, alternating with the runs above */
+  by_isa?: Record<string, EngineRun & { speedup?: number; runs: number[] }>;
 }
 
 interface TorchSweepOut {
@@ -83,7 +85,8 @@ function maxDistDiff(ctl: SweepResults, torch: TorchSweepOut): number {
   return worst;
 }
 
-export async function runSweepBench(o: { quick: boolean; torch: boolean; repeats: number; ceilings: Ceilings | null; log: (s: string) => void }): Promise<SweepBenchResult[]> {
+export async function runSweepBench(o: { quick: boolean; torch: boolean; repeats: number; ceilings: Ceilings | null; log: (s: string) => void;
+  isas?: string[] }): Promise<SweepBenchResult[]> {
   const cli = path.join(repoRoot, 'dist', 'src', 'cli', 'main.js');
   if (!o.torch) {
     o.log('bench: sweep skipped (PyTorch is needed to write the checkpoints and to compare)');
@@ -102,12 +105,19 @@ export async function runSweepBench(o: { quick: boolean; torch: boolean; repeats
       const torchOut = path.join(dir, `${model}.torch.json`);
       const ctlOut = path.join(dir, `${model}.ctlkit.json`);
       const tRuns: number[] = [], cRuns: number[] = [];
+      const isaRuns = new Map<string, { seconds: number[]; out: string }>((o.isas ?? []).map((isa) => [isa, { seconds: [], out: path.join(dir, `${model}.${isa}.json`) }]));
+      const ctlkit = (out: string, env: NodeJS.ProcessEnv, what: string): number =>
+        run(process.execPath, [cli, 'sweep', '--interpolate', path.join(folder, 'ft_a.safetensors'), path.join(folder, 'ft_b.safetensors'),
+          '--alphas', '0:1:11', '--inputs', path.join(folder, 'inputs.safetensors'), '--backend', 'native', '--out', out], env, what);
       for (let rep = 0; rep < o.repeats; rep++) {
         o.log(`bench: sweep ${model}: PyTorch (run ${rep + 1}/${o.repeats})`);
         tRuns.push(run(PYTHON, [script, 'sweep', '--model', model, '--dir', folder, '--out', torchOut], torchEnv(), `torch_sweep.py sweep ${model}`));
         o.log(`bench: sweep ${model}: ctlkit native (run ${rep + 1}/${o.repeats})`);
-        cRuns.push(run(process.execPath, [cli, 'sweep', '--interpolate', path.join(folder, 'ft_a.safetensors'), path.join(folder, 'ft_b.safetensors'),
-          '--alphas', '0:1:11', '--inputs', path.join(folder, 'inputs.safetensors'), '--backend', 'native', '--out', ctlOut], process.env, `ctlkit sweep ${model}`));
+        cRuns.push(ctlkit(ctlOut, process.env, `ctlkit sweep ${model}`));
+        for (const [isa, r] of isaRuns) {
+          o.log(`bench: sweep ${model}: ctlkit native, CTLKIT_ISA=${isa} (run ${rep + 1}/${o.repeats})`);
+          r.seconds.push(ctlkit(r.out, { ...process.env, CTLKIT_ISA: isa }, `ctlkit sweep ${model} CTLKIT_ISA=${isa}`));
+        }
       }
       const tSeconds = median(tRuns), cSeconds = median(cRuns);
       const t = JSON.parse(readFileSync(torchOut, 'utf8')) as TorchSweepOut;
@@ -123,6 +133,14 @@ export async function runSweepBench(o: { quick: boolean; torch: boolean; repeats
       r.speedup = tSeconds / cSeconds;
       r.runs = { ctlkit_seconds: cRuns, torch_seconds: tRuns };
       r.memory_ratio = c.peak_rss_bytes / t.peak_rss_bytes;
+      if (isaRuns.size) r.by_isa = {};
+      for (const [isa, runs] of isaRuns) {
+        const ci = JSON.parse(readFileSync(runs.out, 'utf8')) as SweepResults;
+        const d = maxDistDiff(ci, t);
+        if (!(d <= AGREEMENT_TOLERANCE)) r.agreement = `DISAGREE with CTLKIT_ISA=${isa} (max |Δ dist| ${d.toExponential(1)})`;
+        const sec = median(runs.seconds);
+        r.by_isa![isa] = { ...engine(sec, ci.elapsed_seconds, ci.peak_rss_bytes, t.flops, o.ceilings), speedup: tSeconds / sec, runs: runs.seconds };
+      }
       results.push(r);
     }
   } finally {

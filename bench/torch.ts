@@ -41,3 +41,35 @@ export function runTorchOps(specs: (TorchSpec & { id: string })[], t: TimeOption
   const out = JSON.parse(r.stdout) as { results: TorchTiming[] };
   return new Map(out.results.map((t) => [t.id, t]));
 }
+
+export interface TorchInfo {
+  torch: string;
+  threads: number;
+  blas: { libraries: string[]; openblas_core: string | null; openblas_config: string | null };
+  blas_info: string | null;
+  mkldnn_available: boolean;
+  /** oneDNN's "isa:" line (ONEDNN_VERBOSE), e.g. 'Intel AVX-512 with Intel DL Boost and bfloat16 support ...' */
+  onednn_isa: string | null;
+  aten_cpu_capability: string | null;
+  matmul_512_gflops: number;
+  /** why torch's figures are not PyTorch at its best here, when they are not */
+  warning?: string;
+}
+
+/** Which BLAS and oneDNN ISA torch uses (bench/torch_info.py), and a warning when its matmul runs
+ *  at reference-BLAS speed (Debian's torch without libopenblas0-pthread: every ratio meaningless). */
+export function torchInfo(): TorchInfo | null {
+  const r = spawnSync(PYTHON, [path.join(repoRoot, 'bench', 'torch_info.py')], {
+    env: { ...torchEnv(), ONEDNN_VERBOSE: '1', DNNL_VERBOSE: '1' }, encoding: 'utf8', maxBuffer: 1 << 24,
+  });
+  const line = r.stdout?.split('\n').find((l) => l.startsWith('TORCH_INFO '));
+  if (r.status !== 0 || !line) return null;
+  const info = JSON.parse(line.slice('TORCH_INFO '.length)) as TorchInfo;
+  info.onednn_isa = r.stdout.match(/onednn_verbose,info,cpu,isa:(.*)/)?.[1]?.trim() ?? null;
+  const openblas = info.blas.libraries.some((l) => /openblas/i.test(l));
+  if (!openblas || info.matmul_512_gflops < 20) {
+    info.warning = `torch's BLAS is ${info.blas.libraries.join(', ') || info.blas_info || 'unknown'} at ${info.matmul_512_gflops} GFLOP/s ` +
+      '(512³ matmul): not an optimised BLAS, so the comparison is meaningless; install libopenblas0-pthread';
+  }
+  return info;
+}

@@ -1,11 +1,11 @@
 // Native-addon-only checks: guard values around outputs, argument errors that name the function
 // and argument, C++ exceptions as rejected promises, the event loop kept free during big work,
-// and the AVX2/FMA kernels agreeing with the portable fallback. (Op-by-op numerics against the
+// and every ISA level's kernels (AVX-512, AVX2/FMA, portable) agreeing with the reference. (Op-by-op numerics against the
 // reference backend live in the backend-ops suite.)
 import { spawnSync } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { addonPath, loadNative, type NativeModule } from '../src/backends/native/bindings.js';
+import { addonPath, loadNative, type NativeIsa, type NativeModule } from '../src/backends/native/bindings.js';
 import { weightSum } from '../src/backends/weight_sum.js';
 import { createNativeBackend } from '../src/backends/native/index.js';
 import { nmse, nonfiniteMismatches } from './harness/compare.js';
@@ -23,6 +23,19 @@ try {
 const nm = loaded as NativeModule;
 const nativeTest = loaded ? test : test.skip;
 const GUARD = 12345.5;
+/** Every ISA level this CPU can run, widest first (setIsa switches the kernels). */
+const isas = loaded ? nm.cpuFeatures().isas : [];
+/** Runs body on each level, then returns to the one chosen at load. */
+async function onEachIsa(body: (isa: NativeIsa) => Promise<void>): Promise<void> {
+  try {
+    for (const isa of isas) {
+      nm.setIsa(isa);
+      await body(isa);
+    }
+  } finally {
+    nm.setSimd(true);
+  }
+}
 const PAD = 37;
 
 /** A seeded uniform [-1, 1) generator, so failures reproduce. */
@@ -66,27 +79,22 @@ function assertClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: numbe
   }
 }
 
-nativeTest('gemm: odd shapes, both B layouts, SIMD and fallback kernels, guards intact', async () => {
+nativeTest('gemm: odd shapes, both B layouts, every ISA level, guards intact', async () => {
   const r = rng(1);
   const shapes: [number, number, number][] = [[1, 1, 1], [7, 33, 3], [13, 17, 300], [6, 16, 256], [33, 1, 7], [65, 130, 257]];
-  for (const simd of [true, false]) {
-    nm.setSimd(simd);
-    try {
-      for (const [m, n, k] of shapes) {
-        for (const transB of [false, true]) {
-          const a = rand(m * k, r), b = rand(k * n, r), bias = rand(n, r);
-          const { buf, view } = guarded(m * n);
-          await nm.gemm(a, b, bias, view, m, n, k, transB);
-          const want = refGemm(a, b, m, n, k, transB).map((v, i) => v + bias[i % n]);
-          const what = `gemm ${m}×${n}×${k} transB=${transB} simd=${simd}`;
-          assertClose(view, want, 1e-5 * Math.sqrt(k), what);
-          assertGuards(buf, what);
-        }
+  await onEachIsa(async (isa) => {
+    for (const [m, n, k] of shapes) {
+      for (const transB of [false, true]) {
+        const a = rand(m * k, r), b = rand(k * n, r), bias = rand(n, r);
+        const { buf, view } = guarded(m * n);
+        await nm.gemm(a, b, bias, view, m, n, k, transB);
+        const want = refGemm(a, b, m, n, k, transB).map((v, i) => v + bias[i % n]);
+        const what = `gemm ${m}×${n}×${k} transB=${transB} isa=${isa}`;
+        assertClose(view, want, 1e-5 * Math.sqrt(k), what);
+        assertGuards(buf, what);
       }
-    } finally {
-      nm.setSimd(true);
     }
-  }
+  });
 });
 
 nativeTest('conv2d: guards intact around a strided, padded, grouped convolution', async () => {
@@ -125,7 +133,7 @@ nativeTest('conv2d: guards intact around a strided, padded, grouped convolution'
 
 // Winograd F(4×4,3×3) takes 3×3/stride-1 convs with ≥ 16 channels: shapes with partial tiles, a
 // padding that is not 1, several tile blocks (shared filters) and a deep layer (per-task filters).
-nativeTest('conv2d Winograd path: matches im2col + GEMM (SIMD and fallback), epilogue, non-finite inputs, guards', async () => {
+nativeTest('conv2d Winograd path: matches im2col + GEMM on every ISA level, epilogue, non-finite inputs, guards', async () => {
   const r = rng(11);
   const cases: { n: number; c: number; h: number; w: number; o: number; p: number; nonfinite?: boolean }[] = [
     { n: 2, c: 16, h: 7, w: 9, o: 17, p: 1 },
@@ -138,11 +146,11 @@ nativeTest('conv2d Winograd path: matches im2col + GEMM (SIMD and fallback), epi
     { n: 2, c: 16, h: 1, w: 2, o: 16, p: 1 },  // smaller than the kernel: every patch mostly padding
   ];
   try {
-    for (const simd of [true, false]) {
-      nm.setSimd(simd);
+    for (const isa of isas) {
+      nm.setIsa(isa);
       for (const k of cases) {
-        if (!simd && k.c * k.o * k.h * k.w * k.n > 1 << 22) continue;  // the portable path on the small ones only
-        const what = `conv ${JSON.stringify(k)} simd=${simd}`;
+        if (isa === 'generic' && k.c * k.o * k.h * k.w * k.n > 1 << 22) continue;  // the portable path on the small ones only
+        const what = `conv ${JSON.stringify(k)} isa=${isa}`;
         const oh = k.h + 2 * k.p - 2, ow = k.w + 2 * k.p - 2, size = k.n * k.o * oh * ow;
         const x = rand(k.n * k.c * k.h * k.w, r), w = rand(k.o * k.c * 9, r).map((v) => v / Math.sqrt(k.c * 9)), b = rand(k.o, r);
         if (k.nonfinite) {
@@ -205,11 +213,11 @@ nativeTest('conv2d weight sum: bit-identical to combine + conv2d on every path',
     { n: 3, c: 8, hw: 8, o: 12, k: 1, s: 2 },
   ];
   try {
-    for (const simd of [true, false]) {
-      nm.setSimd(simd);
+    for (const isa of isas) {
+      nm.setIsa(isa);
       for (const k of cases) {
         for (const m of [1, 2, 3]) {
-          const what = `${JSON.stringify(k)} M=${m} simd=${simd}`;
+          const what = `${JSON.stringify(k)} M=${m} isa=${isa}`;
           const p = k.k === 3 ? 1 : 0, oh = Math.floor((k.hw + 2 * p - k.k) / k.s) + 1, size = k.n * k.o * oh * oh;
           const x = rand(k.n * k.c * k.hw * k.hw, r), wl = k.o * k.c * k.k * k.k;
           if (k.nonfinite) x[3] = Infinity;
@@ -391,7 +399,7 @@ nativeTest('runtime: thread count (CTLKIT_NUM_THREADS overrides it) and CPU feat
   assert.is(threads('zero'), String(nm.numThreads()), 'an invalid value falls back to the core count');
   const f = nm.cpuFeatures();
   assert.type(f.avx2Fma, 'boolean');
-  assert.is(f.simd, f.avx2Fma);
+  assert.is(f.simd, f.isa !== 'generic');
 });
 
 test.run();

@@ -1,4 +1,4 @@
-// ceilingsFmaPeak(threads, iterations), ceilingsCopy(bytes, threads, repeats): the bench's machine
+// ceilingsFmaPeak(threads, iterations, isa), ceilingsCopy(bytes, threads, repeats): the bench's machine
 // ceilings (kernels in ops/ceilings.cpp), always measured off the main thread.
 #include <memory>
 
@@ -9,13 +9,17 @@
 namespace ctl {
 namespace {
 
-// ceilingsFmaPeak(threads, iterations) → Promise<{seconds, flops, isa}>
+// ceilingsFmaPeak(threads, iterations, isa) → Promise<{seconds, flops, isa}> (isa: 'avx512' | 'avx2' | 'generic')
 Napi::Value fma_peak_js(const Napi::CallbackInfo& info) {
-  Args args(info, "ceilingsFmaPeak", 2);
+  Args args(info, "ceilingsFmaPeak", 3);
   size_t threads = static_cast<size_t>(args.integer(0, "threads", 1, 1024));
   size_t iterations = static_cast<size_t>(args.integer(1, "iterations", 1, int64_t(1e12)));
+  Isa isa;
+  if (!info[2].IsString() || !parse_isa(info[2].As<Napi::String>().Utf8Value(), &isa))
+    args.fail("isa", "must be 'avx512', 'avx2' or 'generic'");
+  if (isa > cpu_best_isa()) args.fail("isa", std::string("asks for ") + isa_name(isa) + " but this CPU supports up to " + isa_name(cpu_best_isa()));
   auto result = std::make_shared<FmaPeakResult>();
-  return queue_job(args, [=] { *result = fma_peak(threads, iterations); }, {}, [=](Napi::Env env) {
+  return queue_job(args, [=] { *result = fma_peak(threads, iterations, isa); }, {}, [=](Napi::Env env) {
     Napi::Object o = Napi::Object::New(env);
     o.Set("seconds", result->seconds);
     o.Set("flops", result->flops);

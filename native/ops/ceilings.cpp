@@ -1,4 +1,4 @@
-// Ceilings: an FMA peak loop (AVX2/FMA, chosen at run time, scalar fallback) and a multithreaded
+// Ceilings: an FMA peak loop per ISA level (AVX-512, AVX2/FMA in their own files; scalar here) and a multithreaded
 // large memory copy, timed across all threads from the first start to the last end.
 #include "ops/ceilings.h"
 
@@ -14,10 +14,7 @@
 
 #include "runtime/cpu.h"
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define CTL_CEILINGS_X86 1
-#endif
+#include "ops/ceilings_isa.h"
 
 namespace ctl {
 namespace {
@@ -25,32 +22,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr int kChains = 12;
 constexpr double kFlopsPerRoundScalar = 2.0 * kChains;
-
-#ifdef CTL_CEILINGS_X86
-
-// acc_i = acc_i · m + a on 12 independent ymm chains (enough to cover FMA latency × ports).
-__attribute__((target("avx2,fma"))) float fma_loop_avx2(size_t iterations) {
-  const __m256 m = _mm256_set1_ps(0.999999f), a = _mm256_set1_ps(1e-6f);
-  __m256 c0 = _mm256_set1_ps(1.0f), c1 = _mm256_set1_ps(1.1f), c2 = _mm256_set1_ps(1.2f),
-         c3 = _mm256_set1_ps(1.3f), c4 = _mm256_set1_ps(1.4f), c5 = _mm256_set1_ps(1.5f),
-         c6 = _mm256_set1_ps(1.6f), c7 = _mm256_set1_ps(1.7f), c8 = _mm256_set1_ps(1.8f),
-         c9 = _mm256_set1_ps(1.9f), c10 = _mm256_set1_ps(2.0f), c11 = _mm256_set1_ps(2.1f);
-  for (size_t i = 0; i < iterations; i++) {
-    c0 = _mm256_fmadd_ps(c0, m, a); c1 = _mm256_fmadd_ps(c1, m, a); c2 = _mm256_fmadd_ps(c2, m, a);
-    c3 = _mm256_fmadd_ps(c3, m, a); c4 = _mm256_fmadd_ps(c4, m, a); c5 = _mm256_fmadd_ps(c5, m, a);
-    c6 = _mm256_fmadd_ps(c6, m, a); c7 = _mm256_fmadd_ps(c7, m, a); c8 = _mm256_fmadd_ps(c8, m, a);
-    c9 = _mm256_fmadd_ps(c9, m, a); c10 = _mm256_fmadd_ps(c10, m, a); c11 = _mm256_fmadd_ps(c11, m, a);
-  }
-  __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(c0, c1), _mm256_add_ps(c2, c3)),
-                           _mm256_add_ps(_mm256_add_ps(c4, c5), _mm256_add_ps(c6, c7)));
-  s = _mm256_add_ps(s, _mm256_add_ps(_mm256_add_ps(c8, c9), _mm256_add_ps(c10, c11)));
-  alignas(32) float out[8];
-  _mm256_store_ps(out, s);
-  return out[0] + out[1] + out[2] + out[3] + out[4] + out[5] + out[6] + out[7];
-}
-#else
-float fma_loop_avx2(size_t) { return 0.0f; }
-#endif
 
 // acc_i = acc_i · m + a on 12 independent scalar chains (portable fallback).
 float fma_loop_scalar(size_t iterations) {
@@ -89,19 +60,25 @@ double run_timed(size_t threads, const std::function<void(size_t)>& body) {
 
 }  // namespace
 
-FmaPeakResult fma_peak(size_t threads, size_t iterations) {
-  const bool simd = cpu_has_avx2_fma();  // the machine's ceiling, whatever setSimd says
+FmaPeakResult fma_peak(size_t threads, size_t iterations, Isa isa) {
+  if (isa > cpu_best_isa())  // the machine's ceilings, whatever setIsa says; never a level it lacks
+    throw std::runtime_error(std::string("ceilingsFmaPeak: this CPU supports up to ") + isa_name(cpu_best_isa()) +
+                             ", not " + isa_name(isa));
   std::vector<float> sink(threads);
   double seconds = run_timed(threads, [&](size_t t) {
-    sink[t] = simd ? fma_loop_avx2(iterations) : fma_loop_scalar(iterations);
+#if defined(__x86_64__) || defined(__i386__)
+    if (isa == Isa::avx512) return void(sink[t] = fma_loop_avx512(iterations));
+    if (isa == Isa::avx2) return void(sink[t] = fma_loop_avx2(iterations));
+#endif
+    sink[t] = fma_loop_scalar(iterations);
   });
   // The sums are consumed so the loops cannot be removed; they stay finite by construction.
   float total = 0.0f;
   for (float s : sink) total += s;
   if (!(total == total)) throw std::runtime_error("ceilingsFmaPeak: the FMA chains produced NaN");
-  double lanes = simd ? 8.0 : 1.0;
+  double lanes = isa == Isa::avx512 ? 16.0 : isa == Isa::avx2 ? 8.0 : 1.0;
   return {seconds, kFlopsPerRoundScalar * lanes * static_cast<double>(iterations) * static_cast<double>(threads),
-          simd ? "avx2-fma" : "scalar"};
+          isa_name(isa)};
 }
 
 std::vector<double> copy_bandwidth(size_t bytes, size_t threads, size_t repeats) {

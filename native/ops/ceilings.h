@@ -4,17 +4,20 @@
 #include <string>
 #include <vector>
 
+#include "runtime/cpu.h"
+
 namespace ctl {
 
 struct FmaPeakResult {
   double seconds;  // wall time from the first thread's start to the last thread's end
   double flops;    // floating-point operations done (an FMA counts as 2)
-  std::string isa;  // "avx2-fma" or "scalar"
+  std::string isa;  // "avx512", "avx2" or "generic" (scalar)
 };
 
 // Each of `threads` threads runs `iterations` rounds of 12 independent FMA chains
-// (acc_i = acc_i · m + a), 8 float lanes each on AVX2/FMA: 192 flops per round.
-FmaPeakResult fma_peak(size_t threads, size_t iterations);
+// (acc_i = acc_i · m + a) of `isa`'s width (16 float lanes on AVX-512, 8 on AVX2, 1 scalar): 2·12·lanes
+// flops per round. Throws when the CPU lacks `isa`.
+FmaPeakResult fma_peak(size_t threads, size_t iterations, Isa isa);
 
 // Copies a `bytes`-byte buffer into another `repeats` times, split over `threads` threads;
 // returns the seconds of each copy (the bandwidth counts read + write: 2·bytes per copy).

@@ -1,4 +1,5 @@
-// GEMM in the BLIS style: B packed into KC×NR panels, A into MR×KC panels, an MR×NR register tile.
+// GEMM in the BLIS style: B packed into KC×NR panels, A into MR×KC panels, the ISA's register tile
+// (MR×NR, or several panels of each at once: gemm_kernel.h).
 #include "ops/gemm.h"
 
 #include <algorithm>
@@ -11,76 +12,89 @@
 namespace ctl {
 namespace {
 
-// A block MC×KC (≤ 288 KiB) stays in L2, a B micro-panel KC×NR (32 KiB) streams through L1, packed
-// B KC×NC (6 MiB) in L3. (KC 512 measured 5–9% faster than 256 at 1024³ here.)
-constexpr size_t MC_MAX = 144, KC = 512, NC = 3072;
-
 // Where C(i, j) lives (columns in groups when c_group is set).
 float* c_at(const GemmArgs& g, size_t i, size_t j) {
   return g.c + i * g.ldc + (g.c_group ? (j / g.c_group) * g.c_group_stride + j % g.c_group : j);
 }
 
-// Bp[panel][p][j] = B(pc + p, j0 + panel·NR + j), zero beyond column n.
+// Bp[panel][p][j] = B(pc + p, j0 + panel·NR + j), zero beyond column n. Each source row (B) or
+// column (Bᵀ) is read in order and each panel line written whole: rows of B are ldb apart, so reading
+// a panel's 16 columns row after row would touch a new page per line.
 void pack_b(const GemmArgs& g, size_t pc, size_t kc, size_t j0, size_t panel_begin, size_t panel_end, float* bp) {
-  for (size_t q = panel_begin; q < panel_end; q++) {
-    float* dst = bp + q * kc * NR;
-    size_t col = j0 + q * NR;
-    size_t w = std::min(NR, g.n - col);
-    if (!g.trans_b && w == NR) {
-      for (size_t p = 0; p < kc; p++) std::memcpy(dst + p * NR, g.b + (pc + p) * g.ldb + col, NR * sizeof(float));
-    } else if (!g.trans_b) {
-      for (size_t p = 0; p < kc; p++) {
-        const float* src = g.b + (pc + p) * g.ldb + col;
-        for (size_t j = 0; j < NR; j++) dst[p * NR + j] = j < w ? src[j] : 0.f;
-      }
-    } else {
-      for (size_t j = 0; j < NR; j++) {
-        if (j < w) {
-          const float* src = g.b + (col + j) * g.ldb + pc;
-          for (size_t p = 0; p < kc; p++) dst[p * NR + j] = src[p];
-        } else {
-          for (size_t p = 0; p < kc; p++) dst[p * NR + j] = 0.f;
-        }
-      }
+  size_t full_end = panel_begin;  // panels [panel_begin, full_end) have all NR columns inside n
+  while (full_end < panel_end && j0 + (full_end + 1) * NR <= g.n) full_end++;
+  if (!g.trans_b) {
+    for (size_t p = 0; p < kc; p++) {
+      const float* src = g.b + (pc + p) * g.ldb + j0;
+      for (size_t q = panel_begin; q < full_end; q++) std::memcpy(bp + (q * kc + p) * NR, src + q * NR, NR * sizeof(float));
     }
+  } else {
+    for (size_t q = panel_begin; q < full_end; q++) {
+      const float* src = g.b + (j0 + q * NR) * g.ldb + pc;
+      float* dst = bp + q * kc * NR;
+      for (size_t p = 0; p < kc; p++)
+        for (size_t j = 0; j < NR; j++) dst[p * NR + j] = src[j * g.ldb + p];
+    }
+  }
+  for (size_t q = full_end; q < panel_end; q++) {  // the last, partial panel
+    float* dst = bp + q * kc * NR;
+    size_t col = j0 + q * NR, w = g.n > col ? std::min(NR, g.n - col) : 0;
+    for (size_t p = 0; p < kc; p++)
+      for (size_t j = 0; j < NR; j++)
+        dst[p * NR + j] = j >= w ? 0.f : g.trans_b ? g.b[(col + j) * g.ldb + pc + p] : g.b[(pc + p) * g.ldb + col + j];
   }
 }
 
-// Ap[panel][p][i] = A(i0 + panel·MR + i, pc + p), zero beyond row m.
+// Ap[panel][p][i] = A(i0 + panel·MR + i, pc + p), zero beyond row m; written in order, MR rows read
+// side by side.
 void pack_a(const GemmArgs& g, size_t i0, size_t mc, size_t pc, size_t kc, float* ap) {
   for (size_t r = 0; r < mc; r += MR) {
     float* dst = ap + r * kc;
     size_t h = std::min(MR, mc - r);
-    for (size_t i = 0; i < MR; i++) {
-      if (i < h) {
-        const float* src = g.a + (i0 + r + i) * g.lda + pc;
-        for (size_t p = 0; p < kc; p++) dst[p * MR + i] = src[p];
-      } else {
-        for (size_t p = 0; p < kc; p++) dst[p * MR + i] = 0.f;
-      }
+    const float* src = g.a + (i0 + r) * g.lda + pc;
+    if (h == MR) {
+      for (size_t p = 0; p < kc; p++)
+        for (size_t i = 0; i < MR; i++) dst[p * MR + i] = src[i * g.lda + p];
+    } else {
+      for (size_t p = 0; p < kc; p++)
+        for (size_t i = 0; i < MR; i++) dst[p * MR + i] = i < h ? src[i * g.lda + p] : 0.f;
     }
   }
 }
 
-// C block rows [i0, i0+mc), panels [q0, q1) of the packed B (columns from j0), depth kc.
-void macro_kernel(const GemmArgs& g, MicroKernel kern, const float* ap, const float* bp, size_t i0, size_t mc, size_t j0,
-                  size_t q0, size_t q1, size_t kc, bool acc) {
-  alignas(32) float tmp[MR * NR];
-  for (size_t q = q0; q < q1; q++) {
+// One MR×NR tile at C(i, col) from A panel ar and B panel bq: h rows and w columns of it are real.
+inline void narrow_tile(const GemmArgs& g, MicroKernel kern, const float* ar, const float* bq, size_t i, size_t col,
+                        size_t kc, bool acc) {
+  size_t h = std::min(MR, g.m - i), w = std::min(NR, g.n - col);
+  float* c = c_at(g, i, col);
+  if (h == MR && w == NR) return kern(kc, ar, bq, c, g.ldc, acc);
+  alignas(64) float tmp[MR * NR];
+  kern(kc, ar, bq, tmp, NR, false);
+  for (size_t r = 0; r < h; r++)
+    for (size_t j = 0; j < w; j++) c[r * g.ldc + j] = acc ? c[r * g.ldc + j] + tmp[r * NR + j] : tmp[r * NR + j];
+}
+
+// Whether columns [col, col + w) of C are contiguous (inside one column group).
+inline bool contiguous(const GemmArgs& g, size_t col, size_t w) { return !g.c_group || col % g.c_group + w <= g.c_group; }
+
+// C block rows [i0, i0+mc), panels [q0, q1) of the packed B (columns from j0), depth kc. Full tiles of
+// the ISA's wide kernel (AP A panels × BP B panels) where they fit, MR×NR tiles elsewhere.
+void macro_kernel(const GemmArgs& g, const GemmKernels& kn, const float* ap, const float* bp, size_t i0, size_t mc,
+                  size_t j0, size_t q0, size_t q1, size_t kc, bool acc) {
+  const size_t AP = kn.a_panels, BP = kn.b_panels, wide_h = AP * MR, wide_w = BP * NR;
+  for (size_t q = q0; q < q1;) {
     size_t col = j0 + q * NR;
-    size_t w = std::min(NR, g.n - col);
     const float* bq = bp + q * kc * NR;
-    for (size_t r = 0; r < mc; r += MR) {
-      size_t h = std::min(MR, mc - r);
-      float* c = c_at(g, i0 + r, col);
-      const float* ar = ap + r * kc;
-      if (h == MR && w == NR) {
-        kern(kc, ar, bq, c, g.ldc, acc);
-      } else {
-        kern(kc, ar, bq, tmp, NR, false);
-        for (size_t i = 0; i < h; i++)
-          for (size_t j = 0; j < w; j++) c[i * g.ldc + j] = acc ? c[i * g.ldc + j] + tmp[i * NR + j] : tmp[i * NR + j];
-      }
+    if (kn.wide && q + BP <= q1 && col + wide_w <= g.n && contiguous(g, col, wide_w)) {
+      size_t r = 0;
+      for (; r + wide_h <= mc && i0 + r + wide_h <= g.m; r += wide_h)
+        kn.wide(kc, ap + r * kc, MR * kc, bq, kc * NR, c_at(g, i0 + r, col), g.ldc, acc);
+      for (; r < mc; r += MR)
+        for (size_t b = 0; b < BP; b++) narrow_tile(g, kn.micro, ap + r * kc, bq + b * kc * NR, i0 + r, col + b * NR, kc, acc);
+      q += BP;
+    } else {  // a last panel, or a pair split by a column group: MR×NR tiles
+      for (size_t r = 0; r < mc; r += MR) narrow_tile(g, kn.micro, ap + r * kc, bq, i0 + r, col, kc, acc);
+      q++;
     }
   }
 }
@@ -94,7 +108,7 @@ constexpr size_t kStreamBytes = size_t(128) << 10;
 // filters, is small and reused). A is packed once, shared by all tasks; each task packs a few B
 // panels and runs every A block over them right away, so packed B never leaves the task's cache and
 // no pass waits for a whole B block to be packed. The depth slices run inside the task.
-void gemm_streamed_b(const GemmArgs& g, MicroKernel kern, size_t mc_step, size_t kc_step) {
+void gemm_streamed_b(const GemmArgs& g, const GemmKernels& kern, size_t mc_step, size_t kc_step) {
   size_t n_ic = (g.m + mc_step - 1) / mc_step, n_pc = (g.k + kc_step - 1) / kc_step;
   size_t a_slice = n_ic * mc_step * kc_step;  // floats of one packed depth slice of A
   float* ap_all = a_whole.get(n_pc * a_slice);
@@ -107,6 +121,7 @@ void gemm_streamed_b(const GemmArgs& g, MicroKernel kern, size_t mc_step, size_t
   size_t panels = (g.n + NR - 1) / NR, threads = usable_threads();
   size_t per_task = std::max<size_t>(1, kStreamBytes / (kc_step * NR * sizeof(float)));
   per_task = std::max<size_t>(1, std::min(per_task, panels / (4 * threads)));
+  per_task = (per_task + kern.b_panels - 1) / kern.b_panels * kern.b_panels;  // whole wide tiles
   size_t tasks = (panels + per_task - 1) / per_task;
   parallel_for(tasks, 1, [&](size_t b, size_t e) {
     float* bp = b_pack.get(per_task * kc_step * NR);
@@ -135,10 +150,12 @@ void gemm(const GemmArgs& g) {
         for (size_t j = 0; j < g.n; j++) *c_at(g, i, j) = 0.f;
     return;
   }
-  MicroKernel kern = micro_kernel();
+  const GemmKernels& kern = gemm_kernels();
+  const size_t MC_MAX = kern.mc_max, KC = kern.kc, NC = kern.nc, mr = MR * kern.a_panels;
   size_t threads = usable_threads();  // 1 when inline: one chunk, so each A block is packed once
   size_t n_ic = (g.m + MC_MAX - 1) / MC_MAX;
-  size_t mc_step = ((g.m + n_ic - 1) / n_ic + MR - 1) / MR * MR;  // equal blocks, multiple of MR
+  if (n_ic > 1 && threads > 1) n_ic = (n_ic + threads - 1) / threads * threads;  // row blocks shared evenly (15 on 2 threads idle one 1/16 of the time)
+  size_t mc_step = ((g.m + n_ic - 1) / n_ic + mr - 1) / mr * mr;  // equal blocks, multiple of the wide tile's rows
   n_ic = (g.m + mc_step - 1) / mc_step;
   // depth slices of equal size (576 = 2 × 288, not 512 + 64: a short last slice runs the micro-kernel
   // on a few iterations per C tile load and store)
@@ -149,7 +166,7 @@ void gemm(const GemmArgs& g) {
     size_t nc = std::min(NC, g.n - jc);
     size_t panels = (nc + NR - 1) / NR;
     size_t chunks = threads == 1 ? 1 : std::min(panels, std::max<size_t>(1, (2 * threads + n_ic - 1) / n_ic));
-    size_t per_chunk = (panels + chunks - 1) / chunks;
+    size_t per_chunk = ((panels + chunks - 1) / chunks + kern.b_panels - 1) / kern.b_panels * kern.b_panels;  // whole wide tiles
     chunks = (panels + per_chunk - 1) / per_chunk;
     for (size_t pc = 0; pc < g.k; pc += kc_step) {
       size_t kc = std::min(kc_step, g.k - pc);

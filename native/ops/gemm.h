@@ -30,8 +30,8 @@ struct GemmArgs {
   size_t c_group = 0, c_group_stride = 0;
 };
 
-// C = A·B (or C += A·B): packed, cache-blocked, AVX2/FMA 6×16 micro-kernel when the CPU has it,
-// portable kernel otherwise; spread over the thread pool (inline when called from a pool task).
+// C = A·B (or C += A·B): packed, cache-blocked, with the active ISA's micro-kernels (AVX-512 12×32,
+// AVX2/FMA 6×16, or portable: gemm_kernel.h); spread over the thread pool (inline when called from a pool task).
 void gemm(const GemmArgs& g);
 
 }  // namespace ctl

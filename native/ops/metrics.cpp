@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "ops/metrics_isa.h"
 #include "runtime/cpu.h"
 #include "runtime/thread_pool.h"
 
@@ -94,7 +95,6 @@ __attribute__((target("avx2,fma"))) void products_avx2(size_t b, size_t e, const
   products_generic(v_end, e, f, M, basis, sums);
 }
 
-using ProductsFn = void (*)(size_t, size_t, const float*, const float* const*, double*);
 // The AVX2 products kernel for m basis tensors, or null (m > 8: the portable one).
 ProductsFn products_avx2_for(size_t m) {
   switch (m) {
@@ -136,7 +136,8 @@ void feature_products(size_t n, size_t per_sample, size_t nf, const float* const
                       const float* const* basis, double* const* dots, double* const* ff) {
   [[maybe_unused]] void (*fast)(size_t, size_t, const float*, const float* const*, double*) = nullptr;
 #if defined(__x86_64__) || defined(__i386__)
-  if (use_avx2_fma()) fast = products_avx2_for(m);
+  if (use_avx512()) fast = products_avx512_for(m);
+  else if (use_avx2_fma()) fast = products_avx2_for(m);
 #endif
   size_t width = nf * (m + 1);
   std::vector<double> sums = per_sample_sums(n, per_sample, width, [&](size_t b, size_t e, double* part) {
@@ -158,9 +159,10 @@ void feature_products(size_t n, size_t per_sample, size_t nf, const float* const
 
 void feature_stats(size_t n, size_t per_sample, const float* f, size_t m, const float* const* basis, const double* c,
                    double* dot, double* ff, double* gg) {
-  [[maybe_unused]] bool simd = use_avx2_fma();
+  [[maybe_unused]] bool simd = use_avx2_fma(), avx512 = use_avx512();
   std::vector<double> sums = per_sample_sums(n, per_sample, 3, [&](size_t b, size_t e, double* part) {
 #if defined(__x86_64__) || defined(__i386__)
+    if (avx512) return stats_avx512(b, e, f, m, basis, c, part);
     Sums r = simd ? chunk_avx2(b, e, f, m, basis, c) : chunk_generic(b, e, f, m, basis, c);
 #else
     Sums r = chunk_generic(b, e, f, m, basis, c);

@@ -8,13 +8,34 @@ import path from 'node:path';
 type F32 = Float32Array;
 type Pair = [number, number];
 
+/** The native kernels' code paths, one per ISA level (native/runtime/cpu.h). */
+export type NativeIsa = 'avx512' | 'avx2' | 'generic';
+
+export interface NativeCpuFeatures {
+  isa: NativeIsa;
+  chosenIsa: NativeIsa;
+  bestIsa: NativeIsa;
+  isas: NativeIsa[];
+  avx2Fma: boolean;
+  avx512: boolean;
+  avx512Bf16: boolean;
+  avx512Fp16: boolean;
+  amxBf16: boolean;
+  f16c: boolean;
+  simd: boolean;
+}
+
 export interface NativeModule {
   version(): string;
   /** Threads the kernels use (hardware concurrency, or CTLKIT_NUM_THREADS). */
   numThreads(): number;
-  /** avx2Fma: the CPU has AVX2+FMA; simd: the SIMD kernels are in use. */
-  cpuFeatures(): { avx2Fma: boolean; simd: boolean };
-  /** Turns the AVX2/FMA kernels off (portable fallback) or back on; for tests. */
+  /** The kernels' ISA level now (isa), the one chosen at load (CTLKIT_ISA, else the widest: chosenIsa),
+   *  the widest the CPU and OS support (bestIsa), all levels that can run (isas, widest first), and
+   *  CPU features (AVX-512 = F+BW+VL+DQ with the ZMM state enabled by the OS); simd: isa ≠ generic. */
+  cpuFeatures(): NativeCpuFeatures;
+  /** Runs the kernels of one ISA level from now on (tests, benches); throws when the CPU lacks it. */
+  setIsa(isa: NativeIsa): void;
+  /** false: the portable fallback (as setIsa('generic')); true: back to the level chosen at load. */
   setSimd(enabled: boolean): void;
   /** Turns the Winograd F(4×4,3×3) conv path off (the implicit GEMM for every conv) or back on. */
   setWinograd(enabled: boolean): void;
@@ -52,8 +73,9 @@ export interface NativeModule {
   featureStats(
     f: F32, basis: F32[], c: Float64Array, n: number, dot: Float64Array, ff: Float64Array, gg: Float64Array,
   ): Promise<void>;
-  /** Bench ceiling (native/ops/ceilings.cpp): `threads` threads × `iterations` rounds of 12 FMA chains. */
-  ceilingsFmaPeak(threads: number, iterations: number): Promise<{ seconds: number; flops: number; isa: string }>;
+  /** Bench ceiling (native/ops/ceilings.cpp): `threads` threads × `iterations` rounds of 12 FMA chains
+   *  of `isa`'s width (the CPU's, whatever setIsa says; throws when it lacks `isa`). */
+  ceilingsFmaPeak(threads: number, iterations: number, isa: NativeIsa): Promise<{ seconds: number; flops: number; isa: string }>;
   /** Bench ceiling: copies `bytes` bytes `repeats` times over `threads` threads; bytesMoved = 2·bytes (read + write). */
   ceilingsCopy(bytes: number, threads: number, repeats: number): Promise<{ seconds: number[]; bytesMoved: number }>;
 }
