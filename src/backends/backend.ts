@@ -2,6 +2,9 @@
 // ops that model families and the sweep runner are written in. Every backend is checked op by op
 // against the reference backend (test/backend_ops.test.ts). All tensors on a backend are float32
 // except token ids (int32, only consumed by `embedding`). Shapes are row-major, PyTorch layouts.
+import type { AttentionOptions } from './decoder_shapes.js';
+
+export type { AttentionOptions } from './decoder_shapes.js';
 
 /** A tensor owned by a backend. Opaque: read it back with `Backend.read`. */
 export interface DeviceTensor {
@@ -30,7 +33,13 @@ export type OpName =
   | 'selectToken'
   | 'combine'
   | 'featureStats'
-  | 'featureProducts';
+  | 'featureProducts'
+  | 'rmsNorm'
+  | 'rope'
+  | 'silu'
+  | 'mul'
+  | 'groupedAttention'
+  | 'narrow';
 
 export interface Conv2dOptions {
   stride: [number, number];
@@ -145,4 +154,22 @@ export interface Backend {
    *  in float64, in one pass over the basis. With the basis's per-sample Gram matrix (the products of
    *  the basis with itself) these give featureStats for any coefficients. */
   featureProducts(fs: readonly DeviceTensor[], basis: readonly DeviceTensor[]): Promise<FeatureProducts[]>;
+
+  // ---- decoder-LLM ops (argument rules in decoder_shapes.ts) ----
+  /** y = x / sqrt(mean(x²) + eps) · w (unitOffset: · (1 + w), Gemma) over the last dim; the mean in
+   *  float32 or wider (HF computes RMSNorm in float32). */
+  rmsNorm(x: DeviceTensor, weight: DeviceTensor, eps: number, unitOffset: boolean): Promise<DeviceTensor>;
+  /** Rotary embedding, HF rotate_half (non-interleaved) on the first R = 2·cos.shape[1] dims of each
+   *  head: x[N,T,H,E], cos/sin[T,R/2]; y_i = x_i c_i − x_{i+R/2} s_i, y_{i+R/2} = x_{i+R/2} c_i + x_i s_i;
+   *  dims ≥ R pass through. */
+  rope(x: DeviceTensor, cos: DeviceTensor, sin: DeviceTensor): Promise<DeviceTensor>;
+  /** y = x · σ(x) = x / (1 + e^−x). */
+  silu(x: DeviceTensor): Promise<DeviceTensor>;
+  /** y = a · b, where b's shape is a suffix of a's. */
+  mul(a: DeviceTensor, b: DeviceTensor): Promise<DeviceTensor>;
+  /** Grouped-query attention: q[N,T,H·E], k,v[N,S,Hkv·E] → [N,T,H·E]; head h uses kv head
+   *  ⌊h / (H/Hkv)⌋ (never materialised), scores q·k · scale, optional soft-cap, causal / sliding mask. */
+  groupedAttention(q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, o: AttentionOptions): Promise<DeviceTensor>;
+  /** y = x[..., start : start + length] (splits a fused projection's output). */
+  narrow(x: DeviceTensor, start: number, length: number): Promise<DeviceTensor>;
 }

@@ -1,9 +1,10 @@
 // The native backend: tensors are host Float32Array/Int32Array memory; ops run in the C++ addon
 // (native/), which writes into outputs allocated here. Shapes are checked here first so errors
 // name the op and the argument; the addon checks lengths again before it touches memory.
-import type { Backend, Conv2dOptions, ConvEpilogue, DeviceTensor, FeatureProducts, FeatureStats, OpName, Pool2dOptions } from '../backend.js';
+import type { AttentionOptions, Backend, Conv2dOptions, ConvEpilogue, DeviceTensor, FeatureProducts, FeatureStats, OpName, Pool2dOptions } from '../backend.js';
 import { numel, shapeStr } from '../../tensor.js';
 import { loadNative, type NativeModule } from './bindings.js';
+import { groupedAttentionShape, mulShape, narrowShape, rmsNormShape, ropeShape } from '../decoder_shapes.js';
 
 /** Σ_j coeffs[j] · basis[j], not formed yet: conv2d reads the basis directly (native/ops/conv2d.h
  *  WeightSum), anything else forms it on first use. */
@@ -65,7 +66,7 @@ const PENDING_MIN_ELEMENTS = 1 << 14;
 const SUPPORTED: ReadonlySet<OpName> = new Set<OpName>([
   'matmul', 'linear', 'conv2d', 'batchNorm', 'layerNorm', 'relu', 'gelu', 'add', 'maxPool2d', 'avgPool2d',
   'adaptiveAvgPool2d', 'attention', 'embedding', 'transpose12', 'prependToken', 'selectToken', 'combine',
-  'featureStats', 'featureProducts',
+  'featureStats', 'featureProducts', 'rmsNorm', 'rope', 'silu', 'mul', 'groupedAttention', 'narrow',
 ]);
 
 function tensorOf(t: DeviceTensor, op: string, arg: string): NativeTensor {
@@ -302,6 +303,47 @@ class NativeBackend implements Backend {
     if (d3 % 3 !== 0) throw new Error(`native attention: 'qkv' last dim ${d3} is not 3·D`);
     const y = this.out([n, t, d3 / 3]);
     await this.m.attention(qd, y.data as Float32Array, n, t, d3 / 3, heads, causal);
+    return y;
+  }
+
+  async rmsNorm(x: DeviceTensor, weight: DeviceTensor, eps: number, unitOffset: boolean): Promise<DeviceTensor> {
+    const { rows, d } = rmsNormShape(x, weight, eps);
+    const y = this.out(x.shape);
+    if (rows > 0) await this.m.rmsNorm(f32(x, 'rmsNorm', 'x'), f32(weight, 'rmsNorm', 'weight'), y.data as Float32Array, rows, d, eps, unitOffset);
+    return y;
+  }
+
+  async rope(x: DeviceTensor, cos: DeviceTensor, sin: DeviceTensor): Promise<DeviceTensor> {
+    const { n, t, heads, e, half } = ropeShape(x, cos, sin);
+    const y = this.out(x.shape);
+    await this.m.rope(f32(x, 'rope', 'x'), f32(cos, 'rope', 'cos'), f32(sin, 'rope', 'sin'), y.data as Float32Array, n, t, heads, e, half);
+    return y;
+  }
+
+  async silu(x: DeviceTensor): Promise<DeviceTensor> {
+    const y = this.out(x.shape);
+    await this.m.silu(f32(x, 'silu', 'x'), y.data as Float32Array);
+    return y;
+  }
+
+  async mul(a: DeviceTensor, b: DeviceTensor): Promise<DeviceTensor> {
+    const y = this.out(mulShape(a, b));
+    await this.m.mul(f32(a, 'mul', 'a'), f32(b, 'mul', 'b'), y.data as Float32Array);
+    return y;
+  }
+
+  async groupedAttention(q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, o: AttentionOptions): Promise<DeviceTensor> {
+    const { n, t, s, e, out } = groupedAttentionShape(q, k, v, o);
+    const y = this.out(out);
+    const [qd, kd, vd] = [f32(q, 'groupedAttention', 'q'), f32(k, 'groupedAttention', 'k'), f32(v, 'groupedAttention', 'v')];
+    await this.m.groupedAttention(qd, kd, vd, y.data as Float32Array, [n, t, s, o.heads, o.kvHeads, e], o.causal, o.window ?? 0, o.scale, o.softcap ?? 0);
+    return y;
+  }
+
+  async narrow(x: DeviceTensor, start: number, length: number): Promise<DeviceTensor> {
+    const { rows, d, out } = narrowShape(x, start, length);
+    const y = this.out(out);
+    await this.m.narrow(f32(x, 'narrow', 'x'), y.data as Float32Array, rows, d, start, length);
     return y;
   }
 

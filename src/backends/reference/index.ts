@@ -2,12 +2,13 @@
 // backend is checked against (test/backend_ops.test.ts). Written independently of them.
 import { numel, shapeStr } from '../../tensor.js';
 import type {
-  Backend, Conv2dOptions, ConvEpilogue, DeviceTensor, FeatureProducts, FeatureStats, OpName, Pool2dOptions,
+  AttentionOptions, Backend, Conv2dOptions, ConvEpilogue, DeviceTensor, FeatureProducts, FeatureStats, OpName, Pool2dOptions,
 } from '../backend.js';
 import { applyConvEpilogue } from '../conv_epilogue.js';
 import { gelu, relu } from './activation.js';
 import { attention } from './attention.js';
 import { combine } from './combine.js';
+import { groupedAttention, mul, narrow, rmsNorm, rope, silu } from './decoder_ops.js';
 import { conv2d } from './conv.js';
 import { linear, matmul } from './matmul.js';
 import { batchNorm, layerNorm } from './norm.js';
@@ -168,6 +169,31 @@ class ReferenceBackend implements Backend {
   async featureProducts(fs: readonly DeviceTensor[], basis: readonly DeviceTensor[]): Promise<FeatureProducts[]> {
     this.live('featureProducts');
     return featureProducts(fs, basis);
+  }
+
+  async rmsNorm(x: DeviceTensor, weight: DeviceTensor, eps: number, unitOffset: boolean): Promise<DeviceTensor> {
+    this.live('rmsNorm');
+    return rmsNorm(x, weight, eps, unitOffset);
+  }
+  async rope(x: DeviceTensor, cos: DeviceTensor, sin: DeviceTensor): Promise<DeviceTensor> {
+    this.live('rope');
+    return rope(x, cos, sin);
+  }
+  async silu(x: DeviceTensor): Promise<DeviceTensor> {
+    this.live('silu');
+    return silu(x);
+  }
+  async mul(a: DeviceTensor, b: DeviceTensor): Promise<DeviceTensor> {
+    this.live('mul');
+    return mul(a, b);
+  }
+  async groupedAttention(q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, o: AttentionOptions): Promise<DeviceTensor> {
+    this.live('groupedAttention');
+    return groupedAttention(q, k, v, o);
+  }
+  async narrow(x: DeviceTensor, start: number, length: number): Promise<DeviceTensor> {
+    this.live('narrow');
+    return narrow(x, start, length);
   }
 }
 

@@ -1,7 +1,7 @@
 // The WebGPU backend: hand-written WGSL kernels (shaders/) on Dawn. Features stay on the device;
 // featureStats reads back only per-workgroup partial sums.
 import { numel, shapeStr } from '../../tensor.js';
-import type { Backend, Conv2dOptions, ConvEpilogue, DeviceTensor, FeatureProducts, FeatureStats, OpName, Pool2dOptions } from '../backend.js';
+import type { AttentionOptions, Backend, Conv2dOptions, ConvEpilogue, DeviceTensor, FeatureProducts, FeatureStats, OpName, Pool2dOptions } from '../backend.js';
 import { applyConvEpilogue } from '../conv_epilogue.js';
 import { GpuContext, GpuTensor } from './context.js';
 import { openDevice, openHardwareDevice, type GpuDevice } from './device.js';
@@ -9,6 +9,7 @@ import * as ew from './ops_elementwise.js';
 import * as gm from './ops_gemm.js';
 import * as rd from './ops_reduce.js';
 import * as cb from './ops_combine.js';
+import * as dec from './ops_decoder.js';
 import { ShaderLoader } from './shader_loader.js';
 
 export { hasHardwareAdapter } from './device.js';
@@ -122,6 +123,26 @@ export class WebGPUBackend implements Backend {
   }
   async featureStats(f: DeviceTensor, basis: readonly DeviceTensor[], c: Float64Array): Promise<FeatureStats> {
     return cb.featureStats(this.ctx, gpuTensor(f, 'featureStats: f'), basis.map((b, j) => gpuTensor(b, `featureStats: basis ${j}`)), c);
+  }
+
+  async rmsNorm(x: DeviceTensor, weight: DeviceTensor, eps: number, unitOffset: boolean): Promise<DeviceTensor> {
+    return dec.rmsNorm(this.ctx, gpuTensor(x, 'rmsNorm: x'), gpuTensor(weight, 'rmsNorm: weight'), eps, unitOffset);
+  }
+  async rope(x: DeviceTensor, cos: DeviceTensor, sin: DeviceTensor): Promise<DeviceTensor> {
+    return dec.rope(this.ctx, gpuTensor(x, 'rope: x'), gpuTensor(cos, 'rope: cos'), gpuTensor(sin, 'rope: sin'));
+  }
+  async silu(x: DeviceTensor): Promise<DeviceTensor> {
+    return dec.silu(this.ctx, gpuTensor(x, 'silu: x'));
+  }
+  async mul(a: DeviceTensor, b: DeviceTensor): Promise<DeviceTensor> {
+    return dec.mul(this.ctx, gpuTensor(a, 'mul: a'), gpuTensor(b, 'mul: b'));
+  }
+  async groupedAttention(q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, o: AttentionOptions): Promise<DeviceTensor> {
+    const g = (t: DeviceTensor, n: string) => gpuTensor(t, `groupedAttention: ${n}`);
+    return dec.groupedAttention(this.ctx, g(q, 'q'), g(k, 'k'), g(v, 'v'), o);
+  }
+  async narrow(x: DeviceTensor, start: number, length: number): Promise<DeviceTensor> {
+    return dec.narrow(this.ctx, gpuTensor(x, 'narrow: x'), start, length);
   }
 
   /** One featureStats pass per (F, basis tensor) pair, coefficient 1: no kernel of its own yet. */
