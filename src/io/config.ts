@@ -5,6 +5,7 @@ import path from 'node:path';
 import { ARCHITECTURES, type Architecture, type ModelConfig } from '../models/family.js';
 import { fsReason } from './fs_errors.js';
 import { parseJsonObject } from './json_strict.js';
+import { parseDecoderConfig } from '../models/decoder_config.js';
 
 const STEMS = ['imagenet', 'cifar'] as const;
 
@@ -28,6 +29,12 @@ export async function loadModelConfig(checkpointPath: string, configPath?: strin
 /** Picks ctlkit's keys out of a parsed config object; `file` names it in errors. */
 export function parseModelConfig(file: string, raw: Record<string, unknown>): Partial<ModelConfig> {
   const out: Partial<ModelConfig> = {};
+  if (typeof raw.model_type === 'string') out.modelType = raw.model_type;
+  const decoder = parseDecoderConfig(file, raw);
+  if (decoder) {
+    out.architecture = decoder.modelType;
+    out.decoder = decoder;
+  }
   if (raw.architecture !== undefined) {
     const a = raw.architecture;
     if (typeof a !== 'string' || !(ARCHITECTURES as readonly string[]).includes(a)) {
