@@ -116,6 +116,9 @@ export function buildDecoder(t: ParamTable, config: Partial<ModelConfig>, n: Dec
         const scale = s.add(be.upload(new Float32Array(dim).fill(normalizer), [dim]));
         return s.op(be.mul(x, scale));
       }),
+      // an embedding is linear in its table: (Σ c_j E_j)[ids] = Σ c_j E_j[ids], each sum rounded once
+      // (Gemma's × √hidden after the sum would round differently: not claimed)
+      { linearInParams: normalizer === null },
     ),
   ];
 

@@ -5,7 +5,7 @@
 // unit vector e_j (α = 0 or 1, λ = 0) has exactly basis j's weights (1·w + 0·w' = w for finite w'),
 // so while its input is basis j's, its output is basis j's output: shared, not recomputed. A first
 // stage that is linear in its weights (Stage.linearInParams) gives each row Σ_j c_j (basis j's output).
-import type { Backend, DeviceTensor, FeatureStats } from '../backends/backend.js';
+import type { Backend, DeviceTensor, FeatureProducts, FeatureStats } from '../backends/backend.js';
 import type { Checkpoint } from '../io/types.js';
 import type { Model, Stage } from '../models/family.js';
 import { isFloat, type Tensor } from '../tensor.js';
@@ -36,6 +36,8 @@ export interface ScheduleInput {
 export interface ScheduleOptions {
   backend: Backend;
   batch: number;
+  /** overrides BASIS_CACHE_BYTES and FEATURE_BYTES */
+  memory?: MemoryLimits;
   signal?: AbortSignal;
   onProgress?: (p: SweepProgress) => void;
 }
@@ -104,10 +106,42 @@ export class BasisParams {
     return this.ckpts.every((_, i) => i === j || stage.params.every((nm) => !this.nonFinite.has(`${i}\0${nm}`)));
   }
 
+  /** Releases the stage's parameters (a streamed basis: they are read again when next needed). */
+  releaseStage(stage: Stage): void {
+    for (const mp of this.cache) {
+      for (const nm of new Set(stage.params)) {
+        const t = mp.get(nm);
+        if (t) this.be.release(t);
+        mp.delete(nm);
+      }
+    }
+  }
+
   release(): void {
     releaseMaps(this.be, this.cache);
   }
 }
+
+/** Float32 bytes of every basis parameter the stages read, from the checkpoint headers. */
+export function basisBytes(ckpts: readonly Checkpoint[], stages: readonly Stage[]): number {
+  const names = new Set(stages.flatMap((st) => st.params));
+  let total = 0;
+  for (const c of ckpts) for (const nm of names) total += 4 * (c.tensors.get(nm)?.shape.reduce((p, d) => p * d, 1) ?? 0);
+  return total;
+}
+
+export interface MemoryLimits {
+  basisCacheBytes?: number;
+  featureBytes?: number;
+}
+
+/** A basis larger than this (float32 bytes, env CTLKIT_BASIS_CACHE_BYTES) is streamed: each stage's
+ *  parameters are read from the checkpoints (their storage dtype, e.g. BF16 shards, in the page
+ *  cache) when the stage runs and released after it. One chunk of samples always streams. */
+export const BASIS_CACHE_BYTES = Number(process.env.CTLKIT_BASIS_CACHE_BYTES ?? 4 * 2 ** 30);
+/** The last stage's outputs for all rows at once above this (bytes, env CTLKIT_FEATURE_BYTES): its
+ *  rows run and are reduced one at a time, each released before the next (lm_head [N, T, vocab]). */
+export const FEATURE_BYTES = Number(process.env.CTLKIT_FEATURE_BYTES ?? 2 ** 30);
 
 /** One stage's combined weights for all K rows: W_k = Σ_j C[k,j] W_j (C is K×M row-major). */
 export async function combineStage(be: Backend, basisMaps: Map<string, DeviceTensor>[], c: Float64Array, k: number): Promise<Map<string, DeviceTensor>[]> {
@@ -169,6 +203,7 @@ export async function runSchedule(inp: ScheduleInput, opts: ScheduleOptions): Pr
   const rowCoeffs = Array.from({ length: K }, (_, k) => Float64Array.from(coefficientRow(matrix, k)));
   const unit = rowCoeffs.map(unitIndex);
   const params = new BasisParams(be, inp.checkpoints, unit.some((j) => j >= 0));
+  const streamBasis = n <= opts.batch || basisBytes(inp.checkpoints, stages) > (opts.memory?.basisCacheBytes ?? BASIS_CACHE_BYTES);
   const progress = (p: Omit<SweepProgress, 'samplesTotal'>) => opts.onProgress?.({ ...p, samplesTotal: n });
 
   try {
@@ -186,26 +221,35 @@ export async function runSchedule(inp: ScheduleInput, opts: ScheduleOptions): Pr
           const basisMaps = await params.forStage(stage);
           const ob: DeviceTensor[] = [];
           for (let j = 0; j < M; j++) ob.push(await stage.run(be, xb[j], lookup(basisMaps[j], stage)));
+          const bytes = 4 * ob[0].shape.reduce((p, d) => p * d, 1);
+          // the last stage with large outputs: each row is reduced and released before the next
+          const rowByRow = si === stages.length - 1 && (M + K) * bytes > (opts.memory?.featureBytes ?? FEATURE_BYTES);
           const or: DeviceTensor[] = [];
-          for (let k = 0; k < K; k++) {
-            progress({ phase: 'forward', row: k, layer: stage.name, samplesDone: start });
-            const j = unit[k];
-            if (j >= 0 && xr[k] === xb[j] && params.othersFinite(stage, j)) {
-              or.push(ob[j]);
-              continue;
-            }
-            if (si === 0 && stage.linearInParams) {
-              // same input for every model, output linear in the weights: Σ_j c_j f(x; θ_j), exact
-              or.push((await be.combine(ob, rowCoeffs[k], 1))[0]);
-              continue;
-            }
-            const [rowMap] = await combineStage(be, basisMaps, rowCoeffs[k], 1);
-            try {
-              or.push(await stage.run(be, xr[k], lookup(rowMap, stage)));
-            } finally {
-              releaseMaps(be, [rowMap]);
+          if (rowByRow) {
+            await lastStageRowByRow(be, state, { stage, si, logitsIdx, hook: wanted.has(stage.name), labels: inp.labels, start, end },
+              ob, xb, xr, basisMaps, rowCoeffs, unit, params, matrix);
+          } else {
+            for (let k = 0; k < K; k++) {
+              progress({ phase: 'forward', row: k, layer: stage.name, samplesDone: start });
+              const j = unit[k];
+              if (j >= 0 && xr[k] === xb[j] && params.othersFinite(stage, j)) {
+                or.push(ob[j]);
+                continue;
+              }
+              if (si === 0 && stage.linearInParams) {
+                // same input for every model, output linear in the weights: Σ_j c_j f(x; θ_j), exact
+                or.push((await be.combine(ob, rowCoeffs[k], 1))[0]);
+                continue;
+              }
+              const [rowMap] = await combineStage(be, basisMaps, rowCoeffs[k], 1);
+              try {
+                or.push(await stage.run(be, xr[k], lookup(rowMap, stage)));
+              } finally {
+                releaseMaps(be, [rowMap]);
+              }
             }
           }
+          if (streamBasis) params.releaseStage(stage);
           if (si === 0) {
             be.release(x0);
             x0Live = false;
@@ -213,6 +257,7 @@ export async function runSchedule(inp: ScheduleInput, opts: ScheduleOptions): Pr
           xb = ob;
           xr = or;
 
+          if (rowByRow) continue;
           if (wanted.has(stage.name)) await accumulateHook(be, state, stage.name, xb, xr, rowCoeffs, matrix);
           if (si === logitsIdx && inp.labels) await accumulateTask(be, state, inp.labels, start, end, xb, xr, matrix);
         }
@@ -228,6 +273,49 @@ export async function runSchedule(inp: ScheduleInput, opts: ScheduleOptions): Pr
   return state;
 }
 
+/** The last stage, one row at a time: each row's output is reduced (hook metrics, loss) and
+ *  released before the next row runs, so only the M basis outputs and one row's are alive. */
+async function lastStageRowByRow(
+  be: Backend,
+  state: ScheduleState,
+  at: { stage: Stage; si: number; logitsIdx: number; hook: boolean; labels?: { data: Int32Array; shape: number[] }; start: number; end: number },
+  ob: DeviceTensor[],
+  xb: DeviceTensor[],
+  xr: DeviceTensor[],
+  basisMaps: Map<string, DeviceTensor>[],
+  rowCoeffs: Float64Array[],
+  unit: number[],
+  params: BasisParams,
+  matrix: CoefficientMatrix,
+): Promise<void> {
+  const { stage } = at;
+  const task = at.si === at.logitsIdx && at.labels;
+  const gram = at.hook ? await be.featureProducts(ob, ob) : undefined;
+  if (task) await accumulateTask(be, state, at.labels!, at.start, at.end, ob, [], matrix, []);
+  for (let k = 0; k < rowCoeffs.length; k++) {
+    const j = unit[k];
+    let y: DeviceTensor;
+    if (j >= 0 && xr[k] === xb[j] && params.othersFinite(stage, j)) {
+      y = ob[j];
+    } else if (at.si === 0 && stage.linearInParams) {
+      y = (await be.combine(ob, rowCoeffs[k], 1))[0];
+    } else {
+      const [rowMap] = await combineStage(be, basisMaps, rowCoeffs[k], 1);
+      try {
+        y = await stage.run(be, xr[k], lookup(rowMap, stage));
+      } finally {
+        releaseMaps(be, [rowMap]);
+      }
+    }
+    try {
+      if (at.hook) await accumulateHook(be, state, stage.name, ob, [y], rowCoeffs, matrix, { rows: [k], gram });
+      if (task) await accumulateTask(be, state, at.labels!, at.start, at.end, ob, [y], matrix, [k]);
+    } finally {
+      if (!ob.includes(y)) be.release(y);
+    }
+  }
+}
+
 async function accumulateHook(
   be: Backend,
   state: ScheduleState,
@@ -236,23 +324,27 @@ async function accumulateHook(
   fr: DeviceTensor[],
   rowCoeffs: Float64Array[],
   matrix: CoefficientMatrix,
+  /** fr holds the features of `rows` only (default: every row, in order); `gram`: the basis's own
+   *  products, already computed (then the baseline is added by the call for rows[0] = 0 only) */
+  part: { rows: readonly number[]; gram?: FeatureProducts[] } = { rows: fr.map((_, k) => k) },
 ): Promise<void> {
   // One pass over the features: ⟨F, B_j⟩ for every basis feature B_j, and ‖F‖², for the basis models
   // and every row with features of its own. The basis's own products are the per-sample Gram matrix
   // G_ij = ⟨B_i, B_j⟩; then for G = Σ_j c_j B_j, ⟨F, G⟩ = Σ_j c_j ⟨F, B_j⟩ and ‖G‖² = cᵀ G c.
   const m = fb.length;
   const own = [...new Set(fr.filter((t) => !fb.includes(t)))];
-  const products = await be.featureProducts([...fb, ...own], fb);
+  const products = part.gram && own.length === 0 ? part.gram : part.gram ? [...part.gram, ...(await be.featureProducts(own, fb))] : await be.featureProducts([...fb, ...own], fb);
   const gram = products.slice(0, m);
   const n = gram[0].ff.length;
   const g = (s: number, i: number, j: number): number => gram[i].dots[s * m + j];
   const stats = (dot: (s: number) => number, ff: Float64Array, gg: (s: number) => number): FeatureStats => ({
     dot: Float64Array.from({ length: n }, (_, s) => dot(s)), ff, gg: Float64Array.from({ length: n }, (_, s) => gg(s)),
   });
-  for (let k = 0; k < fr.length; k++) {
+  for (let r = 0; r < fr.length; r++) {
+    const k = part.rows[r];
     const where = `${rowName(matrix, k)}, layer ${hook}`;
-    const shared = fb.indexOf(fr[k]);
-    const p = shared >= 0 ? gram[shared] : products[m + own.indexOf(fr[k])];
+    const shared = fb.indexOf(fr[r]);
+    const p = shared >= 0 ? gram[shared] : products[m + own.indexOf(fr[r])];
     const c = rowCoeffs[k];
     const dotC = (s: number): number => {
       let acc = 0;
@@ -270,7 +362,7 @@ async function accumulateHook(
       state.vsB[k].get(hook)!.add(stats((s) => p.dots[s * m + 1], p.ff, (s) => g(s, 1, 1)), `${where} (vs B)`);
     }
   }
-  if (state.baseline) {
+  if (state.baseline && (!part.gram || part.rows[0] === 0)) {
     state.baseline.get(hook)!.add(stats((s) => g(s, 0, 1), gram[0].ff, (s) => g(s, 1, 1)), `basis model A vs B, layer ${hook}`);
   }
 }
@@ -284,10 +376,19 @@ async function accumulateTask(
   fb: DeviceTensor[],
   fr: DeviceTensor[],
   matrix: CoefficientMatrix,
+  /** fr holds `rows` only; the basis and ensemble are accumulated when `rows` is empty (default: all rows and the basis) */
+  rows?: readonly number[],
 ): Promise<void> {
   const per = labels.data.length / labels.shape[0];
   const chunkLabels = labels.data.subarray(start * per, end * per);
-  const classes = checkLabelShape(fr[0].shape, [end - start, ...labels.shape.slice(1)], 'labels');
+  const classes = checkLabelShape(fb[0].shape, [end - start, ...labels.shape.slice(1)], 'labels');
+  if (rows !== undefined && rows.length > 0) {
+    // one row at a time: its logits only (a row sharing a basis model's outputs reads them again)
+    for (let r = 0; r < rows.length; r++) {
+      state.rowTask![rows[r]].add(await be.read(fr[r]), chunkLabels, classes, `labels vs ${rowName(matrix, rows[r])} logits`);
+    }
+    return;
+  }
   const basisLogits: (Float32Array | Int32Array)[] = [];
   for (const t of fb) basisLogits.push(await be.read(t));
   for (let k = 0; k < fr.length; k++) {
