@@ -107,7 +107,7 @@ cfg('Hugging Face aliases and resnet keys', async () => {
 cfg('bad configs are errors naming the file and key', async () => {
   const d = tempDir();
   const bad = (text: string): Promise<string> => rejection(loadModelConfig('unused', writeFile(d, 'bad.json', text)));
-  assert.match(await bad('{"architecture": "bert"}'), /bad\.json: unknown architecture "bert" \(expected one of mlp, resnet, vit, gpt2, llama, mistral, qwen2, qwen3, gemma, phi3\)/);
+  assert.match(await bad('{"architecture": "bert"}'), /bad\.json: unknown architecture "bert" \(expected one of mlp, resnet, vit, gpt2, llama, mistral, qwen2, qwen3, gemma, gemma2, phi3\)/);
   assert.match(await bad('{"num_heads": 2, "n_head": 3}'), /"num_heads" = 2 and "n_head" = 3 disagree/);
   assert.match(await bad('{"n_head": 1.5}'), /"n_head" must be a positive integer/);
   assert.match(await bad('{"layer_norm_epsilon": -1}'), /"layer_norm_epsilon" must be a positive number/);

@@ -55,7 +55,7 @@ async function checkCase(be: Backend, name: string): Promise<void> {
 
 const Cover = suite('decoder goldens cover');
 Cover('every family, rope type, GQA/MHA/MQA, tied/untied, bias, BF16 shards', () => {
-  assert.equal([...new Set(cases.map((c) => info(c).family))].sort(), ['gemma', 'llama', 'mistral', 'phi3', 'qwen2', 'qwen3']);
+  assert.equal([...new Set(cases.map((c) => info(c).family))].sort(), ['gemma', 'gemma2', 'llama', 'mistral', 'phi3', 'qwen2', 'qwen3']);
   const ropes = new Set(cases.map((c) => {
     const cfg = JSON.parse(readFileSync(path.join(root, c, 'config.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
     const r = cfg.rope_parameters ?? cfg.rope_scaling;
@@ -113,7 +113,7 @@ Errors('unknown model_type lists the known ones', async () => {
   editConfig(dir, (c) => void (c.model_type = 'falcon'));
   const msg = await openError(path.join(dir, 'model.safetensors'));
   assert.match(msg, /"model_type" "falcon"/);
-  assert.match(msg, /llama, mistral, qwen2, qwen3, gemma, phi3/);
+  assert.match(msg, /llama, mistral, qwen2, qwen3, gemma, gemma2, phi3/);
   assert.not.match(msg, /\n/);
   rmSync(dir, { recursive: true });
 });

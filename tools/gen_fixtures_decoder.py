@@ -9,7 +9,9 @@ repeat_kv, eager_attention_forward, LlamaMLP, LlamaDecoderLayer; mistral/modelin
 window (masking_utils.sliding_window_overlay: kv_idx > q_idx - window); qwen2/modeling_qwen2.py q/k/v
 biases; qwen3/modeling_qwen3.py q_norm/k_norm on head_dim before RoPE; gemma/modeling_gemma.py
 GemmaRMSNorm (1 + w), normalizer = hidden_size**0.5 in the hidden dtype, gelu_pytorch_tanh;
-phi3/modeling_phi3.py packed qkv_proj / gate_up_proj, partial rotary; modeling_rope_utils.py
+gemma2/modeling_gemma2.py post_attention_layernorm on the attention output, pre/post_feedforward_layernorm,
+scaling query_pre_attn_scalar**-0.5, attention and final-logit soft-capping (x / cap, tanh, × cap),
+is_sliding = not bool(layer_idx % 2); phi3/modeling_phi3.py packed qkv_proj / gate_up_proj, partial rotary; modeling_rope_utils.py
 ROPE_INIT_FUNCTIONS default/linear/dynamic/llama3/yarn/longrope and dynamic_rope_update).
 
 Every case is checked against a second formulation before it is written: the checkpoint's q/k
@@ -159,7 +161,11 @@ class Attention(torch.nn.Module):
         q, k, v = (t.transpose(1, 2) for t in (q, k, v))
         q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
         k, v = (t.repeat_interleave(H // K, dim=1) for t in (k, v))  # repeat_kv
-        scores = q @ k.transpose(2, 3) * E ** -0.5
+        scaling = self.c['query_pre_attn_scalar'] ** -0.5 if self.c['model_type'] == 'gemma2' else E ** -0.5
+        scores = q @ k.transpose(2, 3) * scaling
+        cap = self.c.get('attn_logit_softcapping') if self.c['model_type'] == 'gemma2' else None
+        if cap:
+            scores = torch.tanh(scores / cap) * cap
         i, j = torch.arange(T)[:, None], torch.arange(T)[None, :]
         allowed = j <= i
         if window:
@@ -192,16 +198,31 @@ class MLP(torch.nn.Module):
 class Layer(torch.nn.Module):
     def __init__(self, c, i):
         super().__init__()
-        unit = c['model_type'] == 'gemma'
+        unit = c['model_type'] in ('gemma', 'gemma2')
+        self.gemma2 = c['model_type'] == 'gemma2'
         self.input_layernorm = RMSNorm(c['hidden_size'], c['rms_norm_eps'], unit)
         self.self_attn = Attention(c, i)
         self.post_attention_layernorm = RMSNorm(c['hidden_size'], c['rms_norm_eps'], unit)
+        if self.gemma2:
+            self.pre_feedforward_layernorm = RMSNorm(c['hidden_size'], c['rms_norm_eps'], True)
+            self.post_feedforward_layernorm = RMSNorm(c['hidden_size'], c['rms_norm_eps'], True)
         self.mlp = MLP(c)
-        self.window = c.get('sliding_window') if c['model_type'] == 'mistral' else None
+        self.window = window_of(c, i)
 
     def forward(self, x, cos, sin):
+        if self.gemma2:
+            x = x + self.post_attention_layernorm(self.self_attn(self.input_layernorm(x), cos, sin, self.window))
+            return x + self.post_feedforward_layernorm(self.mlp(self.pre_feedforward_layernorm(x)))
         x = x + self.self_attn(self.input_layernorm(x), cos, sin, self.window)
         return x + self.mlp(self.post_attention_layernorm(x))
+
+
+def window_of(c, i):
+    if c['model_type'] == 'mistral':
+        return c.get('sliding_window')
+    if c['model_type'] == 'gemma2':
+        return c.get('sliding_window') if not bool(i % 2) else None
+    return None
 
 
 class Inner(torch.nn.Module):
@@ -210,11 +231,11 @@ class Inner(torch.nn.Module):
         self.c = c
         self.embed_tokens = torch.nn.Embedding(c['vocab_size'], c['hidden_size'])
         self.layers = torch.nn.ModuleList(Layer(c, i) for i in range(c['num_hidden_layers']))
-        self.norm = RMSNorm(c['hidden_size'], c['rms_norm_eps'], c['model_type'] == 'gemma')
+        self.norm = RMSNorm(c['hidden_size'], c['rms_norm_eps'], c['model_type'] in ('gemma', 'gemma2'))
 
     def forward(self, ids):
         x = self.embed_tokens(ids)
-        if self.c['model_type'] == 'gemma':
+        if self.c['model_type'] in ('gemma', 'gemma2'):
             x = x * torch.tensor(self.c['hidden_size'] ** 0.5, dtype=x.dtype)
         cos, sin = cos_sin(self.c, ids.shape[1])
         for layer in self.layers:
@@ -225,13 +246,16 @@ class Inner(torch.nn.Module):
 class CausalLM(torch.nn.Module):
     def __init__(self, c):
         super().__init__()
+        self.c = c
         self.model = Inner(c)
         self.lm_head = torch.nn.Linear(c['hidden_size'], c['vocab_size'], bias=False)
         if c.get('tie_word_embeddings'):
             self.lm_head.weight = self.model.embed_tokens.weight
 
     def forward(self, ids):
-        return self.lm_head(self.model(ids))
+        logits = self.lm_head(self.model(ids))
+        cap = self.c.get('final_logit_softcapping') if self.c['model_type'] == 'gemma2' else None
+        return torch.tanh(logits / cap) * cap if cap else logits
 
 
 def hooks_of(c):
@@ -243,9 +267,10 @@ def capture(model, ids, hooks):
     mods = dict(model.named_modules())
     handles = [mods[h].register_forward_hook(lambda m, i, o, h=h: out.__setitem__(h, o.detach().clone())) for h in hooks]
     with torch.no_grad():
-        model(ids)
+        logits = model(ids)
     for hd in handles:
         hd.remove()
+    out['lm_head'] = logits.detach().clone()  # Gemma2ForCausalLM: the soft-capped logits; the others: lm_head's output
     return {h: out[h].contiguous() for h in hooks}
 
 
@@ -261,7 +286,8 @@ def unpermute(w, heads, e, r):
 def alt_forward(state, c, ids):
     D, H, K, E = c['hidden_size'], c['num_attention_heads'], c['num_key_value_heads'], head_dim_of(c)
     r = int(E * c.get('partial_rotary_factor', 1.0))
-    unit = c['model_type'] == 'gemma'
+    unit = c['model_type'] in ('gemma', 'gemma2')
+    g2 = c['model_type'] == 'gemma2'
     eps = c['rms_norm_eps']
     act = act_fn(c.get('hidden_activation') or c['hidden_act'])
     W = lambda n: state[n].double()  # noqa: E731  (the second formulation runs in float64)
@@ -284,8 +310,8 @@ def alt_forward(state, c, ids):
     x = W('model.embed_tokens.weight')[ids]
     if unit:
         x = x * float(torch.tensor(D ** 0.5, dtype=torch.float32))
-    window = c.get('sliding_window') if c['model_type'] == 'mistral' else None
     for i in range(c['num_hidden_layers']):
+        window = c.get('sliding_window') if c['model_type'] == 'mistral' or (g2 and i % 2 == 0) else None
         L = f'model.layers.{i}.'
         h = norm(x, W(L + 'input_layernorm.weight'))
         if c['model_type'] == 'phi3':
@@ -313,21 +339,27 @@ def alt_forward(state, c, ids):
                 lo = max(0, t - window + 1) if window else 0
                 for hh in range(H):
                     g = hh // (H // K)
-                    s = (k[lo: t + 1, g] @ q[t, hh]) / math.sqrt(E)
+                    s = (k[lo: t + 1, g] @ q[t, hh]) / math.sqrt(c['query_pre_attn_scalar'] if g2 else E)
+                    if g2 and c.get('attn_logit_softcapping'):
+                        s = c['attn_logit_softcapping'] * torch.tanh(s / c['attn_logit_softcapping'])
                     y[t, hh] = torch.softmax(s, 0) @ v[lo: t + 1, g]
             ys.append(y.reshape(T, H * E) @ W(L + 'self_attn.o_proj.weight').T)
-        x = x + torch.stack(ys)
-        h = norm(x, W(L + 'post_attention_layernorm.weight'))
+        att = torch.stack(ys)
+        x = x + (norm(att, W(L + 'post_attention_layernorm.weight')) if g2 else att)
+        h = norm(x, W(L + ('pre_feedforward_layernorm.weight' if g2 else 'post_attention_layernorm.weight')))
         if c['model_type'] == 'phi3':
             gate, up = (h @ W(L + 'mlp.gate_up_proj.weight').T).chunk(2, dim=-1)
         else:
             gate, up = h @ W(L + 'mlp.gate_proj.weight').T, h @ W(L + 'mlp.up_proj.weight').T
-        x = x + (act(gate) * up) @ W(L + 'mlp.down_proj.weight').T
+        mlp = (act(gate) * up) @ W(L + 'mlp.down_proj.weight').T
+        x = x + (norm(mlp, W(L + 'post_feedforward_layernorm.weight')) if g2 else mlp)
         out[f'model.layers.{i}'] = x
     x = norm(x, W('model.norm.weight'))
     out['model.norm'] = x
     head = 'model.embed_tokens.weight' if c.get('tie_word_embeddings') else 'lm_head.weight'
     out['lm_head'] = x @ W(head).T
+    if g2 and c.get('final_logit_softcapping'):
+        out['lm_head'] = c['final_logit_softcapping'] * torch.tanh(out['lm_head'] / c['final_logit_softcapping'])
     return out
 
 
@@ -344,7 +376,8 @@ BASE = dict(vocab_size=61, hidden_size=32, intermediate_size=48, num_hidden_laye
 def case(name, description, T=9, store=torch.float32, shards=1, extra_tensors=None, **over):
     c = dict(BASE, **over)
     c['architectures'] = [{'llama': 'LlamaForCausalLM', 'mistral': 'MistralForCausalLM', 'qwen2': 'Qwen2ForCausalLM',
-                           'qwen3': 'Qwen3ForCausalLM', 'gemma': 'GemmaForCausalLM', 'phi3': 'Phi3ForCausalLM'}[c['model_type']]]
+                           'qwen3': 'Qwen3ForCausalLM', 'gemma': 'GemmaForCausalLM', 'gemma2': 'Gemma2ForCausalLM',
+                           'phi3': 'Phi3ForCausalLM'}[c['model_type']]]
     return dict(name=name, description=description, config=c, T=T, store=store, shards=shards, extra=extra_tensors or {})
 
 
@@ -385,6 +418,11 @@ def cases():
              rope_scaling={'type': 'longrope', 'short_factor': short_factor, 'long_factor': long_factor}),
         case('llama_bf16_sharded', 'Llama, GQA, weights stored in BF16 over two shards with model.safetensors.index.json.',
              model_type='llama', store=torch.bfloat16, shards=2),
+        case('gemma2_softcap', 'Gemma 2: post-attention and pre/post-feed-forward (1 + w) norms, query_pre_attn_scalar 24, '
+             'attention soft-cap 2 and final-logit soft-cap 3 (both active at these scales), sliding window 3 on even layers over T = 9, '
+             'GQA, head_dim 16, tied.', model_type='gemma2', head_dim=16, hidden_act='gelu_pytorch_tanh',
+             hidden_activation='gelu_pytorch_tanh', query_pre_attn_scalar=24, attn_logit_softcapping=2.0,
+             final_logit_softcapping=3.0, sliding_window=3, tie_word_embeddings=True),
     ]
 
 
@@ -393,7 +431,7 @@ def randomise(model, seed):
     with torch.no_grad():
         for name, p in model.named_parameters():
             if name.endswith('norm.weight') or 'layernorm' in name:
-                p.copy_(torch.rand(p.shape, generator=g) * 0.8 + (-0.4 if 'gemma' in str(type(model)) else 0.6))
+                p.copy_(torch.rand(p.shape, generator=g) * 0.8 + 0.6)
             elif name.endswith('bias'):
                 p.copy_(torch.randn(p.shape, generator=g) * 0.1)
             elif 'embed' in name:
@@ -409,7 +447,7 @@ def write_case(cs, seed):
     torch.manual_seed(seed)
     model = CausalLM(c)
     randomise(model, seed)
-    if c['model_type'] == 'gemma':  # (1 + w): draw w around 0
+    if c['model_type'] in ('gemma', 'gemma2'):  # (1 + w): draw w around 0
         with torch.no_grad():
             for n, p in model.named_parameters():
                 if n.endswith('norm.weight') or 'layernorm' in n:

@@ -1,4 +1,4 @@
-// rmsNorm, rope, silu, mul, groupedAttention, narrow → Promise<void>.
+// rmsNorm, rope, silu, mul, groupedAttention, narrow, softcap → Promise<void>.
 #include <string>
 
 #include "bind/register.h"
@@ -92,6 +92,20 @@ Napi::Value narrow_js(const Napi::CallbackInfo& info) {
   return run_job(args, double(rows * len), [=] { narrow(rows, d, start, len, xp, yp); }, {x.object, out.object});
 }
 
+// softcap(x, out, cap)
+Napi::Value softcap_js(const Napi::CallbackInfo& info) {
+  Args args(info, "softcap", 3);
+  auto x = args.array<float>(0, "x");
+  auto out = args.array<float>(1, "out", x.length);
+  double cap = args.number(2, "cap");
+  if (!(cap > 0)) args.fail("cap", "must be a positive number");
+  const float* xp = x.data;
+  float* yp = out.data;
+  size_t n = x.length;
+  float c = float(cap);
+  return run_job(args, 16.0 * double(n), [=] { softcap(n, xp, c, yp); }, {x.object, out.object});
+}
+
 }  // namespace
 
 void register_decoder(Napi::Env env, Napi::Object exports) {
@@ -101,6 +115,7 @@ void register_decoder(Napi::Env env, Napi::Object exports) {
   export_function(env, exports, "mul", mul_js);
   export_function(env, exports, "groupedAttention", grouped_attention_js);
   export_function(env, exports, "narrow", narrow_js);
+  export_function(env, exports, "softcap", softcap_js);
 }
 
 }  // namespace ctl

@@ -109,6 +109,12 @@ void grouped_attention(const GqaArgs& a, const float* q, const float* k, const f
   });
 }
 
+void softcap(size_t n, const float* x, float cap, float* y) {
+  parallel_for(n, 16384, [&](size_t b, size_t e) {
+    for (size_t i = b; i < e; i++) y[i] = cap * std::tanh(x[i] / cap);
+  });
+}
+
 void narrow(size_t rows, size_t d, size_t start, size_t len, const float* x, float* y) {
   parallel_for(rows, std::max<size_t>(1, 16384 / std::max<size_t>(len, 1)), [&](size_t b, size_t e) {
     for (size_t r = b; r < e; r++) std::memcpy(y + r * len, x + r * d + start, len * sizeof(float));

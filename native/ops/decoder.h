@@ -30,4 +30,7 @@ void grouped_attention(const GqaArgs& a, const float* q, const float* k, const f
 // y[r, :] = x[r, start : start + len] over rows of `d`
 void narrow(size_t rows, size_t d, size_t start, size_t len, const float* x, float* y);
 
+// y = cap · tanh(x / cap)
+void softcap(size_t n, const float* x, float cap, float* y);
+
 }  // namespace ctl

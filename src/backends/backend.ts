@@ -39,7 +39,8 @@ export type OpName =
   | 'silu'
   | 'mul'
   | 'groupedAttention'
-  | 'narrow';
+  | 'narrow'
+  | 'softcap';
 
 export interface Conv2dOptions {
   stride: [number, number];
@@ -172,4 +173,6 @@ export interface Backend {
   groupedAttention(q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, o: AttentionOptions): Promise<DeviceTensor>;
   /** y = x[..., start : start + length] (splits a fused projection's output). */
   narrow(x: DeviceTensor, start: number, length: number): Promise<DeviceTensor>;
+  /** y = cap · tanh(x / cap) (Gemma 2's final-logit soft-cap). */
+  softcap(x: DeviceTensor, cap: number): Promise<DeviceTensor>;
 }

@@ -1,5 +1,5 @@
 // Argument and shape rules of the decoder-LLM ops (rmsNorm, rope, silu, mul, groupedAttention,
-// narrow): one function per op, shared by every backend, so each rule and message lives once.
+// narrow, softcap): one function per op, shared by every backend, so each rule and message lives once.
 // Each returns what the kernels need (output shape, derived sizes) or throws naming op and argument.
 import { numel, shapeStr } from '../tensor.js';
 
@@ -83,6 +83,11 @@ export function groupedAttentionShape(q: Shaped, k: Shaped, v: Shaped, o: Attent
   if (!Number.isFinite(o.scale)) fail(op, `scale must be finite, got ${o.scale}`);
   if (o.softcap !== undefined && o.softcap !== null && !(o.softcap > 0 && Number.isFinite(o.softcap))) fail(op, `softcap must be a positive number, got ${o.softcap}`);
   return { n, t, s, e, group: o.heads / o.kvHeads, out: [n, t, qd] };
+}
+
+/** softcap(x, cap): cap must be a positive finite number. */
+export function softcapCheck(cap: number): void {
+  if (!(cap > 0 && Number.isFinite(cap))) fail('softcap', `cap must be a positive number, got ${cap}`);
 }
 
 /** narrow(x[..., D], start, length) → [..., length] = x[..., start : start + length]. */

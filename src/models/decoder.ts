@@ -5,6 +5,9 @@
 //   qwen2    as llama with q/k/v biases (o_proj none)
 //   qwen3    as llama with per-head RMSNorm q_norm / k_norm over head_dim before RoPE; explicit head_dim
 //   gemma    RMSNorm · (1 + w), embeddings × √hidden (in the working dtype), tanh-GELU MLP, often MQA
+//   gemma2   as gemma, plus post_attention_layernorm on the attention output, pre/post_feedforward_layernorm
+//            around the MLP, scale query_pre_attn_scalar^−0.5, attention and final-logit soft-caps,
+//            sliding window on even layers (or per layer_types)
 //   phi3     packed qkv_proj = [q | k | v] and gate_up_proj = [gate | up] (split after the projection), partial rotary, longrope
 // RMSNorm in float32 (LlamaRMSNorm), RoPE rotate_half with HF's tables (rope.ts), grouped-query
 // attention with kv head ⌊h / (H / H_kv)⌋ (never repeated), nn.Linear [out, in], lm_head tied to
@@ -95,7 +98,9 @@ export function buildDecoder(t: ParamTable, config: Partial<ModelConfig>, n: Dec
   if (cfg.headDim === undefined && dim % heads !== 0) throw new Error(`${cfg.file}: "num_attention_heads" = ${heads} does not divide "hidden_size" = ${dim}; set "head_dim"`);
   const e = cfg.headDim ?? dim / heads;
   const eps = cfg.rmsNormEps;
-  const unitOffset = family === 'gemma';
+  const gemma2 = family === 'gemma2';
+  const unitOffset = family === 'gemma' || gemma2;
+  const scale = gemma2 ? 1 / Math.sqrt(cfg.queryPreAttnScalar ?? 256) : null;
   const fused = family === 'phi3';
 
   const layerIds = indicesOf(weightOf(n.inputNorm), t.tensors.keys());
@@ -107,7 +112,7 @@ export function buildDecoder(t: ParamTable, config: Partial<ModelConfig>, n: Dec
   }
 
   // ---- embedding (Gemma: × √hidden, rounded to the working dtype float32) ----
-  const normalizer = family === 'gemma' ? Math.fround(Math.sqrt(dim)) : null;
+  const normalizer = unitOffset ? Math.fround(Math.sqrt(dim)) : null;
   const stages: Stage[] = [
     makeStage(n.embed, false, [emb], (be, ids, p) =>
       scoped(be, async (s) => {
@@ -136,6 +141,7 @@ export function buildDecoder(t: ParamTable, config: Partial<ModelConfig>, n: Dec
     if (cfg.layerTypes) return cfg.layerTypes[i] === 'sliding_attention' ? cfg.slidingWindow ?? null : null;
     if (cfg.slidingWindow === null) return null;
     if ((family === 'qwen2' || family === 'qwen3') && cfg.maxWindowLayers !== undefined && i < cfg.maxWindowLayers) return null;
+    if (gemma2 && i % 2 === 1) return null; // Gemma2DecoderLayer: is_sliding = not bool(layer_idx % 2)
     return cfg.slidingWindow;
   };
 
@@ -157,6 +163,9 @@ export function buildDecoder(t: ParamTable, config: Partial<ModelConfig>, n: Dec
       : null;
     const o = proj(t, f(n.o), qDim, dim, `hidden size ${dim}, residual add`);
     const postNorm = normParams(t, f(n.postAttnNorm), dim, `(hidden size ${dim})`);
+    const ffNorms = gemma2
+      ? { pre: normParams(t, f(n.preFfNorm), dim, `(hidden size ${dim})`), post: normParams(t, f(n.postFfNorm), dim, `(hidden size ${dim})`) }
+      : null;
     let mlp: { gateUp: LinearInfo; inter: number } | { gate: LinearInfo; up: LinearInfo; inter: number };
     if (fused) {
       const gateUp = linearParams(t, f(n.gateUp), dim, `(hidden size ${dim})`, 'outIn');
@@ -174,7 +183,7 @@ export function buildDecoder(t: ParamTable, config: Partial<ModelConfig>, n: Dec
     const down = proj(t, f(n.down), mlp.inter, dim, `hidden size ${dim}, residual add`);
     const params = [
       inNorm.weight, ...Object.values(qkvNames).flatMap((l) => l.params), ...(qkNorm ? [qkNorm.q.weight, qkNorm.k.weight] : []),
-      ...o.params, postNorm.weight, ...('gateUp' in mlp ? mlp.gateUp.params : [...mlp.gate.params, ...mlp.up.params]), ...down.params,
+      ...o.params, postNorm.weight, ...(ffNorms ? [ffNorms.pre.weight, ffNorms.post.weight] : []), ...('gateUp' in mlp ? mlp.gateUp.params : [...mlp.gate.params, ...mlp.up.params]), ...down.params,
     ];
     const window = windowOf(i);
     const lin = (be: Backend, x: DeviceTensor, l: LinearInfo, p: ParamLookup) => be.linear(x, p(l.weight), optionalParam(p, l.bias), 'outIn');
@@ -215,14 +224,20 @@ export function buildDecoder(t: ParamTable, config: Partial<ModelConfig>, n: Dec
           };
           q = await headwise(q, heads, qkNorm?.q);
           k = await headwise(k, kvHeads, qkNorm?.k);
-          const att = await s.op(be.groupedAttention(q, k, v, { heads, kvHeads, causal: true, window, scale: 1 / Math.sqrt(e) }));
+          const softcap = cfg.attnLogitSoftcapping ?? null;
+          const att = await s.op(be.groupedAttention(q, k, v, { heads, kvHeads, causal: true, window, scale: scale ?? 1 / Math.sqrt(e), softcap }));
           s.drop(q, k, v, cos, sin);
-          const attOut = await s.op(lin(be, att, o, p));
+          let attOut = await s.op(lin(be, att, o, p));
           s.drop(att);
+          if (ffNorms) {
+            const normed = await s.op(be.rmsNorm(attOut, p(postNorm.weight), eps, true));
+            s.drop(attOut);
+            attOut = normed;
+          }
           const x1 = await s.op(be.add(x, attOut));
           s.drop(attOut);
           // ---- MLP ----
-          const h2 = await s.op(be.rmsNorm(x1, p(postNorm.weight), eps, unitOffset));
+          const h2 = await s.op(be.rmsNorm(x1, p((ffNorms ? ffNorms.pre : postNorm).weight), eps, unitOffset));
           let gate: DeviceTensor, up: DeviceTensor;
           if ('gateUp' in mlp) {
             const gu = await s.op(lin(be, h2, mlp.gateUp, p));
@@ -238,8 +253,13 @@ export function buildDecoder(t: ParamTable, config: Partial<ModelConfig>, n: Dec
           s.drop(gate);
           const m = await s.op(be.mul(a, up));
           s.drop(a, up);
-          const d = await s.op(lin(be, m, down, p));
+          let d = await s.op(lin(be, m, down, p));
           s.drop(m);
+          if (ffNorms) {
+            const normed = await s.op(be.rmsNorm(d, p(ffNorms.post.weight), eps, true));
+            s.drop(d);
+            d = normed;
+          }
           return s.op(be.add(x1, d));
         }),
       ),
@@ -258,7 +278,12 @@ export function buildDecoder(t: ParamTable, config: Partial<ModelConfig>, n: Dec
   }
   stages.push(
     makeStage(n.finalNorm, true, [finalNorm.weight], (be, x, p) => be.rmsNorm(x, p(finalNorm.weight), eps, unitOffset)),
-    makeStage(n.lmHead, true, [head], (be, x, p) => be.linear(x, p(head), null, 'outIn')),
+    // gemma2: the hook is Gemma2ForCausalLM's logits, cap · tanh(lm_head(x) / cap), not the bare Linear
+    makeStage(n.lmHead, true, [head], (be, x, p) =>
+      cfg.finalLogitSoftcapping === undefined
+        ? be.linear(x, p(head), null, 'outIn')
+        : scoped(be, async (s) => be.softcap(await s.op(be.linear(x, p(head), null, 'outIn')), cfg.finalLogitSoftcapping!)),
+    ),
   );
   return {
     config: { ...config, architecture: family, numHeads: heads },

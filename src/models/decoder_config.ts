@@ -5,7 +5,7 @@
 // Every error names the file and the key.
 
 /** The decoder families, by config.json `model_type`. */
-export const DECODER_TYPES = ['llama', 'mistral', 'qwen2', 'qwen3', 'gemma', 'phi3'] as const;
+export const DECODER_TYPES = ['llama', 'mistral', 'qwen2', 'qwen3', 'gemma', 'gemma2', 'phi3'] as const;
 export type DecoderType = (typeof DECODER_TYPES)[number];
 
 export const ROPE_TYPES = ['default', 'linear', 'dynamic', 'llama3', 'yarn', 'longrope'] as const;
@@ -51,6 +51,12 @@ export interface DecoderConfig {
   maxWindowLayers?: number;
   tieWordEmbeddings: boolean;
   hiddenAct: 'silu' | 'gelu_tanh' | 'gelu';
+  /** gemma2: attention scale query_pre_attn_scalar^−0.5 (else head_dim^−0.5) */
+  queryPreAttnScalar?: number;
+  /** gemma2: scores ← cap · tanh(scores / cap) */
+  attnLogitSoftcapping?: number;
+  /** gemma2: logits ← cap · tanh(logits / cap) */
+  finalLogitSoftcapping?: number;
 }
 
 type Raw = Record<string, unknown>;
@@ -137,16 +143,16 @@ export function parseDecoderConfig(file: string, raw: Raw): DecoderConfig | unde
   const type = modelType as DecoderType;
   const actKey = raw.hidden_activation !== undefined && raw.hidden_activation !== null ? 'hidden_activation' : 'hidden_act';
   // HF Gemma ignores hidden_act and uses gelu_pytorch_tanh unless hidden_activation is set
-  const actName = type === 'gemma' && actKey === 'hidden_act' ? 'gelu_pytorch_tanh' : (raw[actKey] ?? 'silu');
+  const actName = (type === 'gemma' || type === 'gemma2') && actKey === 'hidden_act' ? 'gelu_pytorch_tanh' : (raw[actKey] ?? 'silu');
   const hiddenAct = typeof actName === 'string' ? ACTIVATIONS[actName] : undefined;
   if (!hiddenAct) throw new Error(`${file}: "${actKey}" ${JSON.stringify(actName)} is not supported (known: ${Object.keys(ACTIVATIONS).join(', ')})`);
   const sliding = int(file, raw, 'sliding_window') ?? null;
-  const usesWindow = type === 'mistral' || ((type === 'qwen2' || type === 'qwen3') && raw.use_sliding_window === true);
+  const usesWindow = type === 'mistral' || type === 'gemma2' || ((type === 'qwen2' || type === 'qwen3') && raw.use_sliding_window === true);
   const layerTypes = raw.layer_types;
   if (layerTypes !== undefined && layerTypes !== null && (!Array.isArray(layerTypes) || !layerTypes.every((s) => s === 'sliding_attention' || s === 'full_attention'))) {
     bad(file, 'layer_types', 'a list of "sliding_attention" / "full_attention"', layerTypes);
   }
-  const tie = raw.tie_word_embeddings ?? (type === 'gemma');
+  const tie = raw.tie_word_embeddings ?? (type === 'gemma' || type === 'gemma2');
   if (typeof tie !== 'boolean') bad(file, 'tie_word_embeddings', 'a boolean', tie);
   return {
     file,
@@ -165,5 +171,10 @@ export function parseDecoderConfig(file: string, raw: Raw): DecoderConfig | unde
     ...(int(file, raw, 'max_window_layers') !== undefined ? { maxWindowLayers: int(file, raw, 'max_window_layers') } : {}),
     tieWordEmbeddings: tie as boolean,
     hiddenAct,
+    ...(type === 'gemma2' ? {
+      queryPreAttnScalar: num(file, raw, 'query_pre_attn_scalar') ?? 256,
+      attnLogitSoftcapping: num(file, raw, 'attn_logit_softcapping'),
+      finalLogitSoftcapping: num(file, raw, 'final_logit_softcapping'),
+    } : {}),
   };
 }

@@ -4,10 +4,10 @@
 // Running stages one after another is the forward pass; the sweep runner interleaves rows and
 // basis models stage by stage, which is why a model is a list and not a closure.
 import type { Backend, DeviceTensor } from '../backends/backend.js';
-import type { DecoderConfig } from './decoder_config.js';
+import { DECODER_TYPES, type DecoderConfig } from './decoder_config.js';
 
 /** Every model family ctlkit builds. */
-export const ARCHITECTURES = ['mlp', 'resnet', 'vit', 'gpt2', 'llama', 'mistral', 'qwen2', 'qwen3', 'gemma', 'phi3'] as const;
+export const ARCHITECTURES = ['mlp', 'resnet', 'vit', 'gpt2', ...DECODER_TYPES] as const;
 export type Architecture = (typeof ARCHITECTURES)[number];
 
 export interface ModelConfig {

@@ -1,6 +1,6 @@
 // Op cases for the decoder-LLM ops: rmsNorm (w and 1 + w, per head), rope (full and partial rotary),
 // silu, mul, groupedAttention (MHA / GQA / MQA, causal, sliding window, soft-cap, cross lengths),
-// narrow; with NaN/±Inf cases and odd shapes.
+// narrow, softcap; with NaN/±Inf cases and odd shapes.
 import type { HostTensor, OpCase } from './case_kit.js';
 import { nanAt, nonfinite, randn, sh, TOL, uniform } from './case_kit.js';
 
@@ -139,5 +139,21 @@ function narrowCase(shape: number[], start: number, length: number): void {
 narrowCase([2, 7, 24], 8, 8);
 narrowCase([1], 0, 1);
 narrowCase([3, 5, 33], 32, 1);
+
+function softcapCase(shape: number[], cap: number, special = false): void {
+  list.push({
+    op: 'softcap',
+    vars: () => `softcap(x=${sh(shape)},cap=${cap}${special ? ',nonfinite' : ''})`,
+    make: (rng) => {
+      const x = randn(rng, shape, 3 * cap);
+      return [special ? nonfinite(x, 5) : x];
+    },
+    run: (be, [x]) => be.softcap(x, cap),
+    tol: TOL.transcendental,
+  });
+}
+softcapCase([1], 30);
+softcapCase([2, 7, 33], 30);
+softcapCase([3, 1023], 50, true);
 
 export const decoderCases: readonly OpCase[] = list;

@@ -63,6 +63,8 @@ export interface NativeModule {
   /** dims = [n, t, s, heads, kvHeads, e]; window 0 and softcap 0 mean none. */
   groupedAttention(q: F32, k: F32, v: F32, out: F32, dims: number[], causal: boolean, window: number, scale: number, softcap: number): Promise<void>;
   narrow(x: F32, out: F32, rows: number, d: number, start: number, len: number): Promise<void>;
+  /** out = cap · tanh(x / cap) */
+  softcap(x: F32, out: F32, cap: number): Promise<void>;
   /** Bench ceiling (native/ops/ceilings.cpp): `threads` threads × `iterations` rounds of 12 FMA chains. */
   ceilingsFmaPeak(threads: number, iterations: number): Promise<{ seconds: number; flops: number; isa: string }>;
   /** Bench ceiling: copies `bytes` bytes `repeats` times over `threads` threads; bytesMoved = 2·bytes (read + write). */

@@ -4,7 +4,7 @@
 import type { AttentionOptions, Backend, Conv2dOptions, ConvEpilogue, DeviceTensor, FeatureProducts, FeatureStats, OpName, Pool2dOptions } from '../backend.js';
 import { numel, shapeStr } from '../../tensor.js';
 import { loadNative, type NativeModule } from './bindings.js';
-import { groupedAttentionShape, mulShape, narrowShape, rmsNormShape, ropeShape } from '../decoder_shapes.js';
+import { groupedAttentionShape, mulShape, narrowShape, rmsNormShape, ropeShape, softcapCheck } from '../decoder_shapes.js';
 
 /** Σ_j coeffs[j] · basis[j], not formed yet: conv2d reads the basis directly (native/ops/conv2d.h
  *  WeightSum), anything else forms it on first use. */
@@ -66,7 +66,7 @@ const PENDING_MIN_ELEMENTS = 1 << 14;
 const SUPPORTED: ReadonlySet<OpName> = new Set<OpName>([
   'matmul', 'linear', 'conv2d', 'batchNorm', 'layerNorm', 'relu', 'gelu', 'add', 'maxPool2d', 'avgPool2d',
   'adaptiveAvgPool2d', 'attention', 'embedding', 'transpose12', 'prependToken', 'selectToken', 'combine',
-  'featureStats', 'featureProducts', 'rmsNorm', 'rope', 'silu', 'mul', 'groupedAttention', 'narrow',
+  'featureStats', 'featureProducts', 'rmsNorm', 'rope', 'silu', 'mul', 'groupedAttention', 'narrow', 'softcap',
 ]);
 
 function tensorOf(t: DeviceTensor, op: string, arg: string): NativeTensor {
@@ -344,6 +344,13 @@ class NativeBackend implements Backend {
     const { rows, d, out } = narrowShape(x, start, length);
     const y = this.out(out);
     await this.m.narrow(f32(x, 'narrow', 'x'), y.data as Float32Array, rows, d, start, length);
+    return y;
+  }
+
+  async softcap(x: DeviceTensor, cap: number): Promise<DeviceTensor> {
+    softcapCheck(cap);
+    const y = this.out(x.shape);
+    await this.m.softcap(f32(x, 'softcap', 'x'), y.data as Float32Array, cap);
     return y;
   }
 

@@ -1,7 +1,7 @@
 // Decoder-LLM ops on the reference backend (float64 accumulation): rmsNorm, rope, silu, mul,
-// groupedAttention, narrow. Argument rules: ../decoder_shapes.ts.
+// groupedAttention, narrow, softcap. Argument rules: ../decoder_shapes.ts.
 import type { AttentionOptions, DeviceTensor } from '../backend.js';
-import { groupedAttentionShape, mulShape, narrowShape, rmsNormShape, ropeShape } from '../decoder_shapes.js';
+import { groupedAttentionShape, mulShape, narrowShape, rmsNormShape, ropeShape, softcapCheck } from '../decoder_shapes.js';
 import { f32, wrap, type RefTensor } from './tensor_store.js';
 
 // y = x / sqrt(Σx²/D + eps) · (w or 1 + w) per row of the last dim
@@ -105,4 +105,11 @@ export function narrow(xT: DeviceTensor, start: number, length: number): RefTens
   const out = new Float32Array(rows * length);
   for (let r = 0; r < rows; r++) out.set(x.subarray(r * d + start, r * d + start + length), r * length);
   return wrap(out, shape);
+}
+
+// y = cap · tanh(x / cap)
+export function softcap(xT: DeviceTensor, cap: number): RefTensor {
+  softcapCheck(cap);
+  const x = f32('softcap', 'x', xT).data;
+  return wrap(Float32Array.from(x, (v) => cap * Math.tanh(v / cap)), xT.shape);
 }

@@ -8,7 +8,7 @@ import { applyConvEpilogue } from '../conv_epilogue.js';
 import { gelu, relu } from './activation.js';
 import { attention } from './attention.js';
 import { combine } from './combine.js';
-import { groupedAttention, mul, narrow, rmsNorm, rope, silu } from './decoder_ops.js';
+import { groupedAttention, mul, narrow, rmsNorm, rope, silu, softcap } from './decoder_ops.js';
 import { conv2d } from './conv.js';
 import { linear, matmul } from './matmul.js';
 import { batchNorm, layerNorm } from './norm.js';
@@ -194,6 +194,10 @@ class ReferenceBackend implements Backend {
   async narrow(x: DeviceTensor, start: number, length: number): Promise<DeviceTensor> {
     this.live('narrow');
     return narrow(x, start, length);
+  }
+  async softcap(x: DeviceTensor, cap: number): Promise<DeviceTensor> {
+    this.live('softcap');
+    return softcap(x, cap);
   }
 }
 

@@ -144,6 +144,9 @@ export class WebGPUBackend implements Backend {
   async narrow(x: DeviceTensor, start: number, length: number): Promise<DeviceTensor> {
     return dec.narrow(this.ctx, gpuTensor(x, 'narrow: x'), start, length);
   }
+  async softcap(x: DeviceTensor, cap: number): Promise<DeviceTensor> {
+    return dec.softcap(this.ctx, gpuTensor(x, 'softcap: x'), cap);
+  }
 
   /** One featureStats pass per (F, basis tensor) pair, coefficient 1: no kernel of its own yet. */
   async featureProducts(fs: readonly DeviceTensor[], basis: readonly DeviceTensor[]): Promise<FeatureProducts[]> {

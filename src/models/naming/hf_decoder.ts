@@ -1,5 +1,5 @@
 // Hugging Face <Family>ForCausalLM (LlamaForCausalLM, MistralForCausalLM, Qwen2/Qwen3ForCausalLM,
-// GemmaForCausalLM, Phi3ForCausalLM): `model.embed_tokens`, `model.layers.{i}`, `model.norm`,
+// GemmaForCausalLM, Gemma2ForCausalLM, Phi3ForCausalLM): `model.embed_tokens`, `model.layers.{i}`, `model.norm`,
 // `lm_head` (absent when tied). nn.Linear weights [out, in].
 import type { Signature } from './types.js';
 
@@ -20,6 +20,9 @@ export interface DecoderNaming {
   kNorm: string;
   o: string;
   postAttnNorm: string;
+  /** gemma2: norms before and after the MLP (post_attention_layernorm then normalises the attention output) */
+  preFfNorm: string;
+  postFfNorm: string;
   gate: string;
   up: string;
   /** phi3: packed [gate | up] projection */
@@ -46,6 +49,8 @@ export const hfDecoder: DecoderNaming = {
   kNorm: `${L}.self_attn.k_norm`,
   o: `${L}.self_attn.o_proj`,
   postAttnNorm: `${L}.post_attention_layernorm`,
+  preFfNorm: `${L}.pre_feedforward_layernorm`,
+  postFfNorm: `${L}.post_feedforward_layernorm`,
   gate: `${L}.mlp.gate_proj`,
   up: `${L}.mlp.up_proj`,
   gateUp: `${L}.mlp.gate_up_proj`,
