@@ -10,9 +10,9 @@
       "target_name": "ctlkit",
       "sources": [
         "native/addon.cpp",
-        "native/bind/attention_layout.cpp", "native/bind/ceilings.cpp", "native/bind/combine_metrics.cpp", "native/bind/conv_pool.cpp",
+        "native/bind/attention_layout.cpp", "native/bind/ceilings.cpp", "native/bind/combine_metrics.cpp", "native/bind/conv_pool.cpp", "native/bind/decoder.cpp",
         "native/bind/gemm.cpp", "native/bind/merge.cpp", "native/bind/norm_elementwise.cpp", "native/bind/runtime.cpp",
-        "native/ops/attention.cpp", "native/ops/ceilings.cpp", "native/ops/combine.cpp", "native/ops/conv2d.cpp", "native/ops/elementwise.cpp",
+        "native/ops/attention.cpp", "native/ops/ceilings.cpp", "native/ops/combine.cpp", "native/ops/conv2d.cpp", "native/ops/decoder.cpp", "native/ops/elementwise.cpp",
         "native/ops/gemm.cpp", "native/ops/gemm_kernel.cpp", "native/ops/layout.cpp", "native/ops/merge.cpp", "native/ops/metrics.cpp", "native/ops/norm.cpp",
         "native/ops/pool.cpp", "native/ops/winograd.cpp", "native/ops/winograd_avx2.cpp",
         "native/runtime/cpu.cpp", "native/runtime/thread_pool.cpp"

@@ -16,6 +16,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ctl::register_metrics(env, exports);
   ctl::register_ceilings(env, exports);
   ctl::register_merge(env, exports);
+  ctl::register_decoder(env, exports);
   return exports;
 }
 

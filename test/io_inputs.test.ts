@@ -98,7 +98,7 @@ cfg('missing config.json gives {}; beside a file or inside a folder', async () =
 cfg('Hugging Face aliases and resnet keys', async () => {
   const d = tempDir();
   const one = async (obj: object): Promise<unknown> => loadModelConfig('unused', writeFile(d, 'c.json', JSON.stringify(obj)));
-  assert.equal(await one({ model_type: 'gpt2', n_head: 12, layer_norm_epsilon: 1e-5, n_embd: 768 }), { numHeads: 12, layerNormEps: 1e-5 });
+  assert.equal(await one({ model_type: 'gpt2', n_head: 12, layer_norm_epsilon: 1e-5, n_embd: 768 }), { numHeads: 12, layerNormEps: 1e-5, modelType: 'gpt2' });
   assert.equal(await one({ num_attention_heads: 3 }), { numHeads: 3 });
   assert.equal(await one({ architecture: 'resnet', stem: 'cifar', batch_norm_eps: 1e-3 }), { architecture: 'resnet', stem: 'cifar', batchNormEps: 1e-3 });
   assert.equal(await one({ num_heads: 2, n_head: 2 }), { numHeads: 2 });
@@ -107,7 +107,7 @@ cfg('Hugging Face aliases and resnet keys', async () => {
 cfg('bad configs are errors naming the file and key', async () => {
   const d = tempDir();
   const bad = (text: string): Promise<string> => rejection(loadModelConfig('unused', writeFile(d, 'bad.json', text)));
-  assert.match(await bad('{"architecture": "bert"}'), /bad\.json: unknown architecture "bert" \(expected one of mlp, resnet, vit, gpt2\)/);
+  assert.match(await bad('{"architecture": "bert"}'), /bad\.json: unknown architecture "bert" \(expected one of mlp, resnet, vit, gpt2, llama, mistral, qwen2, qwen3, gemma, gemma2, phi3\)/);
   assert.match(await bad('{"num_heads": 2, "n_head": 3}'), /"num_heads" = 2 and "n_head" = 3 disagree/);
   assert.match(await bad('{"n_head": 1.5}'), /"n_head" must be a positive integer/);
   assert.match(await bad('{"layer_norm_epsilon": -1}'), /"layer_norm_epsilon" must be a positive number/);

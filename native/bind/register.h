@@ -15,4 +15,5 @@ void register_combine(Napi::Env env, Napi::Object exports);
 void register_metrics(Napi::Env env, Napi::Object exports);
 void register_ceilings(Napi::Env env, Napi::Object exports);
 void register_merge(Napi::Env env, Napi::Object exports);
+void register_decoder(Napi::Env env, Napi::Object exports);
 }  // namespace ctl

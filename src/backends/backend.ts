@@ -5,6 +5,7 @@
 import type { OpMethods, OpName } from './ops.js';
 
 export type { OpName } from './ops.js';
+export type { AttentionOptions } from './decoder_shapes.js';
 
 
 /** A tensor owned by a backend. Opaque: read it back with `Backend.read`. */

@@ -13,6 +13,8 @@ import { numel, sameShape, shapeStr } from '../tensor.js';
 import type {
   Conv2dOptions, ConvEpilogue, DeviceTensor, FeatureProducts, FeatureStats, Pool2dOptions, Weight, WeightSum,
 } from './backend.js';
+import type { AttentionOptions } from './decoder_shapes.js';
+import { groupedAttentionShape, mulShape, narrowShape, rmsNormShape, ropeShape, softcapCheck } from './decoder_shapes.js';
 import { isWeightSum } from './weight_sum.js';
 
 export type Shape = readonly number[];
@@ -25,7 +27,7 @@ export interface OpResultKinds {
   products: FeatureProducts[];
 }
 
-export type OpFamily = 'gemm' | 'conv2d' | 'norm' | 'elementwise' | 'pool' | 'attention' | 'layout' | 'combine' | 'feature_stats';
+export type OpFamily = 'gemm' | 'conv2d' | 'norm' | 'elementwise' | 'pool' | 'attention' | 'layout' | 'combine' | 'feature_stats' | 'decoder';
 
 interface OpSpec<A extends unknown[], P, R extends keyof OpResultKinds> {
   readonly family: OpFamily;
@@ -301,6 +303,41 @@ function checkFeatureProducts(fs: readonly DeviceTensor[], basis: readonly Devic
   return { n: shape[0], m: basis.length };
 }
 
+// ---- the decoder-LLM ops: their shape rules are decoder_shapes.ts ----
+
+function checkRmsNorm(x: DeviceTensor, weight: DeviceTensor, e: number, _unitOffset: boolean) {
+  tensor('rmsNorm', 'x', x);
+  tensor('rmsNorm', 'weight', weight);
+  return { shape: x.shape, ...rmsNormShape(x, weight, e) };
+}
+
+function checkRope(x: DeviceTensor, cos: DeviceTensor, sin: DeviceTensor) {
+  for (const [arg, t] of [['x', x], ['cos', cos], ['sin', sin]] as const) tensor('rope', arg, t);
+  return { shape: x.shape, ...ropeShape(x, cos, sin) };
+}
+
+function checkMul(a: DeviceTensor, b: DeviceTensor) {
+  tensor('mul', 'a', a);
+  tensor('mul', 'b', b);
+  return { shape: mulShape(a, b) };
+}
+
+function checkGroupedAttention(q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, o: AttentionOptions) {
+  for (const [arg, t] of [['q', q], ['k', k], ['v', v]] as const) tensor('groupedAttention', arg, t);
+  const p = groupedAttentionShape(q, k, v, o);
+  return { ...p, shape: p.out };
+}
+
+function checkNarrow(x: DeviceTensor, start: number, length: number) {
+  const p = narrowShape(tensor('narrow', 'x', x), start, length);
+  return { ...p, shape: p.out };
+}
+
+function checkSoftcap(x: DeviceTensor, cap: number) {
+  softcapCheck(cap);
+  return { shape: tensor('softcap', 'x', x).shape };
+}
+
 /** The op table (see the file comment). Order: the families as listed in OpFamily. */
 export const OPS = {
   /** C[..., N] = A[..., K] · B[K, N] (transB: B given as [N, K]); A's leading dims are kept */
@@ -341,6 +378,20 @@ export const OPS = {
   featureStats: spec({ family: 'feature_stats', result: 'stats', check: checkFeatureStats }),
   /** for each F in fs, per sample n: ⟨F_n, basis_j[n]⟩ for every j and ‖F_n‖², float64, one pass over the basis */
   featureProducts: spec({ family: 'feature_stats', result: 'products', check: checkFeatureProducts }),
+  /** y = x / sqrt(mean(x²) + eps) · w (unitOffset: · (1 + w), Gemma) over the last dim, in float32 or wider */
+  rmsNorm: spec({ family: 'decoder', result: 'tensor', check: checkRmsNorm }),
+  /** HF rotate_half on the first R = 2·cos.shape[1] dims of each head of x[N,T,H,E]; cos/sin [T, R/2] */
+  rope: spec({ family: 'decoder', result: 'tensor', check: checkRope }),
+  /** y = x · σ(x) */
+  silu: spec({ family: 'decoder', result: 'tensor', check: checkUnary('silu') }),
+  /** y = a · b, b's shape a suffix of a's */
+  mul: spec({ family: 'decoder', result: 'tensor', check: checkMul }),
+  /** q[N,T,H·E], k,v[N,S,Hkv·E] → [N,T,H·E]; head h reads kv head ⌊h/(H/Hkv)⌋; scale, soft-cap, causal / sliding mask */
+  groupedAttention: spec({ family: 'decoder', result: 'tensor', check: checkGroupedAttention }),
+  /** y = x[..., start : start + length] */
+  narrow: spec({ family: 'decoder', result: 'tensor', check: checkNarrow }),
+  /** y = cap · tanh(x / cap) */
+  softcap: spec({ family: 'decoder', result: 'tensor', check: checkSoftcap }),
 };
 
 type Table = typeof OPS;

@@ -30,15 +30,24 @@ export function summarizeModel(ckpt: Checkpoint, config: Partial<ModelConfig>): 
 
 function formatInputSpec(spec: InputSpec): string {
   const shape = inputShapeStr(spec);
-  return spec.kind === 'float' ? `float ${shape}` : `token ids ${shape}, vocabulary ${spec.vocab}, at most ${spec.maxLength} positions`;
+  if (spec.kind === 'float') return `float ${shape}`;
+  return `token ids ${shape}, vocabulary ${spec.vocab}${spec.maxLength === undefined ? '' : `, at most ${spec.maxLength} positions`}`;
 }
 
 export function formatModelSummary(s: ModelSummary): string {
   if ('error' in s) return `architecture: not recognised (${s.error})`;
-  const config = Object.entries(s.config).map(([k, v]) => `${k}=${String(v)}`).join(', ');
+  const { decoder, ...flat } = s.config;
+  const config = Object.entries(flat).map(([k, v]) => `${k}=${String(v)}`).join(', ');
+  // a decoder LLM's config.json settings, one line (rope as type and theta)
+  const dec = decoder && [
+    `hidden ${decoder.hiddenSize ?? '?'}`, `${decoder.numLayers ?? '?'} layers`, `${decoder.numHeads ?? '?'} heads / ${decoder.numKvHeads ?? decoder.numHeads ?? '?'} kv`,
+    `head_dim ${decoder.headDim ?? 'hidden/heads'}`, `rope ${decoder.rope.type} θ=${decoder.rope.theta}`, `tied ${decoder.tieWordEmbeddings}`,
+    `sliding window ${decoder.slidingWindow ?? 'none'}`, `act ${decoder.hiddenAct}`, `rms eps ${decoder.rmsNormEps}`,
+  ].join(', ');
   return [
     `architecture: ${s.architecture}`,
     `config: ${config}`,
+    ...(dec ? [`decoder: ${dec} (${decoder.file})`] : []),
     `input: ${formatInputSpec(s.input)}`,
     `hooks: ${s.hooks.join(', ')}`,
     `logits hook: ${s.logitsHook}`,

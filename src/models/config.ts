@@ -4,6 +4,7 @@ import { readConfigJson } from '../io/config.js';
 import { parseJsonObject } from '../io/json_strict.js';
 import { quoteName, showValue } from '../util/escape.js';
 import type { ConfigKey } from './config_values.js';
+import { DECODER_TYPES, parseDecoderConfig, type DecoderType } from './decoder_config.js';
 import { ARCHITECTURES, type Architecture, type ModelConfig } from './family.js';
 import { GPT2_CONFIG } from './gpt2.js';
 import { RESNET_CONFIG } from './resnet.js';
@@ -17,6 +18,8 @@ const FAMILY_CONFIG: Record<Architecture, readonly ConfigKey[]> = {
   resnet: RESNET_CONFIG,
   vit: VIT_CONFIG,
   gpt2: GPT2_CONFIG,
+  // HF decoder LLMs: their settings come from parseDecoderConfig (model_type, rope_scaling, …)
+  ...(Object.fromEntries(DECODER_TYPES.map((t) => [t, []])) as unknown as Record<DecoderType, readonly ConfigKey[]>),
 };
 
 /** Reads `configPath`, or config.json in the checkpoint's folder (a missing one gives {}). */
@@ -33,6 +36,12 @@ export function parseConfigText(file: string, text: string): Partial<ModelConfig
 /** Picks the families' keys out of a parsed config object; `file` names it in errors. */
 export function parseModelConfig(file: string, raw: Record<string, unknown>): Partial<ModelConfig> {
   const out: Partial<Record<keyof ModelConfig, unknown>> = {};
+  if (typeof raw.model_type === 'string') out.modelType = raw.model_type;
+  const decoder = parseDecoderConfig(file, raw);
+  if (decoder) {
+    out.architecture = decoder.modelType;
+    out.decoder = decoder;
+  }
   if (raw.architecture !== undefined) {
     const a = raw.architecture;
     if (typeof a !== 'string' || !(ARCHITECTURES as readonly string[]).includes(a)) {

@@ -4,9 +4,10 @@
 // Running stages one after another is the forward pass; the sweep runner interleaves rows and
 // basis models stage by stage, which is why a model is a list and not a closure.
 import type { Backend, DeviceTensor, Weight } from '../backends/backend.js';
+import { DECODER_TYPES, type DecoderConfig } from './decoder_config.js';
 
 /** Every model family ctlkit builds. */
-export const ARCHITECTURES = ['mlp', 'resnet', 'vit', 'gpt2'] as const;
+export const ARCHITECTURES = ['mlp', 'resnet', 'vit', 'gpt2', ...DECODER_TYPES] as const;
 export type Architecture = (typeof ARCHITECTURES)[number];
 
 export interface ModelConfig {
@@ -19,6 +20,10 @@ export interface ModelConfig {
   stem?: 'imagenet' | 'cifar';
   /** resnet BatchNorm eps (default 1e-5) */
   batchNormEps?: number;
+  /** HF decoder LLMs (llama, mistral, qwen2, qwen3, gemma, phi3): config.json's settings */
+  decoder?: DecoderConfig;
+  /** config.json `model_type`, kept to name it when no family matches */
+  modelType?: string;
 }
 
 /** Looks a parameter up by its checkpoint name (already on the backend). `weight(name)` gives a

@@ -13,6 +13,9 @@ import { torchSequentialMlp } from './naming/torch_sequential_mlp.js';
 import { torchvisionResNet } from './naming/torchvision_resnet.js';
 import { torchvisionVit } from './naming/torchvision_vit.js';
 import { hfGpt2Bare, hfGpt2LMHead } from './naming/hf_gpt2.js';
+import { buildDecoder } from './decoder.js';
+import { DECODER_TYPES } from './decoder_config.js';
+import { hfDecoder } from './naming/hf_decoder.js';
 
 interface Convention {
   architecture: Architecture;
@@ -29,6 +32,7 @@ const convention = <N extends { convention: string; signature: Signature }>(
 
 /** Known conventions, most specific signature first. */
 const CONVENTIONS: readonly Convention[] = [
+  ...DECODER_TYPES.map((family) => convention(family, hfDecoder, buildDecoder)),
   convention('vit', torchvisionVit, buildVit),
   convention('gpt2', hfGpt2LMHead, buildGpt2),
   convention('gpt2', hfGpt2Bare, buildGpt2),
@@ -52,6 +56,10 @@ function findConvention(tensors: ReadonlyMap<string, TensorInfo>, config: Partia
     return ofArch.find((c) => matches(c.signature, tensors)) ?? ofArch[0];
   }
   const found = CONVENTIONS.find((c) => matches(c.signature, tensors));
+  if (found?.signature === hfDecoder.signature) {
+    const type = config.modelType === undefined ? 'no "model_type"' : `"model_type" ${JSON.stringify(config.modelType)}`;
+    throw new Error(`${source}: a Hugging Face decoder checkpoint, but its config has ${type}: known model_types are ${DECODER_TYPES.join(', ')}`);
+  }
   if (found) return found;
   const sample = [...tensors.keys()].slice(0, 5).map((n) => displayName(n)).join(', ');
   throw new Error(

@@ -124,6 +124,17 @@ export class BasisParams {
     return this.ckpts.every((_, i) => i === j || stage.params.every((nm) => !this.nonFinite.has(`${i}\0${nm}`)));
   }
 
+  /** Releases the stage's parameters (a streamed basis: they are read again when next needed). */
+  releaseStage(stage: Stage): void {
+    for (const mp of this.cache) {
+      for (const nm of new Set(stage.params)) {
+        const t = mp.get(nm);
+        if (t) this.be.release(t);
+        mp.delete(nm);
+      }
+    }
+  }
+
   release(): void {
     for (const m of this.cache) for (const t of m.values()) this.be.release(t);
     for (const m of this.cache) m.clear();

@@ -6,7 +6,7 @@ import { peakRssBytes } from './peak_rss.js';
 import { closeAll } from '../io/checkpoint_set.js';
 import { prepare, type DataSpec } from './prepare.js';
 import { buildResults } from './results.js';
-import { runSchedule, type SweepProgress } from './schedule.js';
+import { runSchedule, type MemoryLimits, type SweepProgress } from './schedule.js';
 import type { SweepResults } from './types.js';
 import { checkMatrix, resolveLayers } from './validate.js';
 
@@ -25,6 +25,9 @@ export interface SweepOptions {
   batch?: number;
   signal?: AbortSignal;
   onProgress?: (p: SweepProgress) => void;
+  /** When the basis is streamed per stage and when the last stage's rows are reduced one at a time
+   *  (defaults: schedule.ts BASIS_CACHE_BYTES, FEATURE_BYTES). */
+  memory?: MemoryLimits;
 }
 
 export async function runSweep(spec: SweepSpec, opts: SweepOptions): Promise<SweepResults> {
@@ -41,7 +44,7 @@ export async function runSweep(spec: SweepSpec, opts: SweepOptions): Promise<Swe
     opts.onProgress?.({ phase: 'validate', samplesDone: 0, samplesTotal: samples });
     const state = await runSchedule(
       { model: prep.model, checkpoints: prep.checkpoints, matrix, inputs: prep.inputs, labels: prep.labels, layers },
-      { backend: opts.backend, batch, signal: opts.signal, onProgress: opts.onProgress },
+      { backend: opts.backend, batch, signal: opts.signal, onProgress: opts.onProgress, memory: opts.memory },
     );
     await opts.backend.flush();
     opts.onProgress?.({ phase: 'done', samplesDone: samples, samplesTotal: samples });

@@ -5,7 +5,9 @@
 // the M + K models at two consecutive stages. A row whose coefficients are a unit vector e_j (α = 0
 // or 1, λ = 0) has exactly basis j's weights (1·w + 0·w' = w for finite w'), so while its input is
 // basis j's, its output is basis j's output: shared, not recomputed. A first stage that is linear in
-// its weights (Stage.linearInParams) gives each row Σ_j c_j (basis j's output).
+// its weights (Stage.linearInParams) gives each row Σ_j c_j (basis j's output). At LLM scale the basis
+// streams (each stage's parameters read when it runs, released after) and a last stage with huge
+// outputs (lm_head) runs and is reduced one row at a time.
 import type { Backend, DeviceTensor, FeatureProducts } from '../backends/backend.js';
 import type { Checkpoint } from '../io/types.js';
 import { executeStages, type Chunk } from '../models/executor.js';
@@ -16,6 +18,19 @@ import { SimilarityAccumulator } from '../metrics/similarity.js';
 import { TaskAccumulator, meanLogits, checkLabelShape } from '../metrics/task.js';
 import { coefficientRow, type CoefficientMatrix } from './coefficients.js';
 import { DEFAULT_PLAN, type SweepPlan } from './plan.js';
+
+/** A basis larger than this (float32 bytes, env CTLKIT_BASIS_CACHE_BYTES) is streamed: each stage's
+ *  parameters are read from the checkpoints (their storage dtype, e.g. BF16 shards, in the page
+ *  cache) when the stage runs and released after it. One chunk of samples always streams. */
+export const BASIS_CACHE_BYTES = Number(process.env.CTLKIT_BASIS_CACHE_BYTES ?? 4 * 2 ** 30);
+/** The last stage's outputs for all rows at once above this (bytes, env CTLKIT_FEATURE_BYTES): its
+ *  rows run and are reduced one at a time, each released before the next (lm_head [N, T, vocab]). */
+export const FEATURE_BYTES = Number(process.env.CTLKIT_FEATURE_BYTES ?? 2 ** 30);
+
+export interface MemoryLimits {
+  basisCacheBytes?: number;
+  featureBytes?: number;
+}
 
 export interface SweepProgress {
   phase: 'validate' | 'forward' | 'done';
@@ -42,6 +57,8 @@ export interface ScheduleOptions {
   batch: number;
   signal?: AbortSignal;
   onProgress?: (p: SweepProgress) => void;
+  /** When the basis is streamed per stage and when the last stage's rows are reduced one at a time. */
+  memory?: MemoryLimits;
 }
 
 /** Accumulators filled by `runSchedule`, in the plan's order. */
@@ -63,6 +80,14 @@ export function rowName(m: CoefficientMatrix, k: number): string {
 }
 
 const byLayer = (layers: readonly string[]) => new Map(layers.map((l) => [l, new SimilarityAccumulator()]));
+
+/** Float32 bytes of every basis parameter the stages read, from the checkpoint headers. */
+export function basisBytes(ckpts: readonly Checkpoint[], stages: readonly Stage[]): number {
+  const names = new Set(stages.flatMap((st) => st.params));
+  let total = 0;
+  for (const c of ckpts) for (const nm of names) total += 4 * (c.tensors.get(nm)?.shape.reduce((p, d) => p * d, 1) ?? 0);
+  return total;
+}
 
 export async function runSchedule(inp: ScheduleInput, opts: ScheduleOptions): Promise<ScheduleState> {
   const { model, matrix, layers } = inp;
@@ -88,41 +113,77 @@ export async function runSchedule(inp: ScheduleInput, opts: ScheduleOptions): Pr
   const rowCoeffs = Array.from({ length: K }, (_, k) => Float64Array.from(coefficientRow(matrix, k)));
   const unit = rowCoeffs.map(unitIndex);
   const params = new BasisParams(be, inp.checkpoints, unit.some((j) => j >= 0));
+  const streamBasis = n <= opts.batch || basisBytes(inp.checkpoints, model.stages.slice(0, last + 1)) > (opts.memory?.basisCacheBytes ?? BASIS_CACHE_BYTES);
   const progress = (p: Omit<SweepProgress, 'samplesTotal'>) => opts.onProgress?.({ ...p, samplesTotal: n });
+  /** Stages whose rows were reduced one at a time inside `run` (their outputs are the basis lanes only). */
+  const reducedInRun = new Set<number>();
+
+  /** Row k's output at `stage` from its input x. */
+  const rowOutput = async (stage: Stage, si: number, k: number, x: DeviceTensor, xb: readonly DeviceTensor[], ob: readonly DeviceTensor[]): Promise<DeviceTensor> => {
+    const j = unit[k];
+    if (j >= 0 && x === xb[j] && params.othersFinite(stage, j)) return ob[j];
+    // same input for every model, output linear in the weights: Σ_j c_j f(x; θ_j), exact
+    if (si === 0 && stage.linearInParams) return (await be.combine(ob, rowCoeffs[k], 1))[0];
+    const row = await params.row(stage, rowCoeffs[k]);
+    try {
+      return await stage.run(be, x, row.lookup);
+    } finally {
+      row.release();
+    }
+  };
 
   // lanes 0..M−1: the basis models; M..M+K−1: the rows
   const run = async (stage: Stage, si: number, inputs: readonly DeviceTensor[], chunk: Chunk): Promise<DeviceTensor[]> => {
     progress({ phase: 'forward', layer: stage.name, samplesDone: chunk.start });
     await params.load(stage);
-    const xb = inputs.slice(0, M), xr = inputs.slice(M);
-    const ob: DeviceTensor[] = [];
-    for (let j = 0; j < M; j++) ob.push(await stage.run(be, xb[j], params.lookup(stage, j)));
-    const or: DeviceTensor[] = [];
+    try {
+      const xb = inputs.slice(0, M), xr = inputs.slice(M);
+      const ob: DeviceTensor[] = [];
+      for (let j = 0; j < M; j++) ob.push(await stage.run(be, xb[j], params.lookup(stage, j)));
+      // the last stage with large outputs (lm_head [N, T, vocab]): each row is reduced and released
+      // before the next runs, so only the M basis outputs and one row's are alive
+      const bytes = 4 * ob[0].shape.reduce((p, d) => p * d, 1);
+      if (si === last && (M + K) * bytes > (opts.memory?.featureBytes ?? FEATURE_BYTES)) {
+        await reduceRowByRow(stage, si, ob, xb, xr, chunk);
+        reducedInRun.add(si);
+        return ob;
+      }
+      const or: DeviceTensor[] = [];
+      for (let k = 0; k < K; k++) {
+        progress({ phase: 'forward', row: k, layer: stage.name, samplesDone: chunk.start });
+        or.push(await rowOutput(stage, si, k, xr[k], xb, ob));
+      }
+      return [...ob, ...or];
+    } finally {
+      if (streamBasis) params.releaseStage(stage);
+    }
+  };
+
+  const reduceRowByRow = async (stage: Stage, si: number, ob: DeviceTensor[], xb: readonly DeviceTensor[], xr: readonly DeviceTensor[], chunk: Chunk): Promise<void> => {
+    const hook = wanted.has(stage.name);
+    const task = si === logitsIdx && inp.labels;
+    const gram = hook ? await be.featureProducts(ob, ob) : undefined;
+    if (hook) accumulateBasis(state, stage.name, new BasisGram(gram!));
+    if (task) await accumulateTask(be, state, inp.labels!, chunk, ob, [], matrix, []);
     for (let k = 0; k < K; k++) {
       progress({ phase: 'forward', row: k, layer: stage.name, samplesDone: chunk.start });
-      const j = unit[k];
-      if (j >= 0 && xr[k] === xb[j] && params.othersFinite(stage, j)) {
-        or.push(ob[j]);
-        continue;
-      }
-      if (si === 0 && stage.linearInParams) {
-        // same input for every model, output linear in the weights: Σ_j c_j f(x; θ_j), exact
-        or.push((await be.combine(ob, rowCoeffs[k], 1))[0]);
-        continue;
-      }
-      const row = await params.row(stage, rowCoeffs[k]);
+      const y = await rowOutput(stage, si, k, xr[k], xb, ob);
       try {
-        or.push(await stage.run(be, xr[k], row.lookup));
+        if (hook) await accumulateRows(be, state, stage.name, ob, [y], [k], rowCoeffs, matrix, gram);
+        if (task) await accumulateTask(be, state, inp.labels!, chunk, ob, [y], matrix, [k]);
       } finally {
-        row.release();
+        if (!ob.includes(y)) be.release(y);
       }
     }
-    return [...ob, ...or];
   };
 
   const after = async (stage: Stage, si: number, outs: readonly DeviceTensor[], chunk: Chunk): Promise<void> => {
+    if (reducedInRun.has(si)) return;
     const fb = outs.slice(0, M), fr = outs.slice(M);
-    if (wanted.has(stage.name)) await accumulateHook(be, state, stage.name, fb, fr, rowCoeffs, matrix);
+    if (wanted.has(stage.name)) {
+      const gram = await accumulateRows(be, state, stage.name, fb, fr, fr.map((_, k) => k), rowCoeffs, matrix);
+      accumulateBasis(state, stage.name, gram);
+    }
     if (si === logitsIdx && inp.labels) await accumulateTask(be, state, inp.labels, chunk, fb, fr, matrix);
   };
 
@@ -137,39 +198,53 @@ export async function runSchedule(inp: ScheduleInput, opts: ScheduleOptions): Pr
   return state;
 }
 
-async function accumulateHook(
+/** The rows' comparisons at `hook`: fr holds the features of rows `rows` (a row may share a basis
+ *  model's tensor). One pass over the features: ⟨F, B_j⟩ for every basis feature B_j and ‖F‖², for
+ *  the basis models (unless their products `gram` are given) and every row with features of its own;
+ *  every comparison follows (metrics/comparisons.ts). Returns the basis's Gram matrix. */
+async function accumulateRows(
   be: Backend,
   state: ScheduleState,
   hook: string,
   fb: readonly DeviceTensor[],
   fr: readonly DeviceTensor[],
+  rows: readonly number[],
   rowCoeffs: Float64Array[],
   matrix: CoefficientMatrix,
-): Promise<void> {
-  // One pass over the features: ⟨F, B_j⟩ for every basis feature B_j, and ‖F‖², for the basis models
-  // and every row with features of its own; every comparison follows (metrics/comparisons.ts).
+  gramProducts?: FeatureProducts[],
+): Promise<BasisGram> {
   const m = fb.length;
   const own = [...new Set(fr.filter((t) => !fb.includes(t)))];
-  const products = await be.featureProducts([...fb, ...own], fb);
+  const basisProducts = gramProducts ?? [];
+  const computed = own.length === 0 && gramProducts ? [] : await be.featureProducts(gramProducts ? own : [...fb, ...own], fb);
+  const products = gramProducts ? [...basisProducts, ...computed] : computed;
   const gram = new BasisGram(products.slice(0, m));
   const productsOf = (t: DeviceTensor): FeatureProducts => {
     const shared = fb.indexOf(t);
     return shared >= 0 ? products[shared] : products[m + own.indexOf(t)];
   };
   const { plan } = state;
-  for (let k = 0; k < fr.length; k++) {
+  fr.forEach((f, r) => {
+    const k = rows[r];
     const where = `${rowName(matrix, k)}, layer ${hook}`;
-    const p = productsOf(fr[k]);
+    const p = productsOf(f);
     plan.rows.forEach((cmp, i) => {
       const v = cmp.against === 'own' ? rowCoeffs[k] : cmp.against;
       state.rows[k][i].get(hook)!.add(gram.rowStats(p, v), cmp.against === 'own' ? where : `${where} (vs ${cmp.tag.replace(/^alpha_/, '')})`);
     });
-  }
-  plan.basis.forEach((cmp, i) => {
+  });
+  return gram;
+}
+
+/** The plan's comparisons between basis combinations at `hook`. */
+function accumulateBasis(state: ScheduleState, hook: string, gram: BasisGram): void {
+  state.plan.basis.forEach((cmp, i) => {
     state.basis[i].get(hook)!.add(gram.pairStats(cmp.left, cmp.right), `basis model ${cmp.tag.replace('_', ' vs ')}, layer ${hook}`);
   });
 }
 
+/** Loss and accuracy at the logits: every row in fr and the basis (default), or only rows `rows`
+ *  (fr holds theirs; an empty list: the basis and the ensemble only). */
 async function accumulateTask(
   be: Backend,
   state: ScheduleState,
@@ -178,10 +253,18 @@ async function accumulateTask(
   fb: readonly DeviceTensor[],
   fr: readonly DeviceTensor[],
   matrix: CoefficientMatrix,
+  rows?: readonly number[],
 ): Promise<void> {
   const per = labels.data.length / labels.shape[0];
   const chunkLabels = labels.data.subarray(chunk.start * per, chunk.end * per);
-  const classes = checkLabelShape(fr[0].shape, [chunk.end - chunk.start, ...labels.shape.slice(1)], 'labels');
+  const classes = checkLabelShape(fb[0].shape, [chunk.end - chunk.start, ...labels.shape.slice(1)], 'labels');
+  if (rows !== undefined && rows.length > 0) {
+    // one row at a time: its logits only (a row sharing a basis model's outputs reads them again)
+    for (let r = 0; r < rows.length; r++) {
+      state.rowTask![rows[r]].add(await be.read(fr[r]), chunkLabels, classes, `labels vs ${rowName(matrix, rows[r])} logits`);
+    }
+    return;
+  }
   const basisLogits: (Float32Array | Int32Array)[] = [];
   for (const t of fb) basisLogits.push(await be.read(t));
   for (let k = 0; k < fr.length; k++) {

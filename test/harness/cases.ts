@@ -4,6 +4,7 @@
 // bench/ times `run` on chosen cases (`flops` / `bytes` give the work of one run).
 import type { Backend, DeviceTensor } from '../../src/backends/backend.js';
 import type { HostTensor, OpCase } from './case_kit.js';
+import { decoderCases } from './cases_decoder.js';
 import { denseCases } from './cases_dense.js';
 import { elementwiseCases } from './cases_elementwise.js';
 import { mergeCases } from './cases_merge.js';
@@ -15,7 +16,7 @@ export { TOL } from './case_kit.js';
 export { makeRng, seedOf, type Rng } from './rng.js';
 
 /** Every op case, all ops of the Backend interface. */
-export const cases: readonly OpCase[] = [...denseCases, ...elementwiseCases, ...sequenceCases, ...mergeCases];
+export const cases: readonly OpCase[] = [...denseCases, ...elementwiseCases, ...sequenceCases, ...mergeCases, ...decoderCases];
 
 /** Cases whose vars() contains `filter` (all when it is empty or undefined). */
 export function selectCases(filter?: string): OpCase[] {

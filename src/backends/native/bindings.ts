@@ -73,6 +73,18 @@ export interface NativeModule {
   featureStats(
     f: F32, basis: F32[], c: Float64Array, n: number, dot: Float64Array, ff: Float64Array, gg: Float64Array,
   ): Promise<void>;
+  /** native/ops/decoder.h: y = x / rms(x) · (w or 1 + w) per row of d. */
+  rmsNorm(x: F32, weight: F32, out: F32, rows: number, d: number, eps: number, unitOffset: boolean): Promise<void>;
+  /** Rotary embedding (rotate_half) on x[n,t,heads,e] with cos/sin [t, half]. */
+  rope(x: F32, cos: F32, sin: F32, out: F32, n: number, t: number, heads: number, e: number, half: number): Promise<void>;
+  silu(x: F32, out: F32): Promise<void>;
+  /** out = a · b repeated over a (b.length divides a.length). */
+  mul(a: F32, b: F32, out: F32): Promise<void>;
+  /** dims = [n, t, s, heads, kvHeads, e]; window 0 and softcap 0 mean none. */
+  groupedAttention(q: F32, k: F32, v: F32, out: F32, dims: number[], causal: boolean, window: number, scale: number, softcap: number): Promise<void>;
+  narrow(x: F32, out: F32, rows: number, d: number, start: number, len: number): Promise<void>;
+  /** out = cap · tanh(x / cap) */
+  softcap(x: F32, out: F32, cap: number): Promise<void>;
   /** Bench ceiling (native/ops/ceilings.cpp): `threads` threads × `iterations` rounds of 12 FMA chains
    *  of `isa`'s width (the CPU's, whatever setIsa says; throws when it lacks `isa`). */
   ceilingsFmaPeak(threads: number, iterations: number, isa: NativeIsa): Promise<{ seconds: number; flops: number; isa: string }>;

@@ -3,11 +3,12 @@
 // before a kernel here runs; the addon checks lengths again before it touches memory. conv2d takes
 // its weights as a WeightSum and forms Σ_j c_j W_j while it reads them (native/ops/conv2d.h).
 import { numel, shapeStr } from '../../tensor.js';
-import type { Backend, Conv2dOptions, ConvEpilogue, DeviceTensor, FeatureProducts, FeatureStats, Pool2dOptions, Weight } from '../backend.js';
+import type { AttentionOptions, Backend, Conv2dOptions, ConvEpilogue, DeviceTensor, FeatureProducts, FeatureStats, Pool2dOptions, Weight } from '../backend.js';
 import { checkedBackend, type BackendCore } from '../checked.js';
 import type { OpName, OpPlan } from '../ops.js';
 import { isWeightSum } from '../weight_sum.js';
 import { loadNative, type NativeModule } from './bindings.js';
+import { groupedAttentionShape, mulShape, narrowShape, rmsNormShape, ropeShape, softcapCheck } from '../decoder_shapes.js';
 
 type Storage = Float32Array | Int32Array;
 
@@ -247,6 +248,49 @@ class NativeCore implements BackendCore {
     await this.m.featureProducts(fs.map((t, i) => f32(t, 'featureProducts', `fs[${i}]`)), basis.map((t, j) => f32(t, 'featureProducts', `basis[${j}]`)),
       p.n, out.map((o) => o.dots), out.map((o) => o.ff));
     return out;
+  }
+
+  async rmsNorm(p: OpPlan<'rmsNorm'>, x: DeviceTensor, weight: DeviceTensor, eps: number, unitOffset: boolean): Promise<DeviceTensor> {
+    const [y, yd] = this.outData(p.shape);
+    if (p.rows > 0) await this.m.rmsNorm(f32(x, 'rmsNorm', 'x'), f32(weight, 'rmsNorm', 'weight'), yd, p.rows, p.d, eps, unitOffset);
+    return y;
+  }
+
+  async rope(p: OpPlan<'rope'>, x: DeviceTensor, cos: DeviceTensor, sin: DeviceTensor): Promise<DeviceTensor> {
+    const [y, yd] = this.outData(p.shape);
+    await this.m.rope(f32(x, 'rope', 'x'), f32(cos, 'rope', 'cos'), f32(sin, 'rope', 'sin'), yd, p.n, p.t, p.heads, p.e, p.half);
+    return y;
+  }
+
+  async silu(p: OpPlan<'silu'>, x: DeviceTensor): Promise<DeviceTensor> {
+    const [y, yd] = this.outData(p.shape);
+    await this.m.silu(f32(x, 'silu', 'x'), yd);
+    return y;
+  }
+
+  async mul(p: OpPlan<'mul'>, a: DeviceTensor, b: DeviceTensor): Promise<DeviceTensor> {
+    const [y, yd] = this.outData(p.shape);
+    await this.m.mul(f32(a, 'mul', 'a'), f32(b, 'mul', 'b'), yd);
+    return y;
+  }
+
+  async groupedAttention(p: OpPlan<'groupedAttention'>, q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, o: AttentionOptions): Promise<DeviceTensor> {
+    const [y, yd] = this.outData(p.shape);
+    const op = 'groupedAttention';
+    await this.m.groupedAttention(f32(q, op, 'q'), f32(k, op, 'k'), f32(v, op, 'v'), yd, [p.n, p.t, p.s, o.heads, o.kvHeads, p.e], o.causal, o.window ?? 0, o.scale, o.softcap ?? 0);
+    return y;
+  }
+
+  async narrow(p: OpPlan<'narrow'>, x: DeviceTensor, start: number, length: number): Promise<DeviceTensor> {
+    const [y, yd] = this.outData(p.shape);
+    await this.m.narrow(f32(x, 'narrow', 'x'), yd, p.rows, p.d, start, length);
+    return y;
+  }
+
+  async softcap(p: OpPlan<'softcap'>, x: DeviceTensor, cap: number): Promise<DeviceTensor> {
+    const [y, yd] = this.outData(p.shape);
+    await this.m.softcap(f32(x, 'softcap', 'x'), yd, cap);
+    return y;
   }
 }
 

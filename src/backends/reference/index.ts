@@ -2,12 +2,13 @@
 // backend is checked against (test/backend_ops.test.ts). Written independently of them; the op
 // table (ops.ts) checks every call before these kernels run.
 import { numel, shapeStr } from '../../tensor.js';
-import type { Backend, Conv2dOptions, ConvEpilogue, DeviceTensor, Weight } from '../backend.js';
+import type { AttentionOptions, Backend, Conv2dOptions, ConvEpilogue, DeviceTensor, Weight } from '../backend.js';
 import { checkedBackend, type BackendCore } from '../checked.js';
 import { applyConvEpilogue } from '../conv_epilogue.js';
 import type { OpPlan } from '../ops.js';
 import { attention } from './attention.js';
 import { combine } from './combine.js';
+import { groupedAttention, mul, narrow, rmsNorm, rope, silu, softcap } from './decoder.js';
 import { conv2d } from './conv2d.js';
 import { add, gelu, relu } from './elementwise.js';
 import { featureProducts, featureStats } from './feature_stats.js';
@@ -96,6 +97,15 @@ class ReferenceCore implements BackendCore {
   combine = live(this, 'combine', combine);
   featureStats = live(this, 'featureStats', featureStats);
   featureProducts = live(this, 'featureProducts', featureProducts);
+  // the decoder ops (reference/decoder.ts) take the caller's arguments only
+  rmsNorm = live(this, 'rmsNorm', (_p: OpPlan<'rmsNorm'>, x: DeviceTensor, w: DeviceTensor, eps: number, unitOffset: boolean) => rmsNorm(x, w, eps, unitOffset));
+  rope = live(this, 'rope', (_p: OpPlan<'rope'>, x: DeviceTensor, cos: DeviceTensor, sin: DeviceTensor) => rope(x, cos, sin));
+  silu = live(this, 'silu', (_p: OpPlan<'silu'>, x: DeviceTensor) => silu(x));
+  mul = live(this, 'mul', (_p: OpPlan<'mul'>, a: DeviceTensor, b: DeviceTensor) => mul(a, b));
+  groupedAttention = live(this, 'groupedAttention', (_p: OpPlan<'groupedAttention'>, q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, o: AttentionOptions) =>
+    groupedAttention(q, k, v, o));
+  narrow = live(this, 'narrow', (_p: OpPlan<'narrow'>, x: DeviceTensor, start: number, length: number) => narrow(x, start, length));
+  softcap = live(this, 'softcap', (_p: OpPlan<'softcap'>, x: DeviceTensor, cap: number) => softcap(x, cap));
 
   /** The checked Backend over this core (the epilogue composes its ops through it). */
   backend!: Backend;

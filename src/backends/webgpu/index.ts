@@ -2,7 +2,7 @@
 // featureStats / featureProducts read back only per-workgroup partial sums. The op table (ops.ts)
 // checks every call before a kernel here runs.
 import { numel, shapeStr } from '../../tensor.js';
-import type { Backend, Conv2dOptions, ConvEpilogue, DeviceTensor, FeatureProducts, FeatureStats, Pool2dOptions, Weight } from '../backend.js';
+import type { AttentionOptions, Backend, Conv2dOptions, ConvEpilogue, DeviceTensor, FeatureProducts, FeatureStats, Pool2dOptions, Weight } from '../backend.js';
 import { checkedBackend, type BackendCore } from '../checked.js';
 import { applyConvEpilogue } from '../conv_epilogue.js';
 import type { OpPlan } from '../ops.js';
@@ -10,6 +10,7 @@ import { GpuContext, GpuTensor } from './context.js';
 import { openDevice, openHardwareDevice, type GpuDevice } from './device.js';
 import { attention } from './ops_attention.js';
 import { combine } from './ops_combine.js';
+import * as dec from './ops_decoder.js';
 import { conv2d } from './ops_conv2d.js';
 import { add, gelu, relu } from './ops_elementwise.js';
 import { featureProducts, featureStats } from './ops_feature_stats.js';
@@ -129,6 +130,28 @@ export class WebGPUCore implements BackendCore {
   }
   async featureProducts(p: OpPlan<'featureProducts'>, fs: readonly DeviceTensor[], basis: readonly DeviceTensor[]): Promise<FeatureProducts[]> {
     return featureProducts(this.ctx, p, gl(fs, 'featureProducts', 'fs'), gl(basis, 'featureProducts', 'basis'));
+  }
+  // the decoder ops (ops_decoder.ts) take the caller's arguments only
+  async rmsNorm(_p: OpPlan<'rmsNorm'>, x: DeviceTensor, weight: DeviceTensor, eps: number, unitOffset: boolean): Promise<DeviceTensor> {
+    return dec.rmsNorm(this.ctx, g(x, 'rmsNorm', 'x'), g(weight, 'rmsNorm', 'weight'), eps, unitOffset);
+  }
+  async rope(_p: OpPlan<'rope'>, x: DeviceTensor, cos: DeviceTensor, sin: DeviceTensor): Promise<DeviceTensor> {
+    return dec.rope(this.ctx, g(x, 'rope', 'x'), g(cos, 'rope', 'cos'), g(sin, 'rope', 'sin'));
+  }
+  async silu(_p: OpPlan<'silu'>, x: DeviceTensor): Promise<DeviceTensor> {
+    return dec.silu(this.ctx, g(x, 'silu', 'x'));
+  }
+  async mul(_p: OpPlan<'mul'>, a: DeviceTensor, b: DeviceTensor): Promise<DeviceTensor> {
+    return dec.mul(this.ctx, g(a, 'mul', 'a'), g(b, 'mul', 'b'));
+  }
+  async groupedAttention(_p: OpPlan<'groupedAttention'>, q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, o: AttentionOptions): Promise<DeviceTensor> {
+    return dec.groupedAttention(this.ctx, g(q, 'groupedAttention', 'q'), g(k, 'groupedAttention', 'k'), g(v, 'groupedAttention', 'v'), o);
+  }
+  async narrow(_p: OpPlan<'narrow'>, x: DeviceTensor, start: number, length: number): Promise<DeviceTensor> {
+    return dec.narrow(this.ctx, g(x, 'narrow', 'x'), start, length);
+  }
+  async softcap(_p: OpPlan<'softcap'>, x: DeviceTensor, cap: number): Promise<DeviceTensor> {
+    return dec.softcap(this.ctx, g(x, 'softcap', 'x'), cap);
   }
 }
 

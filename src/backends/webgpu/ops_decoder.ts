@@ -1,0 +1,66 @@
+// Decoder-LLM ops on WebGPU (shaders/<op>.wgsl): rmsNorm, rope, silu, mul, groupedAttention, narrow, softcap.
+// Argument rules: ../decoder_shapes.ts. Tolerances: test/harness/cases_decoder.ts.
+import { numel } from '../../tensor.js';
+import type { AttentionOptions } from '../backend.js';
+import { groupedAttentionShape, mulShape, narrowShape, rmsNormShape, ropeShape, softcapCheck } from '../decoder_shapes.js';
+import { fail, grid, type GpuContext, type GpuTensor } from './context.js';
+
+const WG = 256;
+const ATTN_WG = 64;
+const ATTN_MAX_S = 2048; // shaders/grouped_attention.wgsl MAX_S
+
+async function pointwise(ctx: GpuContext, op: string, shader: string, shape: readonly number[], inputs: GpuTensor[], u: number[], overrides: Record<string, number | boolean> = {}, f: number[] = []): Promise<GpuTensor> {
+  const y = ctx.alloc(op, shape);
+  const n = numel(shape);
+  if (n > 0) await ctx.dispatch(op, shader, { WG, ...overrides }, { u: [n, ...u], f }, [...inputs, y], grid(op, Math.ceil(n / WG)));
+  return y;
+}
+
+// TOL.reduction: float32 Σx² in a tree reduction
+export async function rmsNorm(ctx: GpuContext, x: GpuTensor, weight: GpuTensor, eps: number, unitOffset: boolean): Promise<GpuTensor> {
+  const { rows, d } = rmsNormShape(x, weight, eps);
+  const y = ctx.alloc('rmsNorm', x.shape);
+  if (rows > 0) await ctx.dispatch('rmsNorm', 'rms_norm', { WG, UNIT_OFFSET: unitOffset }, { u: [rows, d], f: [eps] }, [x, weight, y], grid('rmsNorm', rows));
+  return y;
+}
+
+// TOL.elementwise: two products and a sum per element
+export async function rope(ctx: GpuContext, x: GpuTensor, cos: GpuTensor, sin: GpuTensor): Promise<GpuTensor> {
+  const { t, heads, e, half } = ropeShape(x, cos, sin);
+  if (half === 0) return pointwise(ctx, 'rope', 'narrow', x.shape, [x], [e, 0, e]);
+  return pointwise(ctx, 'rope', 'rope', x.shape, [x, cos, sin], [t, heads, e, half]);
+}
+
+// TOL.transcendental: the GPU's exp
+export const silu = async (ctx: GpuContext, x: GpuTensor) => pointwise(ctx, 'silu', 'silu', x.shape, [x], []);
+
+// TOL.exact: one correctly rounded float32 multiply
+export async function mul(ctx: GpuContext, a: GpuTensor, b: GpuTensor): Promise<GpuTensor> {
+  return pointwise(ctx, 'mul', 'mul', mulShape(a, b), [a, b], [Math.max(1, b.numel)]);
+}
+
+// TOL.reduction: float32 dot products and sums over ≤ MAX_S keys
+export async function groupedAttention(ctx: GpuContext, q: GpuTensor, k: GpuTensor, v: GpuTensor, o: AttentionOptions): Promise<GpuTensor> {
+  const { n, t, s, e, out } = groupedAttentionShape(q, k, v, o);
+  if (s > ATTN_MAX_S) fail('groupedAttention', `${s} keys exceed the kernel's maximum ${ATTN_MAX_S}`);
+  const y = ctx.alloc('groupedAttention', out);
+  if (n * t * o.heads === 0) return y;
+  await ctx.dispatch(
+    'groupedAttention', 'grouped_attention', { WG: ATTN_WG, CAUSAL: o.causal, SOFTCAP: !!o.softcap },
+    { u: [n, t, s, o.heads, o.kvHeads, e, o.window ?? 0], f: [o.scale, o.softcap ?? 0] },
+    [q, k, v, y], grid('groupedAttention', n * o.heads * t),
+  );
+  return y;
+}
+
+// TOL.exact: data movement
+export async function narrow(ctx: GpuContext, x: GpuTensor, start: number, length: number): Promise<GpuTensor> {
+  const { d, out } = narrowShape(x, start, length);
+  return pointwise(ctx, 'narrow', 'narrow', out, [x], [d, start, length]);
+}
+
+// TOL.transcendental: the GPU's tanh
+export async function softcap(ctx: GpuContext, x: GpuTensor, cap: number): Promise<GpuTensor> {
+  softcapCheck(cap);
+  return pointwise(ctx, 'softcap', 'softcap', x.shape, [x], [], {}, [cap]);
+}
