@@ -4,7 +4,7 @@
 // ctlkit's compiled sources, bucketed by hit count as AFL does. A run ends at its time budget; any
 // error the target throws that is not a ctlkit error (isCtlkitError) is a crash, saved to disk.
 // Written because @jazzer.js/core ships no Linux prebuild of its libFuzzer addon (see fuzz/README.md);
-// targets follow Jazzer.js's convention (`fuzz(data: Buffer)`), so they run under it unchanged.
+// targets follow Jazzer.js's convention (`fuzz(data: Buffer)`; not tried under Jazzer.js here).
 import { Session } from 'node:inspector';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';

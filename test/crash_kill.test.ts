@@ -28,6 +28,25 @@ function runAndKill(args: string[], ms: number): Promise<{ killed: boolean; code
   });
 }
 
+/** Runs ctlkit and SIGKILLs it `after` ms after a new temporary appears in `dir` (so the kill lands
+ *  while the output is being written); resolves with whether one was seen before the run ended. */
+function killWhileWriting(args: string[], after: number): Promise<{ sawTemp: boolean }> {
+  return new Promise((resolve) => {
+    const before = new Set(tempLeftovers(dir));
+    const child = spawn(process.execPath, [bin, ...args], { stdio: 'ignore' });
+    let sawTemp = false;
+    const poll = setInterval(() => {
+      if (sawTemp || !tempLeftovers(dir).some((t) => !before.has(t))) return;
+      sawTemp = true;
+      setTimeout(() => child.kill('SIGKILL'), after);
+    }, 1);
+    child.on('exit', () => {
+      clearInterval(poll);
+      resolve({ sawTemp });
+    });
+  });
+}
+
 function timed(args: string[]): { ms: number } {
   const t0 = performance.now();
   const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
@@ -52,11 +71,14 @@ async function killLoop(args: string[], out: string, expected: Buffer, previous:
   const reference = fs.readFileSync(out);
   assert.ok(reference.equals(expected), 'an uninterrupted run writes the expected bytes');
   const tally: Tally = { nothing: 0, complete: 0, old: 0, duringWrite: 0 };
-  for (let i = 0; i < POINTS; i++) {
+  // POINTS kills spread over the run, then 4 kills timed from the moment the temporary appears
+  const WRITING = [0, 5, 20, 60];
+  for (let i = 0; i < POINTS + WRITING.length; i++) {
     if (previous) fs.writeFileSync(out, previous);
     else fs.rmSync(out, { force: true });
     const before = new Set(tempLeftovers(dir));
-    await runAndKill(args, (full * 1.2 * i) / (POINTS - 1));
+    if (i < POINTS) await runAndKill(args, (full * 1.2 * i) / (POINTS - 1));
+    else await killWhileWriting(args, WRITING[i - POINTS]);
     if (tempLeftovers(dir).some((t) => !before.has(t))) tally.duringWrite++;
     if (!fs.existsSync(out)) {
       assert.not.ok(previous, `kill ${i}: the existing output was removed`);
@@ -105,9 +127,10 @@ test('merge killed at many points: the output is nothing or the complete file; a
   assert.not.ok(old.equals(expected));
   const fresh = await killLoop(args('0.25'), out, expected, undefined, validSafetensors);
   const over = await killLoop(args('0.25'), out, expected, old, validSafetensors);
-  console.log(`  merge: ${POINTS} kills into a fresh path (${JSON.stringify(fresh)}), ${POINTS} over an existing output (${JSON.stringify(over)})`);
-  assert.is(fresh.nothing + fresh.complete, POINTS);
-  assert.is(over.old + over.complete, POINTS);
+  const n = POINTS + 4;
+  console.log(`  merge: ${n} kills into a fresh path (${JSON.stringify(fresh)}), ${n} over an existing output (${JSON.stringify(over)})`);
+  assert.is(fresh.nothing + fresh.complete, n);
+  assert.is(over.old + over.complete, n);
   assert.ok(fresh.duringWrite + over.duringWrite > 0, 'some kills landed while the output was being written');
 });
 
