@@ -70,6 +70,8 @@ OPS = {
     "layerNorm": lambda x, w, b, eps: [F.layer_norm(x, [x.shape[-1]], w, b, eps)],
     "relu": lambda x: [F.relu(x)],
     "gelu": lambda x, form: [F.gelu(x, approximate="none" if form == "erf" else "tanh")],
+    "quickGelu": lambda x: [x * torch.sigmoid(1.702 * x)],
+    "concatLast": lambda xs: [torch.cat(xs, -1)],
     "add": lambda a, b: [a + b],
     "maxPool2d": lambda x, o: [F.max_pool2d(x, o["kernel"], o["stride"], o["padding"])],
     "avgPool2d": lambda x, o: [F.avg_pool2d(x, o["kernel"], o["stride"], o["padding"], count_include_pad=True)],

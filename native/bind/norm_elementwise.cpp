@@ -1,4 +1,4 @@
-// layerNorm, batchNorm, relu, gelu, add → Promise<void>.
+// layerNorm, batchNorm, relu, gelu, quickGelu, add → Promise<void>.
 #include <string>
 
 #include "bind/register.h"
@@ -61,6 +61,17 @@ Napi::Value gelu_js(const Napi::CallbackInfo& info) {
   return run_job(args, 16.0 * double(n), [=] { gelu(n, xp, t, yp); }, {x.object, out.object});
 }
 
+// quickGelu(x, out)
+Napi::Value quick_gelu_js(const Napi::CallbackInfo& info) {
+  Args args(info, "quickGelu", 2);
+  auto x = args.array<float>(0, "x");
+  auto out = args.array<float>(1, "out", x.length);
+  const float* xp = x.data;
+  float* yp = out.data;
+  size_t n = x.length;
+  return run_job(args, 8.0 * double(n), [=] { quick_gelu(n, xp, yp); }, {x.object, out.object});
+}
+
 // add(a, b, out): b repeats over a (b's shape is a suffix of a's)
 Napi::Value add_js(const Napi::CallbackInfo& info) {
   Args args(info, "add", 3);
@@ -85,6 +96,7 @@ void register_norm(Napi::Env env, Napi::Object exports) {
 void register_elementwise(Napi::Env env, Napi::Object exports) {
   export_function(env, exports, "relu", relu_js);
   export_function(env, exports, "gelu", gelu_js);
+  export_function(env, exports, "quickGelu", quick_gelu_js);
   export_function(env, exports, "add", add_js);
 }
 

@@ -19,6 +19,8 @@ export type OpName =
   | 'layerNorm'
   | 'relu'
   | 'gelu'
+  | 'quickGelu'
+  | 'concatLast'
   | 'add'
   | 'maxPool2d'
   | 'avgPool2d'
@@ -115,6 +117,10 @@ export interface Backend {
   relu(x: DeviceTensor): Promise<DeviceTensor>;
   /** y = x·Φ(x) ('erf', exact) or 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))) ('tanh'). */
   gelu(x: DeviceTensor, approximate: 'erf' | 'tanh'): Promise<DeviceTensor>;
+  /** y = x·σ(1.702x) (OpenAI CLIP's QuickGELU); NaN stays NaN, quickGelu(−∞) = NaN as in torch. */
+  quickGelu(x: DeviceTensor): Promise<DeviceTensor>;
+  /** Concatenation along the last dim: xs[i][..., w_i] → y[..., Σ w_i]; all leading dims equal. */
+  concatLast(xs: readonly DeviceTensor[]): Promise<DeviceTensor>;
   /** y = a + b, where b's shape is a suffix of a's (broadcast over a's leading dims). */
   add(a: DeviceTensor, b: DeviceTensor): Promise<DeviceTensor>;
   /** torch.nn.functional.max_pool2d (padding counts as −∞). */

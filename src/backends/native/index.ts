@@ -4,6 +4,7 @@
 import type { Backend, Conv2dOptions, ConvEpilogue, DeviceTensor, FeatureProducts, FeatureStats, OpName, Pool2dOptions } from '../backend.js';
 import { numel, shapeStr } from '../../tensor.js';
 import { loadNative, type NativeModule } from './bindings.js';
+import { concatLastShape } from '../concat_last_shape.js';
 
 /** Σ_j coeffs[j] · basis[j], not formed yet: conv2d reads the basis directly (native/ops/conv2d.h
  *  WeightSum), anything else forms it on first use. */
@@ -63,7 +64,7 @@ class NativeTensor implements DeviceTensor {
 const PENDING_MIN_ELEMENTS = 1 << 14;
 
 const SUPPORTED: ReadonlySet<OpName> = new Set<OpName>([
-  'matmul', 'linear', 'conv2d', 'batchNorm', 'layerNorm', 'relu', 'gelu', 'add', 'maxPool2d', 'avgPool2d',
+  'matmul', 'linear', 'conv2d', 'batchNorm', 'layerNorm', 'relu', 'gelu', 'quickGelu', 'concatLast', 'add', 'maxPool2d', 'avgPool2d',
   'adaptiveAvgPool2d', 'attention', 'embedding', 'transpose12', 'prependToken', 'selectToken', 'combine',
   'featureStats', 'featureProducts',
 ]);
@@ -261,6 +262,21 @@ class NativeBackend implements Backend {
   async gelu(x: DeviceTensor, approximate: 'erf' | 'tanh'): Promise<DeviceTensor> {
     const y = this.out(x.shape);
     await this.m.gelu(f32(x, 'gelu', 'x'), y.data as Float32Array, approximate === 'tanh');
+    return y;
+  }
+
+  async quickGelu(x: DeviceTensor): Promise<DeviceTensor> {
+    const y = this.out(x.shape);
+    await this.m.quickGelu(f32(x, 'quickGelu', 'x'), y.data as Float32Array);
+    return y;
+  }
+
+  async concatLast(xs: readonly DeviceTensor[]): Promise<DeviceTensor> {
+    const shape = concatLastShape(xs.map((x) => x.shape));
+    const data = xs.map((x, i) => f32(x, 'concatLast', `xs[${i}]`));
+    const y = this.out(shape);
+    const rows = shape[shape.length - 1] === 0 ? 0 : numel(shape) / shape[shape.length - 1];
+    if (rows > 0) await this.m.concatLast(data, y.data as Float32Array, rows);
     return y;
   }
 

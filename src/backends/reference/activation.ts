@@ -25,3 +25,8 @@ export function gelu(x: DeviceTensor, approximate: 'erf' | 'tanh'): RefTensor {
   }
   throw new Error(`gelu: approximate must be 'erf' or 'tanh', got ${String(approximate)}`);
 }
+
+// y = x·σ(1.702x) = x / (1 + e^(−1.702x)); quickGelu(−∞) = −∞·0 = NaN as in torch
+export function quickGelu(x: DeviceTensor): RefTensor {
+  return map('quickGelu', x, (v) => v / (1 + Math.exp(-1.702 * v)));
+}

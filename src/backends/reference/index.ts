@@ -5,14 +5,14 @@ import type {
   Backend, Conv2dOptions, ConvEpilogue, DeviceTensor, FeatureProducts, FeatureStats, OpName, Pool2dOptions,
 } from '../backend.js';
 import { applyConvEpilogue } from '../conv_epilogue.js';
-import { gelu, relu } from './activation.js';
+import { gelu, quickGelu, relu } from './activation.js';
 import { attention } from './attention.js';
 import { combine } from './combine.js';
 import { conv2d } from './conv.js';
 import { linear, matmul } from './matmul.js';
 import { batchNorm, layerNorm } from './norm.js';
 import { adaptiveAvgPool2d, avgPool2d, maxPool2d } from './pool.js';
-import { add, embedding, prependToken, selectToken, transpose12 } from './shape_ops.js';
+import { add, concatLast, embedding, prependToken, selectToken, transpose12 } from './shape_ops.js';
 import { featureProducts, featureStats } from './stats.js';
 import { checkShape, ref, RefTensor, wrap } from './tensor_store.js';
 
@@ -108,6 +108,16 @@ class ReferenceBackend implements Backend {
   async gelu(x: DeviceTensor, approximate: 'erf' | 'tanh'): Promise<DeviceTensor> {
     this.live('gelu');
     return gelu(x, approximate);
+  }
+
+  async quickGelu(x: DeviceTensor): Promise<DeviceTensor> {
+    this.live('quickGelu');
+    return quickGelu(x);
+  }
+
+  async concatLast(xs: readonly DeviceTensor[]): Promise<DeviceTensor> {
+    this.live('concatLast');
+    return concatLast(xs);
   }
 
   async add(a: DeviceTensor, b: DeviceTensor): Promise<DeviceTensor> {

@@ -1,5 +1,7 @@
-// Data movement and lookups: add (suffix broadcast), transpose12, prependToken, selectToken, embedding.
-import { shapeStr } from '../../tensor.js';
+// Data movement and lookups: add (suffix broadcast), transpose12, prependToken, selectToken, embedding,
+// concatLast.
+import { numel, shapeStr } from '../../tensor.js';
+import { concatLastShape } from '../concat_last_shape.js';
 import type { DeviceTensor } from '../backend.js';
 import { expectRank, f32, ref, wrap, type RefTensor } from './tensor_store.js';
 
@@ -78,4 +80,20 @@ export function embedding(idsT: DeviceTensor, tableT: DeviceTensor): RefTensor {
     out.set(table.data.subarray(id * d, (id + 1) * d), i * d);
   }
   return wrap(out, [...ids.shape, d]);
+}
+
+// y[r, off_i + c] = xs[i][r, c]  (concatenation along the last dim; r runs over the leading dims)
+export function concatLast(xsT: readonly DeviceTensor[]): RefTensor {
+  const xs = xsT.map((t, i) => f32('concatLast', `xs[${i}]`, t));
+  const shape = concatLastShape(xs.map((x) => x.shape));
+  const width = shape[shape.length - 1];
+  const rows = width === 0 ? 0 : numel(shape) / width;
+  const out = new Float32Array(numel(shape));
+  let off = 0;
+  for (const x of xs) {
+    const w = x.shape[x.shape.length - 1];
+    for (let r = 0; r < rows; r++) for (let c = 0; c < w; c++) out[r * width + off + c] = x.data[r * w + c];
+    off += w;
+  }
+  return wrap(out, shape);
 }

@@ -90,6 +90,12 @@ export class WebGPUBackend implements Backend {
   async gelu(x: DeviceTensor, approximate: 'erf' | 'tanh'): Promise<DeviceTensor> {
     return ew.gelu(this.ctx, gpuTensor(x, 'gelu: x'), approximate);
   }
+  async quickGelu(x: DeviceTensor): Promise<DeviceTensor> {
+    return ew.quickGelu(this.ctx, gpuTensor(x, 'quickGelu: x'));
+  }
+  async concatLast(xs: readonly DeviceTensor[]): Promise<DeviceTensor> {
+    return ew.concatLast(this.ctx, xs.map((x, i) => gpuTensor(x, `concatLast: xs[${i}]`)));
+  }
   async add(a: DeviceTensor, b: DeviceTensor): Promise<DeviceTensor> {
     return ew.add(this.ctx, gpuTensor(a, 'add: a'), gpuTensor(b, 'add: b'));
   }

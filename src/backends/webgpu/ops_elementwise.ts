@@ -3,6 +3,7 @@
 // MSE against the float64 reference), why it holds here, and the worst nmse measured on lavapipe.
 import { numel, shapeStr } from '../../tensor.js';
 import { fail, grid, type GpuContext, type GpuTensor } from './context.js';
+import { concatLastShape } from '../concat_last_shape.js';
 
 const WG = 256;
 const groups1d = (op: string, n: number) => grid(op, Math.ceil(n / WG));
@@ -31,6 +32,23 @@ export const relu = async (ctx: GpuContext, x: GpuTensor) => pointwise(ctx, 'rel
 // GPU's exp error; tanh form: WGSL's tanh may come from exp with a few ulp (5e-13 measured, both forms)
 export const gelu = async (ctx: GpuContext, x: GpuTensor, approximate: 'erf' | 'tanh') =>
   pointwise(ctx, 'gelu', 'gelu', x.shape, [x], [], [], { APPROX_TANH: approximate === 'tanh' });
+
+// TOL.transcendental (1e-10): one exp and a divide per element (the GPU's exp error)
+export const quickGelu = async (ctx: GpuContext, x: GpuTensor) => pointwise(ctx, 'quickGelu', 'quick_gelu', x.shape, [x], []);
+
+// TOL.exact: data movement, one dispatch per input at its column offset (0 measured)
+export async function concatLast(ctx: GpuContext, xs: readonly GpuTensor[]): Promise<GpuTensor> {
+  const shape = concatLastShape(xs.map((x) => x.shape));
+  const total = shape[shape.length - 1];
+  const y = ctx.alloc('concatLast', shape);
+  let off = 0;
+  for (const x of xs) {
+    const w = x.shape[x.shape.length - 1];
+    if (x.numel > 0) await ctx.dispatch('concatLast', 'concat_last', { WG }, { u: [x.numel, w, total, off] }, [x, y], groups1d('concatLast', x.numel));
+    off += w;
+  }
+  return y;
+}
 
 // TOL.exact: one correctly rounded float32 add (0 measured)
 export async function add(ctx: GpuContext, a: GpuTensor, b: GpuTensor): Promise<GpuTensor> {
