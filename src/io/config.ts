@@ -25,11 +25,34 @@ export async function loadModelConfig(checkpointPath: string, configPath?: strin
   return parseModelConfig(file, parseJsonObject(file, text, 'model config'));
 }
 
-/** Picks ctlkit's keys out of a parsed config object; `file` names it in errors. */
-export function parseModelConfig(file: string, raw: Record<string, unknown>): Partial<ModelConfig> {
+const HIDDEN_ACT: Record<string, NonNullable<ModelConfig['hiddenAct']>> = {
+  quick_gelu: 'quick_gelu', gelu: 'gelu', gelu_new: 'gelu_tanh', gelu_pytorch_tanh: 'gelu_tanh',
+};
+const DIM_KEYS = ['hidden_size', 'num_hidden_layers', 'intermediate_size', 'patch_size', 'image_size', 'projection_dim'] as const;
+
+/** Picks ctlkit's keys out of a parsed config object; `file` names it in errors. A CLIPModel
+ *  config's `vision_config` is read for the vision tower (its own keys win). */
+export function parseModelConfig(file: string, top: Record<string, unknown>): Partial<ModelConfig> {
+  const vision = top.vision_config;
+  const raw: Record<string, unknown> =
+    vision !== null && typeof vision === 'object' && !Array.isArray(vision)
+      ? { architecture: top.architecture, projection_dim: top.projection_dim, ...(vision as Record<string, unknown>) }
+      : top;
   const out: Partial<ModelConfig> = {};
+  if (raw.hidden_act !== undefined) {
+    const act = typeof raw.hidden_act === 'string' ? HIDDEN_ACT[raw.hidden_act] : undefined;
+    if (!act) throw new Error(`${file}: unsupported "hidden_act" ${JSON.stringify(raw.hidden_act)} (expected one of ${Object.keys(HIDDEN_ACT).join(', ')})`);
+    out.hiddenAct = act;
+  }
+  for (const key of DIM_KEYS) {
+    const v = raw[key];
+    if (v === undefined || v === null) continue;
+    if (!Number.isSafeInteger(v) || (v as number) < 1) throw new Error(`${file}: "${key}" must be a positive integer, got ${JSON.stringify(v)}`);
+    (out.dims ??= {})[key] = v as number;
+  }
   if (raw.architecture !== undefined) {
-    const a = raw.architecture;
+    // timm's hub config.json names the model (`vit_base_patch16_224`): a ViT
+    const a = typeof raw.architecture === 'string' && raw.architecture.startsWith('vit_') ? 'vit' : raw.architecture;
     if (typeof a !== 'string' || !(ARCHITECTURES as readonly string[]).includes(a)) {
       throw new Error(`${file}: unknown architecture ${JSON.stringify(a)} (expected one of ${ARCHITECTURES.join(', ')})`);
     }

@@ -6,7 +6,7 @@
 import type { Backend, DeviceTensor } from '../backends/backend.js';
 
 /** Every model family ctlkit builds. */
-export const ARCHITECTURES = ['mlp', 'resnet', 'vit', 'gpt2'] as const;
+export const ARCHITECTURES = ['mlp', 'resnet', 'vit', 'gpt2', 'clip'] as const;
 export type Architecture = (typeof ARCHITECTURES)[number];
 
 export interface ModelConfig {
@@ -19,6 +19,10 @@ export interface ModelConfig {
   stem?: 'imagenet' | 'cifar';
   /** resnet BatchNorm eps (default 1e-5) */
   batchNormEps?: number;
+  /** clip, vit (HF / timm): MLP activation (HF `hidden_act`); default per convention */
+  hiddenAct?: 'quick_gelu' | 'gelu' | 'gelu_tanh';
+  /** clip, vit: dims a config.json states (HF names), checked against the tensors */
+  dims?: Partial<Record<'hidden_size' | 'num_hidden_layers' | 'intermediate_size' | 'patch_size' | 'image_size' | 'projection_dim', number>>;
 }
 
 /** Looks a parameter up by its checkpoint name (already on the backend). */

@@ -12,6 +12,11 @@ import { torchSequentialMlp } from './naming/torch_sequential_mlp.js';
 import { torchvisionResNet } from './naming/torchvision_resnet.js';
 import { torchvisionVit } from './naming/torchvision_vit.js';
 import { hfGpt2Bare, hfGpt2LMHead } from './naming/hf_gpt2.js';
+import { buildVisionTower } from './vision_tower.js';
+import { openClipModel, openClipTaskVectors } from './naming/open_clip.js';
+import { hfClipVision } from './naming/hf_clip.js';
+import { hfVitForImageClassification, hfVitModel } from './naming/hf_vit.js';
+import { timmVit } from './naming/timm_vit.js';
 
 interface Convention {
   architecture: Architecture;
@@ -29,6 +34,8 @@ const convention = <N extends { convention: string; signature: Signature }>(
 /** Known conventions, most specific signature first. */
 const CONVENTIONS: readonly Convention[] = [
   convention('vit', torchvisionVit, buildVit),
+  ...[openClipTaskVectors, openClipModel, hfClipVision, hfVitForImageClassification, hfVitModel, timmVit].map((n) =>
+    convention(n.architecture, n, buildVisionTower)),
   convention('gpt2', hfGpt2LMHead, buildGpt2),
   convention('gpt2', hfGpt2Bare, buildGpt2),
   convention('resnet', torchvisionResNet, buildResNet),
