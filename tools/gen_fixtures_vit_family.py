@@ -191,9 +191,11 @@ def write_case(root, case):
 
 
 def sweep_clip(root):
-    """sweeps/clip/: a task_vectors-shaped CLIP (QuickGELU, model.* prefix) through sweep_golden's machinery."""
+    """sweeps/clip/: a task_vectors-shaped CLIP (QuickGELU, model.* prefix; width 32, 2 heads of 16 from
+    config.json, 2 blocks, image 12, patch 4, embed 6) through sweep_golden's machinery; the loss and
+    accuracy read encode_image's 6 outputs as logits."""
     from fixtures import sweep_golden as sg
-    vis = dict(image_size=12, patch_size=4, width=64, layers=2, heads=1, mlp_ratio=4.0)
+    vis = dict(image_size=12, patch_size=4, width=32, layers=2, heads=2, mlp_ratio=4.0)
     factory = lambda: vf.ImageEncoder(vf.CLIP(vis, 6, 'quick_gelu', keep_lang=False))  # noqa: E731
     transform = vf.open_clip_batch_first
 
@@ -224,7 +226,7 @@ def write_family_clip(sg, root, factory, make_inputs):
     for name, state in states.items():
         write_safetensors(os.path.join(folder, f'{name}.safetensors'), state)
     write_safetensors(os.path.join(folder, 'inputs.safetensors'), inputs)
-    config = {'architecture': 'clip'}
+    config = {'architecture': 'clip', 'num_heads': 2}
     write_json(os.path.join(folder, 'config.json'), config)
     ctx = {'family': 'clip', 'factory': factory, 'config': config, 'hooks': hooks, 'states': states,
            'inputs': inputs['inputs'], 'labels': inputs['labels'].numpy(),
