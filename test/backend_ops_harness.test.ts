@@ -36,7 +36,7 @@ async function expectFailure(be: Backend, vars: string, problem: RegExp): Promis
 
 test('every op of the interface has cases, and vars() are unique', () => {
   const ops = new Set(cases.map((c) => c.op));
-  for (const op of ['matmul', 'linear', 'conv2d', 'batchNorm', 'layerNorm', 'relu', 'gelu', 'quickGelu', 'concatLast', 'add', 'maxPool2d', 'avgPool2d',
+  for (const op of ['matmul', 'linear', 'conv2d', 'batchNorm', 'layerNorm', 'relu', 'gelu', 'quickGelu', 'concatLast', 'l2Normalize', 'add', 'maxPool2d', 'avgPool2d',
     'adaptiveAvgPool2d', 'attention', 'embedding', 'transpose12', 'prependToken', 'selectToken', 'combine', 'featureStats', 'featureProducts']) {
     assert.ok(ops.has(op as OpCase['op']), `no case for ${op}`);
   }

@@ -71,6 +71,7 @@ OPS = {
     "relu": lambda x: [F.relu(x)],
     "gelu": lambda x, form: [F.gelu(x, approximate="none" if form == "erf" else "tanh")],
     "quickGelu": lambda x: [x * torch.sigmoid(1.702 * x)],
+    "l2Normalize": lambda x: [x / x.norm(dim=-1, keepdim=True)],
     "concatLast": lambda xs: [torch.cat(xs, -1)],
     "add": lambda a, b: [a + b],
     "maxPool2d": lambda x, o: [F.max_pool2d(x, o["kernel"], o["stride"], o["padding"])],

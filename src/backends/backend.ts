@@ -21,6 +21,7 @@ export type OpName =
   | 'gelu'
   | 'quickGelu'
   | 'concatLast'
+  | 'l2Normalize'
   | 'add'
   | 'maxPool2d'
   | 'avgPool2d'
@@ -121,6 +122,8 @@ export interface Backend {
   quickGelu(x: DeviceTensor): Promise<DeviceTensor>;
   /** Concatenation along the last dim: xs[i][..., w_i] → y[..., Σ w_i]; all leading dims equal. */
   concatLast(xs: readonly DeviceTensor[]): Promise<DeviceTensor>;
+  /** y = x / ‖x‖₂ over the last dim (torch x / x.norm(dim=-1, keepdim=True): a zero row gives NaN). */
+  l2Normalize(x: DeviceTensor): Promise<DeviceTensor>;
   /** y = a + b, where b's shape is a suffix of a's (broadcast over a's leading dims). */
   add(a: DeviceTensor, b: DeviceTensor): Promise<DeviceTensor>;
   /** torch.nn.functional.max_pool2d (padding counts as −∞). */

@@ -38,6 +38,7 @@ export interface NativeModule {
   relu(x: F32, out: F32): Promise<void>;
   gelu(x: F32, out: F32, tanhApprox: boolean): Promise<void>;
   quickGelu(x: F32, out: F32): Promise<void>;
+  l2Normalize(x: F32, out: F32, rows: number, cols: number): Promise<void>;
   /** out = a + b repeated over a (b.length divides a.length). */
   add(a: F32, b: F32, out: F32): Promise<void>;
   attention(qkv: F32, out: F32, n: number, t: number, d: number, heads: number, causal: boolean): Promise<void>;

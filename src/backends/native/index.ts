@@ -64,7 +64,7 @@ class NativeTensor implements DeviceTensor {
 const PENDING_MIN_ELEMENTS = 1 << 14;
 
 const SUPPORTED: ReadonlySet<OpName> = new Set<OpName>([
-  'matmul', 'linear', 'conv2d', 'batchNorm', 'layerNorm', 'relu', 'gelu', 'quickGelu', 'concatLast', 'add', 'maxPool2d', 'avgPool2d',
+  'matmul', 'linear', 'conv2d', 'batchNorm', 'layerNorm', 'relu', 'gelu', 'quickGelu', 'concatLast', 'l2Normalize', 'add', 'maxPool2d', 'avgPool2d',
   'adaptiveAvgPool2d', 'attention', 'embedding', 'transpose12', 'prependToken', 'selectToken', 'combine',
   'featureStats', 'featureProducts',
 ]);
@@ -268,6 +268,14 @@ class NativeBackend implements Backend {
   async quickGelu(x: DeviceTensor): Promise<DeviceTensor> {
     const y = this.out(x.shape);
     await this.m.quickGelu(f32(x, 'quickGelu', 'x'), y.data as Float32Array);
+    return y;
+  }
+
+  async l2Normalize(x: DeviceTensor): Promise<DeviceTensor> {
+    if (x.shape.length < 1) throw new Error(`native l2Normalize: 'x' must have rank ≥ 1, got ${shapeStr(x.shape)}`);
+    const cols = x.shape[x.shape.length - 1];
+    const y = this.out(x.shape);
+    if (cols > 0) await this.m.l2Normalize(f32(x, 'l2Normalize', 'x'), y.data as Float32Array, numel(x.shape) / cols, cols);
     return y;
   }
 

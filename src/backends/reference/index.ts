@@ -10,7 +10,7 @@ import { attention } from './attention.js';
 import { combine } from './combine.js';
 import { conv2d } from './conv.js';
 import { linear, matmul } from './matmul.js';
-import { batchNorm, layerNorm } from './norm.js';
+import { batchNorm, l2Normalize, layerNorm } from './norm.js';
 import { adaptiveAvgPool2d, avgPool2d, maxPool2d } from './pool.js';
 import { add, concatLast, embedding, prependToken, selectToken, transpose12 } from './shape_ops.js';
 import { featureProducts, featureStats } from './stats.js';
@@ -118,6 +118,11 @@ class ReferenceBackend implements Backend {
   async concatLast(xs: readonly DeviceTensor[]): Promise<DeviceTensor> {
     this.live('concatLast');
     return concatLast(xs);
+  }
+
+  async l2Normalize(x: DeviceTensor): Promise<DeviceTensor> {
+    this.live('l2Normalize');
+    return l2Normalize(x);
   }
 
   async add(a: DeviceTensor, b: DeviceTensor): Promise<DeviceTensor> {

@@ -1,4 +1,4 @@
-// Normalisations (eval mode): batchNorm over channel dim 1, layerNorm over the last dim.
+// Normalisations (eval mode): batchNorm over channel dim 1, layerNorm and l2Normalize over the last dim.
 // Mean and variance are accumulated in float64.
 import { shapeStr } from '../../tensor.js';
 import type { DeviceTensor } from '../backend.js';
@@ -56,6 +56,21 @@ export function layerNorm(xT: DeviceTensor, wT: DeviceTensor, bT: DeviceTensor, 
     for (let i = 0; i < d; i++) ss += (x.data[r + i] - mu) ** 2;
     const inv = 1 / Math.sqrt(ss / d + eps);
     for (let i = 0; i < d; i++) out[r + i] = (x.data[r + i] - mu) * inv * weight[i] + bias[i];
+  }
+  return wrap(out, x.shape);
+}
+
+// y = x / ‖x‖₂ over the last dim, Σx² in float64 (a zero row: 0/0 = NaN, as torch)
+export function l2Normalize(xT: DeviceTensor): RefTensor {
+  const x = f32('l2Normalize', 'x', xT);
+  if (x.shape.length < 1) throw new Error(`l2Normalize: x must have rank ≥ 1 ([..., D]), got shape ${shapeStr(x.shape)}`);
+  const d = x.shape[x.shape.length - 1];
+  const out = new Float32Array(x.data.length);
+  for (let r = 0; r < x.data.length; r += d) {
+    let ss = 0;
+    for (let i = 0; i < d; i++) ss += x.data[r + i] * x.data[r + i];
+    const norm = Math.sqrt(ss);
+    for (let i = 0; i < d; i++) out[r + i] = x.data[r + i] / norm;
   }
   return wrap(out, x.shape);
 }

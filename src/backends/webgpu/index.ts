@@ -93,6 +93,9 @@ export class WebGPUBackend implements Backend {
   async quickGelu(x: DeviceTensor): Promise<DeviceTensor> {
     return ew.quickGelu(this.ctx, gpuTensor(x, 'quickGelu: x'));
   }
+  async l2Normalize(x: DeviceTensor): Promise<DeviceTensor> {
+    return rd.l2Normalize(this.ctx, gpuTensor(x, 'l2Normalize: x'));
+  }
   async concatLast(xs: readonly DeviceTensor[]): Promise<DeviceTensor> {
     return ew.concatLast(this.ctx, xs.map((x, i) => gpuTensor(x, `concatLast: xs[${i}]`)));
   }

@@ -1,4 +1,4 @@
-// Row reductions and windows: layerNorm, pooling, attention.
+// Row reductions and windows: layerNorm, l2Normalize, pooling, attention.
 import { numel, shapeStr } from '../../tensor.js';
 import type { Pool2dOptions } from '../backend.js';
 import { fail, grid, type GpuContext, type GpuTensor } from './context.js';
@@ -16,6 +16,16 @@ export async function layerNorm(ctx: GpuContext, x: GpuTensor, weight: GpuTensor
   const rows = numel(x.shape.slice(0, -1));
   const y = ctx.alloc('layerNorm', x.shape);
   if (d > 0) await ctx.dispatch('layerNorm', 'layer_norm', { WG }, { u: [rows, d], f: [eps] }, [x, weight, bias, y], grid('layerNorm', rows));
+  return y;
+}
+
+// TOL.reduction (1e-9): float32 Σx² in a tree reduction, one sqrt and divide per element
+export async function l2Normalize(ctx: GpuContext, x: GpuTensor): Promise<GpuTensor> {
+  if (x.shape.length < 1) fail('l2Normalize', `x ${shapeStr(x.shape)} must have rank ≥ 1`);
+  const d = x.shape[x.shape.length - 1];
+  const rows = numel(x.shape.slice(0, -1));
+  const y = ctx.alloc('l2Normalize', x.shape);
+  if (d > 0) await ctx.dispatch('l2Normalize', 'l2_normalize', { WG }, { u: [rows, d] }, [x, y], grid('l2Normalize', rows));
   return y;
 }
 
