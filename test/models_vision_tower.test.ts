@@ -11,6 +11,14 @@ import { parseModelConfig } from '../src/io/config.js';
 import { buildModel } from '../src/models/index.js';
 import type { ModelConfig } from '../src/models/family.js';
 import { fixture, repoRoot } from './harness/paths.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { writeSafetensors } from '../src/io/writer.js';
+import { openModel } from '../src/models/open.js';
+import { forward } from '../src/models/forward.js';
+import { readInputs } from '../src/io/inputs.js';
+import { createBackend } from '../src/backends/index.js';
+import { floatTensor } from '../src/tensor.js';
 
 async function header(name: string): Promise<Map<string, TensorInfo>> {
   const c = await openCheckpoint(fixture('models', name, 'model.safetensors'));
@@ -110,6 +118,65 @@ test('ctlkit inspect lists a task_vectors checkpoint\'s hooks', () => {
   assert.is(r.status, 0, r.stderr);
   assert.match(r.stdout, /architecture: clip/);
   assert.ok(r.stdout.includes('hooks: model.visual.conv1, model.visual.ln_pre, model.visual.transformer.resblocks.0, model.visual.transformer.resblocks.1, model.visual.ln_post, model.visual'), r.stdout);
+});
+
+async function rejects(p: Promise<unknown>, ...fragments: string[]): Promise<void> {
+  try {
+    await p;
+  } catch (e) {
+    const message = (e as Error).message;
+    assert.not.ok(message.includes('\n'), `one line: ${message}`);
+    for (const f of fragments) assert.ok(message.includes(f), `expected '${f}' in: ${message}`);
+    return;
+  }
+  assert.unreachable('expected an error');
+}
+
+test('--head: logits = W · x/‖x‖ + b on encode_image; bad heads are one-line errors', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'ctlkit-head-'));
+  try {
+    const ckpt = fixture('models', 'clip_task_vectors', 'model.safetensors');
+    const w = new Float32Array(5 * 24).map((_, i) => Math.sin(i));
+    const b = new Float32Array(5).map((_, i) => 0.1 * i);
+    const good = path.join(dir, 'head.safetensors');
+    await writeSafetensors(good, { weight: floatTensor([5, 24], w), bias: floatTensor([5], b) });
+    const { checkpoint, model } = await openModel(ckpt, { head: good });
+    try {
+      assert.is(model.hooks[model.hooks.length - 1], 'logits');
+      assert.is(model.logitsHook, 'logits');
+      const be = await createBackend('reference');
+      const { inputs } = await readInputs(fixture('models', 'clip_task_vectors', 'inputs.safetensors'));
+      const f = await forward(be, model, checkpoint, inputs, { capture: ['model.visual', 'logits'] });
+      const e = f.get('model.visual')!.data;
+      const got = f.get('logits')!.data;
+      for (let n = 0; n < 3; n++) {
+        const row = e.subarray(n * 24, n * 24 + 24);
+        const norm = Math.sqrt(row.reduce((a, v) => a + v * v, 0));
+        for (let c = 0; c < 5; c++) {
+          let want = b[c];
+          for (let k = 0; k < 24; k++) want += (w[c * 24 + k] * row[k]) / norm;
+          assert.ok(Math.abs(got[n * 5 + c] - want) < 1e-5, `logits[${n},${c}] ${got[n * 5 + c]} vs ${want}`);
+        }
+      }
+      await be.dispose();
+    } finally {
+      await checkpoint.close();
+    }
+    const wide = path.join(dir, 'wide.safetensors');
+    await writeSafetensors(wide, { weight: floatTensor([5, 32], new Float32Array(5 * 32)) });
+    await rejects(openModel(ckpt, { head: wide }), 'wide.safetensors (weight)', 'has shape [5, 32]', 'expected [classes, 24]', 'model.visual');
+    const extra = path.join(dir, 'extra.safetensors');
+    await writeSafetensors(extra, { weight: floatTensor([5, 2], new Float32Array(10)), scale: floatTensor([1], new Float32Array(1)) });
+    await rejects(openModel(ckpt, { head: extra }), 'extra.safetensors', "unexpected tensor 'scale'");
+    const badBias = path.join(dir, 'bias.safetensors');
+    await writeSafetensors(badBias, { weight: floatTensor([5, 2], new Float32Array(10)), bias: floatTensor([4], new Float32Array(4)) });
+    await rejects(openModel(ckpt, { head: badBias }), 'bias.safetensors', 'bias has shape [4], expected [5]');
+    const vitHead = path.join(dir, 'vit.safetensors');
+    await writeSafetensors(vitHead, { weight: floatTensor([5, 64], new Float32Array(5 * 64)) });
+    await rejects(openModel(fixture('models', 'hf_vit_classifier', 'model.safetensors'), { head: vitHead }), 'vit.safetensors (weight)', 'without a classifier', 'classifier.weight');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();

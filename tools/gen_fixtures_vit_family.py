@@ -192,24 +192,33 @@ def write_case(root, case):
 
 def sweep_clip(root):
     """sweeps/clip/: a task_vectors-shaped CLIP (QuickGELU, model.* prefix; width 32, 2 heads of 16 from
-    config.json, 2 blocks, image 12, patch 4, embed 6) through sweep_golden's machinery; the loss and
-    accuracy read encode_image's 6 outputs as logits."""
+    config.json, 2 blocks, image 12, patch 4, embed 6) with a zero-shot head (head.safetensors,
+    5 classes, task_vectors ClassificationHead(normalize=True)) as the hook `logits`, through
+    sweep_golden's machinery; loss and accuracy from `logits`."""
     from fixtures import sweep_golden as sg
     vis = dict(image_size=12, patch_size=4, width=32, layers=2, heads=2, mlp_ratio=4.0)
-    factory = lambda: vf.ImageEncoder(vf.CLIP(vis, 6, 'quick_gelu', keep_lang=False))  # noqa: E731
+    g = torch.Generator().manual_seed(506)
+    head = {'weight': torch.randn([5, 6], generator=g), 'bias': torch.randn([5], generator=g) * 0.1}
+    factory = lambda: vf.ZeroShotClassifier(vf.CLIP(vis, 6, 'quick_gelu', keep_lang=False),  # noqa: E731
+                                            vf.ClassificationHead(head['weight'], head['bias']))
     transform = vf.open_clip_batch_first
 
     def features(fac, state, inputs, hooks):
         model = fac()
-        model.load_state_dict(state, strict=True)
+        missing, unexpected = model.load_state_dict(state, strict=False)
+        if unexpected or sorted(missing) != ['logits.bias', 'logits.weight']:
+            raise RuntimeError(f'clip sweep: state mismatch {missing} {unexpected}')
         return {h: v.double().numpy() for h, v in vf.capture(model, inputs, hooks, transform).items()}
 
     sg.features = features  # run_mode and write_family look the feature function up by name
     sg.pretrained = lambda family, fac, seed: vf.randomise_(fac(), seed)
-    sg.checkpoint = lambda model: {k: v.clone() for k, v in model.state_dict().items()}
+    # the basis files hold the ImageEncoder (model.*); the head is its own file, the same for all
+    sg.checkpoint = lambda model: {k: v.clone() for k, v in model.state_dict().items() if k.startswith('model.')}
+    os.makedirs(os.path.join(root, 'sweeps', 'clip'), exist_ok=True)
+    write_safetensors(os.path.join(root, 'sweeps', 'clip', 'head.safetensors'), head)
 
     def make_inputs(seed, pre):
-        return sg.labelled_image_inputs(seed, [sg.N, 3, 12, 12], pre, ['model.visual'])
+        return sg.labelled_image_inputs(seed, [sg.N, 3, 12, 12], pre, ['logits'])
     return write_family_clip(sg, root, factory, make_inputs)
 
 
@@ -219,7 +228,7 @@ def write_family_clip(sg, root, factory, make_inputs):
     seed = 505
     pre = sg.pretrained('clip', factory, seed)
     inputs = make_inputs(seed + 1000, pre)
-    hooks = vf.open_clip_hooks(pre, 'model.')
+    hooks = vf.open_clip_hooks(pre, 'model.') + ['logits']
     states = {'pre': sg.checkpoint(pre)}
     for name, (offset, tracked) in sg.FINETUNED.items():
         states[name] = sg.perturb(states['pre'], seed + offset, tracked)

@@ -12,6 +12,7 @@ import { chain, makeStage, optionalParam, residualPair, type Step } from './stag
 import { fill, indicesOf, requireContiguous } from './naming/template.js';
 import { TORCH_PARAMS } from './naming/types.js';
 import type { VisionActivation, VisionTowerNaming } from './naming/vision_tower_types.js';
+import { HEAD_HOOK, headOrigin } from './zero_shot_head.js';
 
 const weightOf = (m: string): string => fill(TORCH_PARAMS.weight, { m });
 const biasOf = (m: string): string => fill(TORCH_PARAMS.bias, { m });
@@ -208,6 +209,24 @@ export function buildVisionTower(t: ParamTable, config: Partial<ModelConfig>, n:
     const head = linearParams(t, n.head, features, `from the class token of ${stages[stages.length - 1].name} (${features} features)`, 'outIn');
     const steps = (be: Backend, p: ParamLookup): Step[] => [...pooled(be), (v) => be.linear(v, p(head.weight), optionalParam(p, head.bias), 'outIn')];
     stages.push(makeStage(n.head, true, use(head.params), (be, x, p) => chain(be, x, steps(be, p))));
+  }
+
+  // the task_vectors zero-shot head laid over the checkpoint (zero_shot_head.ts): W · x/‖x‖ + b
+  const zsWeight = `${HEAD_HOOK}.weight`;
+  const zs = t.tensors.get(zsWeight);
+  if (zs) {
+    const last = stages[stages.length - 1].name;
+    if (n.head !== null && t.has(weightOf(n.head))) throw new Error(`${headOrigin(zs)}: a zero-shot head needs a model without a classifier, but ${t.source} has ${weightOf(n.head)}`);
+    if (zs.shape[1] !== features) {
+      throw new Error(`${headOrigin(zs)}: has shape [${zs.shape.join(', ')}], expected [classes, ${features}]: its input is ${last}'s output (${features} features) of ${t.source}`);
+    }
+    const zsBias = t.has(`${HEAD_HOOK}.bias`) ? `${HEAD_HOOK}.bias` : null;
+    const steps = (be: Backend, p: ParamLookup): Step[] => [
+      ...(n.finalLn.on === 'allTokens' && n.proj === null ? pooled(be) : []),
+      (v) => be.l2Normalize(v),
+      (v) => be.linear(v, p(zsWeight), optionalParam(p, zsBias), 'outIn'),
+    ];
+    stages.push(makeStage(HEAD_HOOK, true, use(zsBias ? [zsWeight, zsBias] : [zsWeight]), (be, x, p) => chain(be, x, steps(be, p))));
   }
 
   // strict, as load_state_dict: every tensor is read by the model or known to the convention
