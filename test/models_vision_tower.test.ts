@@ -162,6 +162,18 @@ test('--head: logits = W · x/‖x‖ + b on encode_image; bad heads are one-lin
     } finally {
       await checkpoint.close();
     }
+    // the CLI flag: features --head writes the logits hook, inspect --head lists it
+    const main = path.join(repoRoot, 'dist', 'src', 'cli', 'main.js');
+    const out = path.join(dir, 'feats.safetensors');
+    const r = spawnSync(process.execPath, [main, 'features', '--model', ckpt, '--inputs', fixture('models', 'clip_task_vectors', 'inputs.safetensors'),
+      '--head', good, '--layers', 'model.visual,logits', '--backend', 'reference', '--out', out], { encoding: 'utf8' });
+    assert.is(r.status, 0, r.stderr);
+    const feats = await openCheckpoint(out);
+    assert.equal(feats.tensors.get('logits')!.shape, [3, 5]);
+    await feats.close();
+    const ins = spawnSync(process.execPath, [main, 'inspect', ckpt, '--head', good], { encoding: 'utf8' });
+    assert.is(ins.status, 0, ins.stderr);
+    assert.ok(ins.stdout.includes('model.visual.ln_post, model.visual, logits'), ins.stdout);
     const wide = path.join(dir, 'wide.safetensors');
     await writeSafetensors(wide, { weight: floatTensor([5, 32], new Float32Array(5 * 32)) });
     await rejects(openModel(ckpt, { head: wide }), 'wide.safetensors (weight)', 'has shape [5, 32]', 'expected [classes, 24]', 'model.visual');
