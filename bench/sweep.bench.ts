@@ -1,5 +1,5 @@
-// The end-to-end sweep against PyTorch: bench/torch_sweep.py writes a ResNet-18 (CIFAR stem) and a
-// small ViT basis (pre + two perturbed copies) to a temp dir and times its own efficient sweep; then
+// The end-to-end sweep against PyTorch: bench/torch_sweep.py writes a ResNet-18 (CIFAR stem), a
+// small ViT and a ViT-B/32-shaped CLIP basis (pre + two perturbed copies) to a temp dir and times its own efficient sweep; then
 // `ctlkit sweep --backend native` runs on the same files in its own process, the two alternating
 // `repeats` times. Reported: the median wall seconds of each engine's processes, the sweep's nominal FLOPs (13 forward passes per sample: 2 basis models + 11 rows)
 // per second against the measured FMA peak, peak RSS, the speed ratio, and whether the two agree
@@ -15,7 +15,14 @@ import { median } from './harness.js';
 import { PYTHON, torchEnv } from './torch.js';
 
 export const AGREEMENT_TOLERANCE = 1e-4;
-const MODELS = ['resnet18', 'vit'] as const;
+const MODELS = ['resnet18', 'vit', 'clip'] as const;
+/** CTLKIT_SWEEP_MODELS=clip (a comma list) runs only those models of MODELS. */
+const selectedModels = (): readonly string[] => {
+  const only = process.env.CTLKIT_SWEEP_MODELS?.split(',').map((m) => m.trim()).filter(Boolean);
+  const unknown = only?.filter((m) => !(MODELS as readonly string[]).includes(m)) ?? [];
+  if (unknown.length) throw new Error(`CTLKIT_SWEEP_MODELS: unknown model '${unknown[0]}' (expected ${MODELS.join(', ')})`);
+  return only ?? MODELS;
+};
 
 interface EngineRun {
   /** wall seconds of the whole process (start-up, reading the checkpoints, the sweep, writing) */
@@ -97,7 +104,7 @@ export async function runSweepBench(o: { quick: boolean; torch: boolean; repeats
   const script = path.join(repoRoot, 'bench', 'torch_sweep.py');
   const results: SweepBenchResult[] = [];
   try {
-    for (const model of MODELS) {
+    for (const model of selectedModels()) {
       const folder = path.join(dir, model);
       o.log(`bench: sweep ${model}: writing checkpoints and ${samples} inputs`);
       run(PYTHON, [script, 'make', '--model', model, '--out', folder, '--samples', String(samples)], torchEnv(), `torch_sweep.py make ${model}`);

@@ -1,10 +1,10 @@
 """An efficient PyTorch implementation of the 11-α interpolation sweep with the official metrics,
 timed against ctlkit by bench/sweep.bench.ts on the same checkpoint files.
 
-  torch_sweep.py make  --model resnet18|vit --out DIR --samples N
+  torch_sweep.py make  --model resnet18|vit|clip --out DIR --samples N
       writes DIR/{pre,ft_a,ft_b}.safetensors (random pretrained + two perturbed "finetuned" copies, the
       fixture generator's recipe), config.json and inputs.safetensors (inputs, labels)
-  torch_sweep.py sweep --model resnet18|vit --dir DIR --out FILE [--batch B]
+  torch_sweep.py sweep --model resnet18|vit|clip --dir DIR --out FILE [--batch B]
       θ_α = α θ_A + (1 − α) θ_B for α = 0, 0.1, …, 1 (float64 sums rounded once to float32); per chunk of
       B samples: forward A and B once (hook features kept for the chunk), then each α model with forward
       hooks that reduce on the fly, per sample in float64: ⟨F,A⟩, ⟨F,B⟩, ‖F‖² (and ‖A‖², ‖B‖², ⟨A,B⟩ once),
@@ -28,6 +28,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 from tools.fixtures.models import SmallResNet, build_vit, randomise_, resnet_hooks, vit_hooks  # noqa: E402
 from tools.fixtures.st_io import read_safetensors, write_safetensors  # noqa: E402
 from tools.fixtures.sweep_golden import checkpoint, perturb  # noqa: E402
+from tools.fixtures import vit_family as vf  # noqa: E402
 
 ALPHAS = [i / 10 for i in range(11)]
 MODELS = {
@@ -36,20 +37,30 @@ MODELS = {
                  {'architecture': 'resnet', 'stem': 'cifar'}, resnet_hooks),
     # torchvision VisionTransformer: image 32, patch 4, 6 layers, 3 heads, hidden 192, MLP 768
     'vit': (lambda: build_vit(32, 4, 6, 3, 192, 768, 10), {'architecture': 'vit', 'num_heads': 3}, vit_hooks),
+    # ViT-B/32-shaped CLIP visual tower in task_vectors' ImageEncoder (open_clip 2.0.2 semantics, QuickGELU):
+    # width 768, 12 blocks of 12 heads, patch 32, image 224, embed 512; the logits hook is encode_image's
+    # output (no zero-shot head); blocks run sequence-first and are hooked batch-first
+    'clip': (lambda: vf.ImageEncoder(vf.CLIP(dict(image_size=224, patch_size=32, width=768, layers=12, heads=12, mlp_ratio=4.0),
+                                             512, 'quick_gelu', keep_lang=False)),
+             {'architecture': 'clip'}, lambda m: vf.open_clip_hooks(m, 'model.')),
 }
+IMAGE = {'clip': 224}
+# a hook's output as [N, features]: open_clip's blocks are sequence-first
+BATCH_FIRST = {'clip': vf.open_clip_batch_first}
 
 
 def make(model_name, out, samples):
     factory, config, _ = MODELS[model_name]
     os.makedirs(out, exist_ok=True)
-    pre = randomise_(factory(), seed=7001, batches_tracked=1000).eval()
+    pre = (vf.randomise_(factory(), 7001) if model_name == 'clip' else randomise_(factory(), seed=7001, batches_tracked=1000)).eval()
     states = {'pre': checkpoint(pre)}
     states['ft_a'] = perturb(states['pre'], 7011, 1100)
     states['ft_b'] = perturb(states['pre'], 7012, 1200)
     for name, state in states.items():
         write_safetensors(os.path.join(out, f'{name}.safetensors'), state)
     g = torch.Generator().manual_seed(7100)
-    x = torch.randn(samples, 3, 32, 32, generator=g)
+    size = IMAGE.get(model_name, 32)
+    x = torch.randn(samples, 3, size, size, generator=g)
     with torch.no_grad():
         pred = pre(x).argmax(dim=-1)
     rand = torch.randint(0, 10, (samples,), generator=g)
@@ -72,6 +83,8 @@ def count_flops(model, x):
 
     def mha(m, i, o):
         n, t, d = o[0].shape  # called with keywords: the output (attention, weights) gives the shape
+        if not m.batch_first:
+            t, n = n, t
         total[0] += 2 * n * t * 4 * d * d + 4 * n * t * t * d
 
     handles = []
@@ -164,8 +177,13 @@ def sweep(model_name, folder, batch):
     loss_sum, correct = torch.zeros(K, dtype=torch.float64), torch.zeros(K, dtype=torch.float64)
     state = {}  # what the hooks do now: capture a basis model's features, or reduce a row model's
 
+    to_batch_first = BATCH_FIRST.get(model_name, lambda h: None)
+
     def hook(h):
+        fix = to_batch_first(h)
+
         def fn(_m, _i, o):
+            o = fix(o) if fix else o
             if state['mode'] == 'capture':
                 state['feats'][h] = o.detach().reshape(o.shape[0], -1)
             else:

@@ -81,7 +81,7 @@ models('mlp_bf16 and mlp_f16 hold the F32 mlp weights rounded to nearest even', 
 });
 
 const sweeps = suite('sweep goldens');
-const families = ['mlp', 'resnet', 'vit', 'gpt2', 'llama'];
+const families = ['mlp', 'resnet', 'vit', 'gpt2', 'llama', 'clip'];
 const modes = { interpolate: 'interpolate', average: 'average', task_arithmetic: 'task-arithmetic', negate: 'negate' } as const;
 
 for (const family of families) {

@@ -90,7 +90,7 @@ cfg('missing config.json gives {}; beside a file or inside a folder', async () =
   const ckpt = path.join(d, 'model.safetensors');
   assert.equal(await loadModelConfig(ckpt), {});
   writeFile(d, 'config.json', JSON.stringify({ architecture: 'vit', num_heads: 4, layer_norm_eps: 1e-6, hidden_size: 64 }));
-  const want = { architecture: 'vit', numHeads: 4, layerNormEps: 1e-6 };
+  const want = { architecture: 'vit', numHeads: 4, layerNormEps: 1e-6, dims: { hidden_size: 64 } };
   assert.equal(await loadModelConfig(ckpt), want);
   assert.equal(await loadModelConfig(d), want);
 });
@@ -107,7 +107,7 @@ cfg('Hugging Face aliases and resnet keys', async () => {
 cfg('bad configs are errors naming the file and key', async () => {
   const d = tempDir();
   const bad = (text: string): Promise<string> => rejection(loadModelConfig('unused', writeFile(d, 'bad.json', text)));
-  assert.match(await bad('{"architecture": "bert"}'), /bad\.json: unknown architecture "bert" \(expected one of mlp, resnet, vit, gpt2, llama, mistral, qwen2, qwen3, gemma, gemma2, phi3\)/);
+  assert.match(await bad('{"architecture": "bert"}'), /bad\.json: unknown architecture "bert" \(expected one of mlp, resnet, vit, gpt2, clip, llama, mistral, qwen2, qwen3, gemma, gemma2, phi3\)/);
   assert.match(await bad('{"num_heads": 2, "n_head": 3}'), /"num_heads" = 2 and "n_head" = 3 disagree/);
   assert.match(await bad('{"n_head": 1.5}'), /"n_head" must be a positive integer/);
   assert.match(await bad('{"layer_norm_epsilon": -1}'), /"layer_norm_epsilon" must be a positive number/);

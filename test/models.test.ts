@@ -63,7 +63,7 @@ Fixtures('golden cases cover every family', async () => {
     families.add(model.config.architecture);
     await checkpoint.close();
   }
-  assert.equal([...families].sort(), ['gpt2', 'mlp', 'resnet', 'vit'], `families under ${casesDir}`);
+  assert.equal([...families].sort(), ['clip', 'gpt2', 'mlp', 'resnet', 'vit'], `families under ${casesDir}`);
 });
 Fixtures.run();
 

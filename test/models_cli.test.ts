@@ -71,7 +71,7 @@ test('bad arguments exit 1 with one line naming them, and write nothing', () => 
 test('inspect shows the architecture, hooks and input', () => {
   const r = ctlkit('inspect', path.join(dir, 'model.safetensors'));
   assert.is(r.status, 0, r.stderr);
-  assert.match(r.stdout, /architecture: (mlp|resnet|vit|gpt2)/);
+  assert.match(r.stdout, /architecture: (mlp|resnet|vit|gpt2|clip)/);
   assert.ok(r.stdout.includes(`hooks: ${hooks.join(', ')}`), r.stdout);
   assert.match(r.stdout, /input: /);
 });

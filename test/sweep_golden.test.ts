@@ -5,7 +5,7 @@
 // and WebGPU run when createBackend can make them (a printed skip otherwise).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { Backend, BackendName } from '../src/backends/backend.js';
 import { openTestBackend } from './harness/backends.js';
 import { averaging, interpolation, negation, taskArithmetic, type CoefficientMatrix } from '../src/sweep/coefficients.js';
@@ -118,7 +118,9 @@ for (const name of ['reference', 'native', 'webgpu'] as BackendName[]) {
         const g = JSON.parse(readFileSync(fixture('sweeps', family, `${mode}.json`), 'utf8')) as Golden;
         const matrix = matrixFor(g, family);
         // batch 3 over 8 samples: three chunks, the last one short
-        const res = await runSweep({ matrix, inputs: fixture('sweeps', family, 'inputs.safetensors'), layers: g.layers }, { backend: ctx.backend, batch: 3 });
+        // a family folder holding head.safetensors (clip) sweeps with that zero-shot head laid over every basis model
+        const head = existsSync(fixture('sweeps', family, 'head.safetensors')) ? fixture('sweeps', family, 'head.safetensors') : undefined;
+        const res = await runSweep({ matrix, inputs: fixture('sweeps', family, 'inputs.safetensors'), layers: g.layers, head }, { backend: ctx.backend, batch: 3 });
         compare(res, g, matrix, `${family}/${mode} (${name})`);
       });
     }

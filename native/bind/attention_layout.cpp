@@ -1,5 +1,7 @@
-// attention, embedding, transpose12, prependToken, selectToken → Promise<void>.
+// attention, embedding, transpose12, prependToken, selectToken, concatLast → Promise<void>.
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "bind/register.h"
 #include "napi_util.h"
@@ -75,6 +77,33 @@ Napi::Value select_token_js(const Napi::CallbackInfo& info) {
   return run_job(args, double(out.length), [=] { select_token(n, t, d, index, xp, yp); }, {x.object, out.object});
 }
 
+// concatLast(xs, out, rows): out[r, :] = xs[0][r, :] | xs[1][r, :] | …; each xs[i] holds rows · width_i
+Napi::Value concat_last_js(const Napi::CallbackInfo& info) {
+  Args args(info, "concatLast", 3);
+  auto xs = args.array_list<float>(0, "xs");
+  size_t rows = args.size(2, "rows", 1);
+  if (xs.empty()) args.fail("xs", "must hold at least one array");
+  struct Call {
+    std::vector<const float*> ptrs;
+    std::vector<size_t> widths;
+    std::vector<Napi::Object> keep;
+  };
+  auto c = std::make_shared<Call>();
+  size_t total = 0;
+  for (size_t i = 0; i < xs.size(); i++) {
+    if (xs[i].length % rows != 0)
+      args.fail("xs", "[" + std::to_string(i) + "] has " + std::to_string(xs[i].length) + " elements, not a multiple of " +
+                          std::to_string(rows) + " rows");
+    c->ptrs.push_back(xs[i].data), c->widths.push_back(xs[i].length / rows), c->keep.push_back(xs[i].object);
+    total += xs[i].length / rows;
+  }
+  auto out = args.array<float>(1, "out", checked_product("concatLast", {rows, total}));
+  c->keep.push_back(out.object);
+  float* yp = out.data;
+  return run_job(args, double(out.length), [c, rows, yp] { concat_last(rows, c->ptrs.size(), c->ptrs.data(), c->widths.data(), yp); },
+                 c->keep);
+}
+
 }  // namespace
 
 void register_attention(Napi::Env env, Napi::Object exports) {
@@ -86,6 +115,7 @@ void register_layout(Napi::Env env, Napi::Object exports) {
   export_function(env, exports, "transpose12", transpose12_js);
   export_function(env, exports, "prependToken", prepend_token_js);
   export_function(env, exports, "selectToken", select_token_js);
+  export_function(env, exports, "concatLast", concat_last_js);
 }
 
 }  // namespace ctl

@@ -1,4 +1,4 @@
-// layerNorm, batchNorm, relu, gelu, add → Promise<void>.
+// layerNorm, batchNorm, l2Normalize, relu, gelu, quickGelu, add → Promise<void>.
 #include <string>
 
 #include "bind/register.h"
@@ -21,6 +21,17 @@ Napi::Value layer_norm_js(const Napi::CallbackInfo& info) {
   float* yp = out.data;
   return run_job(args, 3.0 * double(n), [=] { layer_norm(rows, cols, xp, wp, bp, eps, yp); },
                  {x.object, w.object, b.object, out.object});
+}
+
+// l2Normalize(x, out, rows, cols)
+Napi::Value l2_normalize_js(const Napi::CallbackInfo& info) {
+  Args args(info, "l2Normalize", 4);
+  size_t rows = args.size(2, "rows"), cols = args.size(3, "cols", 1);
+  size_t n = checked_product("l2Normalize", {rows, cols});
+  auto x = args.array<float>(0, "x", n), out = args.array<float>(1, "out", n);
+  const float* xp = x.data;
+  float* yp = out.data;
+  return run_job(args, 2.0 * double(n), [=] { l2_normalize(rows, cols, xp, yp); }, {x.object, out.object});
 }
 
 // batchNorm(x, mean, var, weight, bias, out, n, c, inner, eps)
@@ -61,6 +72,17 @@ Napi::Value gelu_js(const Napi::CallbackInfo& info) {
   return run_job(args, 16.0 * double(n), [=] { gelu(n, xp, t, yp); }, {x.object, out.object});
 }
 
+// quickGelu(x, out)
+Napi::Value quick_gelu_js(const Napi::CallbackInfo& info) {
+  Args args(info, "quickGelu", 2);
+  auto x = args.array<float>(0, "x");
+  auto out = args.array<float>(1, "out", x.length);
+  const float* xp = x.data;
+  float* yp = out.data;
+  size_t n = x.length;
+  return run_job(args, 8.0 * double(n), [=] { quick_gelu(n, xp, yp); }, {x.object, out.object});
+}
+
 // add(a, b, out): b repeats over a (b's shape is a suffix of a's)
 Napi::Value add_js(const Napi::CallbackInfo& info) {
   Args args(info, "add", 3);
@@ -80,11 +102,13 @@ Napi::Value add_js(const Napi::CallbackInfo& info) {
 void register_norm(Napi::Env env, Napi::Object exports) {
   export_function(env, exports, "layerNorm", layer_norm_js);
   export_function(env, exports, "batchNorm", batch_norm_js);
+  export_function(env, exports, "l2Normalize", l2_normalize_js);
 }
 
 void register_elementwise(Napi::Env env, Napi::Object exports) {
   export_function(env, exports, "relu", relu_js);
   export_function(env, exports, "gelu", gelu_js);
+  export_function(env, exports, "quickGelu", quick_gelu_js);
   export_function(env, exports, "add", add_js);
 }
 

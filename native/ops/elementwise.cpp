@@ -18,6 +18,9 @@ float gelu_scalar(float v, bool tanh_approx) {
   return 0.5f * v * (1.f + std::erf(v * 0.7071067811865476f));
 }
 
+// y = x·σ(1.702x) = x / (1 + e^(−1.702x)), one element (portable); −∞ gives NaN as in torch
+float quick_gelu_scalar(float v) { return v / (1.f + std::exp(-1.702f * v)); }
+
 #if defined(__x86_64__) || defined(__i386__)
 // erf: y = ½x·erfc(−x/√2) (no cancellation for x < 0); tanh: y = x / (1 + e^{−2u}), u = √(2/π)(x + 0.044715x³).
 // Blocks holding a non-finite x go through the scalar formula (torch's NaN for −∞ included).
@@ -48,6 +51,23 @@ __attribute__((target("avx2,fma"))) void gelu_avx2(size_t b, size_t e, const flo
   }
   for (; i < e; i++) y[i] = gelu_scalar(x[i], tanh_approx);
 }
+
+// y = x / (1 + e^(−1.702x)); blocks holding a non-finite x go through the scalar formula
+__attribute__((target("avx2,fma"))) void quick_gelu_avx2(size_t b, size_t e, const float* x, float* y) {
+  const __m256 inf = _mm256_set1_ps(INFINITY);
+  size_t i = b;
+  for (; i + 8 <= e; i += 8) {
+    __m256 v = _mm256_loadu_ps(x + i);
+    __m256 finite = _mm256_cmp_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.f), v), inf, _CMP_LT_OQ);
+    if (_mm256_movemask_ps(finite) != 0xFF) {
+      for (size_t j = i; j < i + 8; j++) y[j] = quick_gelu_scalar(x[j]);
+      continue;
+    }
+    __m256 den = _mm256_add_ps(_mm256_set1_ps(1.f), exp256(_mm256_mul_ps(_mm256_set1_ps(-1.702f), v)));
+    _mm256_storeu_ps(y + i, _mm256_div_ps(v, den));
+  }
+  for (; i < e; i++) y[i] = quick_gelu_scalar(x[i]);
+}
 #endif
 
 }  // namespace
@@ -68,6 +88,19 @@ void gelu(size_t n, const float* x, bool tanh_approx, float* y) {
     }
 #endif
     for (size_t i = b; i < e; i++) y[i] = gelu_scalar(x[i], tanh_approx);
+  });
+}
+
+void quick_gelu(size_t n, const float* x, float* y) {
+  [[maybe_unused]] bool simd = use_avx2_fma();
+  parallel_for(n, kGrain / 4, [&](size_t b, size_t e) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (simd) {
+      quick_gelu_avx2(b, e, x, y);
+      return;
+    }
+#endif
+    for (size_t i = b; i < e; i++) y[i] = quick_gelu_scalar(x[i]);
   });
 }
 

@@ -54,4 +54,19 @@ void select_token(size_t n, size_t t, size_t d, size_t index, const float* x, fl
   for (size_t s = 0; s < n; s++) std::memcpy(y + s * d, x + (s * t + index) * d, d * sizeof(float));
 }
 
+// y[r, off_i + c] = xs[i][r, c]: each output row is the inputs' rows side by side
+void concat_last(size_t rows, size_t count, const float* const* xs, const size_t* widths, float* y) {
+  size_t total = 0;
+  for (size_t i = 0; i < count; i++) total += widths[i];
+  parallel_for(rows, rows_grain(total), [&](size_t b, size_t e) {
+    for (size_t r = b; r < e; r++) {
+      float* yr = y + r * total;
+      for (size_t i = 0; i < count; i++) {
+        std::memcpy(yr, xs[i] + r * widths[i], widths[i] * sizeof(float));
+        yr += widths[i];
+      }
+    }
+  });
+}
+
 }  // namespace ctl

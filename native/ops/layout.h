@@ -14,4 +14,7 @@ void prepend_token(size_t n, size_t t, size_t d, const float* x, const float* to
 // y[n, :] = x[n, index, :]
 void select_token(size_t n, size_t t, size_t d, size_t index, const float* x, float* y);
 
+// y[r, off_i + c] = xs[i][r, c] for r < rows, c < widths[i] (concatenation along the last dim)
+void concat_last(size_t rows, size_t count, const float* const* xs, const size_t* widths, float* y);
+
 }  // namespace ctl

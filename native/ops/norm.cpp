@@ -51,4 +51,18 @@ void batch_norm(size_t n, size_t c, size_t inner, const float* x, const float* m
   });
 }
 
+// y = x / ‖x‖₂ per row: Σx² in float64, then one multiply by the reciprocal norm in float64
+void l2_normalize(size_t rows, size_t cols, const float* x, float* y) {
+  parallel_for(rows, std::max<size_t>(1, 8192 / std::max<size_t>(cols, 1)), [&](size_t b, size_t e) {
+    for (size_t r = b; r < e; r++) {
+      const float* xr = x + r * cols;
+      float* yr = y + r * cols;
+      double s = 0.0;
+      for (size_t i = 0; i < cols; i++) s += double(xr[i]) * double(xr[i]);
+      double norm = std::sqrt(s);
+      for (size_t i = 0; i < cols; i++) yr[i] = float(double(xr[i]) / norm);
+    }
+  });
+}
+
 }  // namespace ctl

@@ -16,4 +16,7 @@ void batch_norm_affine(size_t c, const float* mean, const float* var, const floa
 void batch_norm(size_t n, size_t c, size_t inner, const float* x, const float* mean, const float* var,
                 const float* weight, const float* bias, double eps, float* y);
 
+// y[r, :] = x[r, :] / ‖x[r, :]‖₂ (Σx² in float64; a zero row gives NaN)
+void l2_normalize(size_t rows, size_t cols, const float* x, float* y);
+
 }  // namespace ctl

@@ -279,6 +279,28 @@ function checkSelectToken(x: DeviceTensor, index: number) {
   return { shape: [n, d] };
 }
 
+function checkConcatLast(xs: readonly DeviceTensor[]) {
+  if (!Array.isArray(xs) || xs.length === 0) throw new Error('concatLast: needs at least one input tensor');
+  const first = tensor('concatLast', 'xs[0]', xs[0]).shape;
+  if (first.length === 0) throw new Error('concatLast: xs[0] is a scalar; inputs need a last dim');
+  const lead = first.slice(0, -1);
+  const widths = xs.map((x, i) => {
+    const s = tensor('concatLast', `xs[${i}]`, x).shape;
+    if (s.length !== first.length || s.slice(0, -1).some((d, k) => d !== lead[k])) {
+      throw new Error(`concatLast: xs[${i}] has shape ${shapeStr(s)}, expected leading dims ${shapeStr(lead)} (those of xs[0] ${shapeStr(first)})`);
+    }
+    return s[s.length - 1];
+  });
+  const width = widths.reduce((a, b) => a + b, 0);
+  return { shape: [...lead, width], rows: numel(lead), widths };
+}
+
+function checkL2Normalize(x: DeviceTensor) {
+  const xs = tensor('l2Normalize', 'x', x).shape;
+  minRank('l2Normalize', 'x', xs, 1, '[..., D]');
+  return { shape: xs, rows: rowsOf(xs), d: xs[xs.length - 1] };
+}
+
 function checkCombine(basis: readonly DeviceTensor[], coeffs: Float64Array, k: number) {
   const shape = basisShape('combine', 'basis', basis, null);
   int('combine', 'k', k, 1);
@@ -350,10 +372,14 @@ export const OPS = {
   batchNorm: spec({ family: 'norm', result: 'tensor', check: checkBatchNorm }),
   /** y = (x − μ) / sqrt(σ² + eps) · weight + bias over the last dim (biased variance) */
   layerNorm: spec({ family: 'norm', result: 'tensor', check: checkLayerNorm }),
+  /** y = x / ‖x‖₂ over the last dim (a zero row gives NaN, as torch's x / x.norm(dim=-1, keepdim=True)) */
+  l2Normalize: spec({ family: 'norm', result: 'tensor', check: checkL2Normalize }),
   /** y = max(x, 0); NaN stays NaN */
   relu: spec({ family: 'elementwise', result: 'tensor', check: checkUnary('relu') }),
   /** y = x·Φ(x) ('erf') or ½x(1 + tanh(√(2/π)(x + 0.044715x³))) ('tanh') */
   gelu: spec({ family: 'elementwise', result: 'tensor', check: checkGelu }),
+  /** y = x·σ(1.702x) (OpenAI CLIP's QuickGELU); quickGelu(−∞) = NaN as in torch */
+  quickGelu: spec({ family: 'elementwise', result: 'tensor', check: checkUnary('quickGelu') }),
   /** y = a + b, b's shape a suffix of a's (broadcast over a's leading dims) */
   add: spec({ family: 'elementwise', result: 'tensor', check: checkAdd }),
   /** torch max_pool2d (padding counts as −∞) */
@@ -372,6 +398,8 @@ export const OPS = {
   prependToken: spec({ family: 'layout', result: 'tensor', check: checkPrependToken }),
   /** [N,T,D] → [N,D] at token `index` */
   selectToken: spec({ family: 'layout', result: 'tensor', check: checkSelectToken }),
+  /** xs[i][..., w_i] → y[..., Σ w_i] along the last dim; all leading dims equal */
+  concatLast: spec({ family: 'layout', result: 'tensor', check: checkConcatLast }),
   /** Out_k = Σ_j C[k,j] · basis_j for k < K (C is K×M row-major), float64 sums rounded once */
   combine: spec({ family: 'combine', result: 'tensors', check: checkCombine }),
   /** per sample n, with G = Σ_j c_j basis_j (never stored): ⟨F_n,G_n⟩, ‖F_n‖², ‖G_n‖² in float64 */

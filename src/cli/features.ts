@@ -20,6 +20,7 @@ interface FeaturesOptions {
   inputs: string;
   inputKey: string;
   config?: string;
+  head?: string;
   layers?: string;
   backend: BackendChoice;
   out: string;
@@ -31,7 +32,7 @@ const BACKENDS: readonly BackendChoice[] = ['reference', 'native', 'webgpu', 'au
 
 export async function runFeatures(opts: FeaturesOptions): Promise<void> {
   if (!BACKENDS.includes(opts.backend)) throw new Error(`--backend: unknown backend '${opts.backend}' (expected ${BACKENDS.join(', ')})`);
-  const { checkpoint, model } = await openModel(opts.model, { config: opts.config });
+  const { checkpoint, model } = await openModel(opts.model, { config: opts.config, head: opts.head });
   try {
     checkStrictLoading(model, checkpoint.tensors, checkpoint.path, { allowExtra: opts.allowExtra, allowMissing: opts.allowMissing });
     const capture = opts.layers === undefined ? undefined : parseList(opts.layers, '--layers');
@@ -85,6 +86,7 @@ export function register(program: Command): void {
     .requiredOption('--inputs <file>', 'inputs: a .safetensors file (tensor --input-key) or a .npy file')
     .option('--input-key <key>', 'tensor name of the inputs in a safetensors file', 'inputs')
     .option('--config <file>', 'model config.json (default: config.json beside the checkpoint)')
+    .option('--head <file>', 'zero-shot head (task_vectors): weight [classes, embed], optional bias; adds the hook logits')
     .option('--layers <hooks>', 'comma-separated hooks to capture (default: all; see ctlkit inspect)')
     .option('--backend <name>', 'reference | native | webgpu | auto', 'auto')
     .requiredOption('--out <file>', 'output .safetensors file')

@@ -8,6 +8,7 @@ import { formatModelSummary, summarizeModel, type ModelSummary } from './model_s
 import { formatTable } from '../report/format.js';
 import { writeJsonAtomic } from './util.js';
 import { displayName } from '../util/escape.js';
+import { attachHead } from '../models/zero_shot_head.js';
 
 export interface CheckpointSummary {
   path: string;
@@ -51,10 +52,19 @@ export function register(program: Command): void {
     .description("list a checkpoint's metadata, tensors (name, dtype, shape), detected architecture, hooks and input")
     .argument('<checkpoint>', 'a .safetensors file, a *.safetensors.index.json, or a folder holding model.safetensors')
     .option('--config <file>', 'model config.json (default: config.json beside the checkpoint)')
+    .option('--head <file>', 'a zero-shot head file to lay over the checkpoint (adds the hook logits)')
     .option('--json [file]', 'print JSON instead of the table, or write it to <file>')
     .addHelpText('after', '\nExamples:\n  ctlkit inspect runs/ft_a/model.safetensors\n  ctlkit inspect runs/ft_a --json summary.json')
-    .action(async (checkpoint: string, opts: { json?: string | true; config?: string }) => {
-      const ckpt = await openCheckpoint(checkpoint);
+    .action(async (checkpoint: string, opts: { json?: string | true; config?: string; head?: string }) => {
+      let ckpt = await openCheckpoint(checkpoint);
+      if (opts.head !== undefined) {
+        try {
+          [ckpt] = await attachHead([ckpt], opts.head);
+        } catch (e) {
+          await ckpt.close();
+          throw e;
+        }
+      }
       try {
         const summary = { ...summarize(ckpt), model: summarizeModel(ckpt, await loadModelConfig(checkpoint, opts.config)) };
         if (typeof opts.json === 'string') await writeJsonAtomic(opts.json, summary);

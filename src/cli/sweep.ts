@@ -27,6 +27,7 @@ interface SweepArgs extends BasisArgs {
   seed: string;
   layers?: string;
   config?: string;
+  head?: string;
   backend: string;
   batch: string;
   out?: string;
@@ -83,6 +84,7 @@ export function register(program: Command): void {
     .option('--seed <s>', 'seed of the subsample', '0')
     .option('--layers <hooks>', 'comma-separated hooks (default: all)')
     .option('--config <file>', 'model config.json (default: config.json beside the first model)')
+    .option('--head <file>', 'zero-shot head (task_vectors): weight [classes, embed], optional bias; adds the hook logits')
     .option('--backend <name>', 'reference | native | webgpu | auto', 'auto')
     .option('--batch <n>', 'samples per chunk', '32')
     .option('--out <file>', 'write results.json')
@@ -102,6 +104,7 @@ export function register(program: Command): void {
         labels: a.labels ?? (a.labelKey === undefined ? undefined : a.inputs),
         labelKey: a.labelKey,
         config: a.config,
+        head: a.head,
         layers: a.layers ? parseList(a.layers, '--layers') : undefined,
         samples: a.samples === undefined ? undefined : parseIntArg(a.samples, '--samples', 1),
         seed: parseIntArg(a.seed, '--seed'),

@@ -6,7 +6,9 @@ import type { ModelConfig } from './family.js';
 export interface ConfigKey {
   readonly field: keyof ModelConfig;
   readonly aliases: readonly string[];
-  readonly parse: (file: string, key: string, v: unknown) => ModelConfig[keyof ModelConfig];
+  readonly parse: (file: string, key: string, v: unknown) => unknown;
+  /** The value goes to out[field][sub] (a record of several keys, such as `dims`). */
+  readonly sub?: string;
 }
 
 /** A positive finite number. */

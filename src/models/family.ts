@@ -7,7 +7,7 @@ import type { Backend, DeviceTensor, Weight } from '../backends/backend.js';
 import { DECODER_TYPES, type DecoderConfig } from './decoder_config.js';
 
 /** Every model family ctlkit builds. */
-export const ARCHITECTURES = ['mlp', 'resnet', 'vit', 'gpt2', ...DECODER_TYPES] as const;
+export const ARCHITECTURES = ['mlp', 'resnet', 'vit', 'gpt2', 'clip', ...DECODER_TYPES] as const;
 export type Architecture = (typeof ARCHITECTURES)[number];
 
 export interface ModelConfig {
@@ -24,6 +24,10 @@ export interface ModelConfig {
   decoder?: DecoderConfig;
   /** config.json `model_type`, kept to name it when no family matches */
   modelType?: string;
+  /** clip, vit (HF / timm): MLP activation (HF `hidden_act`); default per convention */
+  hiddenAct?: 'quick_gelu' | 'gelu' | 'gelu_tanh';
+  /** clip, vit: dims a config.json states (HF names), checked against the tensors */
+  dims?: Partial<Record<'hidden_size' | 'num_hidden_layers' | 'intermediate_size' | 'patch_size' | 'image_size' | 'projection_dim', number>>;
 }
 
 /** Looks a parameter up by its checkpoint name (already on the backend). `weight(name)` gives a
@@ -71,5 +75,8 @@ export interface Model {
   readonly logitsHook: string;
   /** The logits' last dim: classes of a classifier, the vocabulary of a language model. */
   readonly classes: number;
+  /** Tensors the convention knows and the model does not read (a CLIP checkpoint's text tower):
+   *  exact names, or prefixes ending in '.'. Strict loading accepts them. */
+  readonly ignored?: readonly string[];
   readonly input: InputSpec;
 }

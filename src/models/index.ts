@@ -16,6 +16,11 @@ import { hfGpt2Bare, hfGpt2LMHead } from './naming/hf_gpt2.js';
 import { buildDecoder } from './decoder.js';
 import { DECODER_TYPES } from './decoder_config.js';
 import { hfDecoder } from './naming/hf_decoder.js';
+import { buildVisionTower } from './vision_tower.js';
+import { openClipModel, openClipTaskVectors } from './naming/open_clip.js';
+import { hfClipVision } from './naming/hf_clip.js';
+import { hfVitForImageClassification, hfVitModel } from './naming/hf_vit.js';
+import { timmVit } from './naming/timm_vit.js';
 
 interface Convention {
   architecture: Architecture;
@@ -34,6 +39,8 @@ const convention = <N extends { convention: string; signature: Signature }>(
 const CONVENTIONS: readonly Convention[] = [
   ...DECODER_TYPES.map((family) => convention(family, hfDecoder, buildDecoder)),
   convention('vit', torchvisionVit, buildVit),
+  ...[openClipTaskVectors, openClipModel, hfClipVision, hfVitForImageClassification, hfVitModel, timmVit].map((n) =>
+    convention(n.architecture, n, buildVisionTower)),
   convention('gpt2', hfGpt2LMHead, buildGpt2),
   convention('gpt2', hfGpt2Bare, buildGpt2),
   convention('resnet', torchvisionResNet, buildResNet),
@@ -44,8 +51,15 @@ const CONVENTIONS: readonly Convention[] = [
 const matches = (sig: Signature, names: ReadonlyMap<string, unknown>): boolean =>
   sig.names.every((n) => names.has(n)) && sig.prefixes.every((pre) => [...names.keys()].some((n) => n.startsWith(pre)));
 
-const describe = (c: Convention): string =>
-  `${[...c.signature.names, ...c.signature.prefixes.map((p) => `${p}*`)].join(' + ')} (${c.architecture}, ${c.name})`;
+/** The conventions' signatures, each once (the decoder families share one): `names + prefix* (archs, name)`. */
+function describeAll(): string {
+  const bySignature = new Map<Signature, Convention[]>();
+  for (const c of CONVENTIONS) bySignature.set(c.signature, [...(bySignature.get(c.signature) ?? []), c]);
+  return [...bySignature.values()].map((cs) => {
+    const sig = cs[0].signature;
+    return `${[...sig.names, ...sig.prefixes.map((p) => `${p}*`)].join(' + ')} (${cs.map((c) => c.architecture).join('/')}, ${cs[0].name})`;
+  }).join('; ');
+}
 
 function findConvention(tensors: ReadonlyMap<string, TensorInfo>, config: Partial<ModelConfig>, source: string): Convention {
   if (config.architecture !== undefined) {
@@ -63,7 +77,7 @@ function findConvention(tensors: ReadonlyMap<string, TensorInfo>, config: Partia
   if (found) return found;
   const sample = [...tensors.keys()].slice(0, 5).map((n) => displayName(n)).join(', ');
   throw new Error(
-    `${source}: cannot detect the architecture from tensor names: looked for ${CONVENTIONS.map(describe).join('; ')}; ` +
+    `${source}: cannot detect the architecture from tensor names: looked for ${describeAll()}; ` +
       `found ${tensors.size} tensors (${sample || 'none'}${tensors.size > 5 ? ', …' : ''}). Set "architecture" in config.json`,
   );
 }

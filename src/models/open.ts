@@ -4,10 +4,13 @@ import { loadModelConfig } from './config.js';
 import type { Checkpoint } from '../io/types.js';
 import type { Model, ModelConfig } from './family.js';
 import { buildModel } from './index.js';
+import { attachHead } from './zero_shot_head.js';
 
 export interface OpenModelOptions {
   /** A config.json path, or config values (they win over config.json beside the checkpoint). */
   config?: string | Partial<ModelConfig>;
+  /** A zero-shot head file (`weight` [C, E], optional `bias`): adds the hook `logits`. */
+  head?: string;
 }
 
 /** The lazily opened checkpoint and its model; close the checkpoint when done. */
@@ -16,7 +19,15 @@ export async function openModel(path: string, opts: OpenModelOptions = {}): Prom
     typeof opts.config === 'string'
       ? await loadModelConfig(path, opts.config)
       : { ...(await loadModelConfig(path)), ...(opts.config ?? {}) };
-  const checkpoint = await openCheckpoint(path);
+  let checkpoint = await openCheckpoint(path);
+  if (opts.head !== undefined) {
+    try {
+      [checkpoint] = await attachHead([checkpoint], opts.head);
+    } catch (e) {
+      await checkpoint.close();
+      throw e;
+    }
+  }
   try {
     return { checkpoint, model: buildModel(checkpoint.tensors, config, checkpoint.path) };
   } catch (e) {

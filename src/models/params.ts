@@ -154,7 +154,8 @@ export function loadingReport(model: Model, tensors: ReadonlyMap<string, TensorI
   const used = new Set(model.stages.flatMap((s) => s.params));
   const expectedBuffer = (name: string): boolean =>
     KNOWN_BUFFERS.some((b) => name.endsWith(b.suffix) && used.has(name.slice(0, name.length - b.suffix.length) + b.sibling));
-  const unexpected = [...tensors.keys()].filter((n) => !used.has(n) && !expectedBuffer(n)).sort();
+  const ignored = (name: string): boolean => (model.ignored ?? []).some((ig) => (ig.endsWith('.') ? name.startsWith(ig) : name === ig));
+  const unexpected = [...tensors.keys()].filter((n) => !used.has(n) && !expectedBuffer(n) && !ignored(n)).sort();
   const absent = tables.get(model)?.absentBiases ?? [];
   const convHasBias = [...used].some((n) => n.endsWith('.bias') && tensors.get(n.replace(/\.bias$/, '.weight'))?.shape.length === 4);
   const missing = [...new Set(absent.filter((a) => a.kind === 'linear' || convHasBias).map((a) => a.name))];

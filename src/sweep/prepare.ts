@@ -8,6 +8,7 @@ import { readInputs } from '../io/inputs.js';
 import type { Checkpoint } from '../io/types.js';
 import type { Model, ModelConfig } from '../models/family.js';
 import { buildModel } from '../models/index.js';
+import { attachHead } from '../models/zero_shot_head.js';
 import { validateInput } from '../models/input.js';
 import { intValues, isFloat, type Tensor } from '../tensor.js';
 import { gatherRows, sampleIndices } from './subsample.js';
@@ -26,6 +27,9 @@ export interface DataSpec {
   /** Deterministic subsample of `samples` inputs (seeded by `seed`, default 0). */
   samples?: number;
   seed?: number;
+  /** A zero-shot head file laid over every basis model (`weight` [C, E], optional `bias`): adds the
+   *  hook `logits` (models/zero_shot_head.ts). */
+  head?: string;
 }
 
 export interface Prepared {
@@ -59,9 +63,10 @@ async function loadData(spec: DataSpec): Promise<{ inputs: Tensor; labels?: Tens
 /** Opens `models` (headers only), builds the architecture once and loads the inputs. */
 export async function prepare(models: readonly string[], data: DataSpec): Promise<Prepared> {
   if (models.length === 0) throw new Error('no models given');
-  const checkpoints: Checkpoint[] = [];
+  let checkpoints: Checkpoint[] = [];
   try {
     for (const m of models) checkpoints.push(await openCheckpoint(m));
+    if (data.head !== undefined) checkpoints = await attachHead(checkpoints, data.head);
     checkCompatible(checkpoints);
     const config = typeof data.config === 'object' ? data.config : await loadModelConfig(models[0], data.config);
     const model = buildModel(checkpoints[0].tensors, config, models[0]);

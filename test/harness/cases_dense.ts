@@ -188,4 +188,26 @@ layerNormCase([3, 1023], 1e-6);
 layerNormCase([4, 1023], 1e-5, 50);
 layerNormCase([3, 7], 1e-5, 0, true);
 
+// l2Normalize: CLIP embeddings before a zero-shot head (widths 512/768 and odd ones), a NaN, a zero row
+function l2NormalizeCase(shape: number[], special: '' | 'nan' | 'zero_row' = ''): void {
+  const d = shape[shape.length - 1];
+  list.push({
+    op: 'l2Normalize',
+    vars: () => `l2Normalize(x=${sh(shape)}${special ? `,${special}` : ''})`,
+    make: (rng) => {
+      const x = randn(rng, shape, 3);
+      if (special === 'zero_row') x.data.fill(0, d, 2 * d);
+      return [special === 'nan' ? nanAt(x, [d + 2]) : x];
+    },
+    run: (be, [x]) => be.l2Normalize(x),
+    tol: TOL.reduction,
+  });
+}
+l2NormalizeCase([1, 1]);
+l2NormalizeCase([5, 512]);
+l2NormalizeCase([2, 3, 37]);
+l2NormalizeCase([3, 1031]);
+l2NormalizeCase([3, 7], 'nan');
+l2NormalizeCase([3, 7], 'zero_row');
+
 export const denseCases: readonly OpCase[] = list;

@@ -1,20 +1,21 @@
-// Op cases for elementwise ops and pooling: relu, gelu (both forms), add, maxPool2d, avgPool2d,
+// Op cases for elementwise ops and pooling: relu, gelu (both forms), quickGelu, concatLast, add, maxPool2d, avgPool2d,
 // adaptiveAvgPool2d; with NaN/±Inf propagation cases.
 import { nonfinite, randn, sh, TOL, type OpCase } from './case_kit.js';
 
 const list: OpCase[] = [];
 
 // ---- elementwise activations and add ----
-function unaryCase(op: 'relu' | 'gelu', shape: number[], form: 'erf' | 'tanh' | null, special: boolean): void {
+function unaryCase(op: 'relu' | 'gelu' | 'quickGelu', shape: number[], form: 'erf' | 'tanh' | null, special: boolean): void {
   list.push({
     op,
     vars: () => `${op}(x=${sh(shape)}${form ? `,approximate=${form}` : ''}${special ? ',nonfinite' : ''})`,
     make: (rng) => {
-      const x = randn(rng, shape, 3);
+      // quickGelu: scale 30 reaches its saturated tails (x < −52: e^(−1.702x) overflows float32)
+      const x = randn(rng, shape, op === 'quickGelu' ? 30 : 3);
       return [special ? nonfinite(x, 5) : x];
     },
-    run: (be, [x]) => (form ? be.gelu(x, form) : be.relu(x)),
-    tol: form ? TOL.transcendental : TOL.exact,
+    run: (be, [x]) => (op === 'quickGelu' ? be.quickGelu(x) : form ? be.gelu(x, form) : be.relu(x)),
+    tol: op === 'relu' ? TOL.exact : TOL.transcendental,
   });
 }
 for (const special of [false, true]) {
@@ -26,7 +27,26 @@ for (const special of [false, true]) {
     unaryCase('gelu', [2, 7, 33], form, special);
     unaryCase('gelu', [1023], form, special);
   }
+  unaryCase('quickGelu', [1], null, special);
+  unaryCase('quickGelu', [2, 7, 33], null, special);
+  unaryCase('quickGelu', [4099], null, special);
 }
+
+// concatLast: widths that are not multiples of 4 or 8, a single input, a width-0 input, rank 1 and 3
+function concatCase(lead: number[], widths: number[]): void {
+  list.push({
+    op: 'concatLast',
+    vars: () => `concatLast(lead=${sh(lead)},widths=${widths.join('|')})`,
+    make: (rng) => widths.map((w) => randn(rng, [...lead, w])),
+    run: (be, xs) => be.concatLast(xs),
+    tol: TOL.exact,
+  });
+}
+concatCase([], [3, 5]);
+concatCase([7], [24, 24, 24]);
+concatCase([2, 9], [13, 1, 0, 6]);
+concatCase([3, 4], [11]);
+concatCase([1], [7203, 4099, 4099]);
 
 function addCase(aShape: number[], bShape: number[], special = false): void {
   list.push({

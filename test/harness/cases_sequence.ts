@@ -28,6 +28,12 @@ for (const causal of [false, true]) {
   attentionCase(1, 129, 128, 2, causal);
   attentionCase(2, 5, 8, 2, causal, true);
 }
+// Vision-transformer shapes (issue 12): head dims 20, 40, 80 (not multiples of 16 or 32) and
+// ViT-B/32's 50 tokens × 12 heads of 64.
+attentionCase(1, 17, 60, 3, false);
+attentionCase(2, 50, 120, 3, false);
+attentionCase(2, 10, 160, 2, false);
+attentionCase(1, 50, 768, 12, false);
 
 function idsOf(shape: readonly number[], vocab: number, draw: () => number): HostTensor {
   const data = new Int32Array(shape.reduce((p, d) => p * d, 1));

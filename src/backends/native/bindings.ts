@@ -58,6 +58,8 @@ export interface NativeModule {
   ): Promise<void>;
   relu(x: F32, out: F32): Promise<void>;
   gelu(x: F32, out: F32, tanhApprox: boolean): Promise<void>;
+  quickGelu(x: F32, out: F32): Promise<void>;
+  l2Normalize(x: F32, out: F32, rows: number, cols: number): Promise<void>;
   /** out = a + b repeated over a (b.length divides a.length). */
   add(a: F32, b: F32, out: F32): Promise<void>;
   attention(qkv: F32, out: F32, n: number, t: number, d: number, heads: number, causal: boolean): Promise<void>;
@@ -65,6 +67,8 @@ export interface NativeModule {
   transpose12(x: F32, out: F32, a: number, b: number, c: number): Promise<void>;
   prependToken(x: F32, token: F32, out: F32, n: number, t: number, d: number): Promise<void>;
   selectToken(x: F32, out: F32, n: number, t: number, d: number, index: number): Promise<void>;
+  /** out[r, :] = xs[0][r, :] | xs[1][r, :] | … over `rows` rows (each xs[i] holds rows · width_i). */
+  concatLast(xs: F32[], out: F32, rows: number): Promise<void>;
   /** outs[k] = Σ_j coeffs[k·M + j] · basis[j], float64 sums rounded once. */
   combine(basis: F32[], coeffs: Float64Array, outs: F32[]): Promise<void>;
   /** combine, done before it returns, on the calling thread. */

@@ -174,6 +174,24 @@ class NativeCore implements BackendCore {
     return y;
   }
 
+  async quickGelu(p: OpPlan<'quickGelu'>, x: DeviceTensor): Promise<DeviceTensor> {
+    const [y, yd] = this.outData(p.shape);
+    await this.m.quickGelu(f32(x, 'quickGelu', 'x'), yd);
+    return y;
+  }
+
+  async l2Normalize(p: OpPlan<'l2Normalize'>, x: DeviceTensor): Promise<DeviceTensor> {
+    const [y, yd] = this.outData(p.shape);
+    if (p.d > 0) await this.m.l2Normalize(f32(x, 'l2Normalize', 'x'), yd, p.rows, p.d);
+    return y;
+  }
+
+  async concatLast(p: OpPlan<'concatLast'>, xs: readonly DeviceTensor[]): Promise<DeviceTensor> {
+    const [y, yd] = this.outData(p.shape);
+    if (p.rows > 0 && p.shape[p.shape.length - 1] > 0) await this.m.concatLast(xs.map((x, i) => f32(x, 'concatLast', `xs[${i}]`)), yd, p.rows);
+    return y;
+  }
+
   async add(p: OpPlan<'add'>, a: DeviceTensor, b: DeviceTensor): Promise<DeviceTensor> {
     const [y, yd] = this.outData(p.shape);
     await this.m.add(f32(a, 'add', 'a'), f32(b, 'add', 'b'), yd);

@@ -24,6 +24,11 @@ export function gelu(_p: OpPlan<'gelu'>, x: DeviceTensor, approximate: 'erf' | '
   return map('gelu', x, (v) => 0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v))));
 }
 
+// y = x·σ(1.702x) = x / (1 + e^(−1.702x)); quickGelu(−∞) = −∞·0 = NaN as in torch
+export function quickGelu(_p: OpPlan<'quickGelu'>, x: DeviceTensor): RefTensor {
+  return map('quickGelu', x, (v) => v / (1 + Math.exp(-1.702 * v)));
+}
+
 // y = a + b, b's shape a suffix of a's (b repeats over a's leading dims)
 export function add(p: OpPlan<'add'>, aT: DeviceTensor, bT: DeviceTensor): RefTensor {
   const a = f32('add', 'a', aT);

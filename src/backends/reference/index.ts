@@ -10,11 +10,11 @@ import { attention } from './attention.js';
 import { combine } from './combine.js';
 import { groupedAttention, mul, narrow, rmsNorm, rope, silu, softcap } from './decoder.js';
 import { conv2d } from './conv2d.js';
-import { add, gelu, relu } from './elementwise.js';
+import { add, gelu, quickGelu, relu } from './elementwise.js';
 import { featureProducts, featureStats } from './feature_stats.js';
 import { linear, matmul } from './gemm.js';
-import { embedding, prependToken, selectToken, transpose12 } from './layout.js';
-import { batchNorm, layerNorm } from './norm.js';
+import { concatLast, embedding, prependToken, selectToken, transpose12 } from './layout.js';
+import { batchNorm, l2Normalize, layerNorm } from './norm.js';
 import { adaptiveAvgPool2d, avgPool2d, maxPool2d } from './pool.js';
 import { checkShape, ref, RefTensor, wrap } from './tensor_store.js';
 
@@ -85,6 +85,9 @@ class ReferenceCore implements BackendCore {
   layerNorm = live(this, 'layerNorm', layerNorm);
   relu = live(this, 'relu', relu);
   gelu = live(this, 'gelu', gelu);
+  quickGelu = live(this, 'quickGelu', quickGelu);
+  l2Normalize = live(this, 'l2Normalize', l2Normalize);
+  concatLast = live(this, 'concatLast', concatLast);
   add = live(this, 'add', add);
   maxPool2d = live(this, 'maxPool2d', maxPool2d);
   avgPool2d = live(this, 'avgPool2d', avgPool2d);

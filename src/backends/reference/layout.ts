@@ -1,4 +1,4 @@
-// Data movement and lookups: embedding, transpose12, prependToken, selectToken.
+// Data movement and lookups: embedding, transpose12, prependToken, selectToken, concatLast.
 import type { DeviceTensor } from '../backend.js';
 import type { OpPlan } from '../ops.js';
 import { f32, ref, wrap, type RefTensor } from './tensor_store.js';
@@ -51,5 +51,19 @@ export function embedding(p: OpPlan<'embedding'>, idsT: DeviceTensor, tableT: De
     }
     out.set(table.data.subarray(id * d, (id + 1) * d), i * d);
   }
+  return wrap(out, p.shape);
+}
+
+// y[r, off_i + c] = xs[i][r, c]  (concatenation along the last dim; r runs over the leading dims)
+export function concatLast(p: OpPlan<'concatLast'>, xsT: readonly DeviceTensor[]): RefTensor {
+  const xs = xsT.map((t, i) => f32('concatLast', `xs[${i}]`, t));
+  const width = p.shape[p.shape.length - 1];
+  const out = new Float32Array(p.rows * width);
+  let off = 0;
+  xs.forEach((x, i) => {
+    const w = p.widths[i];
+    for (let r = 0; r < p.rows; r++) for (let c = 0; c < w; c++) out[r * width + off + c] = x.data[r * w + c];
+    off += w;
+  });
   return wrap(out, p.shape);
 }

@@ -1,4 +1,4 @@
-// Normalisations (eval mode): batchNorm over channel dim 1, layerNorm over the last dim.
+// Normalisations (eval mode): batchNorm over channel dim 1, layerNorm and l2Normalize over the last dim.
 // Mean and variance are accumulated in float64.
 import type { DeviceTensor } from '../backend.js';
 import type { OpPlan } from '../ops.js';
@@ -37,6 +37,20 @@ export function layerNorm(p: OpPlan<'layerNorm'>, xT: DeviceTensor, wT: DeviceTe
     for (let i = 0; i < d; i++) ss += (x.data[r + i] - mu) ** 2;
     const inv = 1 / Math.sqrt(ss / d + eps);
     for (let i = 0; i < d; i++) out[r + i] = (x.data[r + i] - mu) * inv * weight[i] + bias[i];
+  }
+  return wrap(out, x.shape);
+}
+
+// y = x / ‖x‖₂ over the last dim, Σx² in float64 (a zero row: 0/0 = NaN, as torch)
+export function l2Normalize(p: OpPlan<'l2Normalize'>, xT: DeviceTensor): RefTensor {
+  const x = f32('l2Normalize', 'x', xT);
+  const { d } = p;
+  const out = new Float32Array(x.data.length);
+  for (let r = 0; r < x.data.length; r += d) {
+    let ss = 0;
+    for (let i = 0; i < d; i++) ss += x.data[r + i] * x.data[r + i];
+    const norm = Math.sqrt(ss);
+    for (let i = 0; i < d; i++) out[r + i] = x.data[r + i] / norm;
   }
   return wrap(out, x.shape);
 }

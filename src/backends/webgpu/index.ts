@@ -12,11 +12,11 @@ import { attention } from './ops_attention.js';
 import { combine } from './ops_combine.js';
 import * as dec from './ops_decoder.js';
 import { conv2d } from './ops_conv2d.js';
-import { add, gelu, relu } from './ops_elementwise.js';
+import { add, gelu, quickGelu, relu } from './ops_elementwise.js';
 import { featureProducts, featureStats } from './ops_feature_stats.js';
 import { linear, matmul } from './ops_gemm.js';
-import { embedding, prependToken, selectToken, transpose12 } from './ops_layout.js';
-import { batchNorm, layerNorm } from './ops_norm.js';
+import { concatLast, embedding, prependToken, selectToken, transpose12 } from './ops_layout.js';
+import { batchNorm, l2Normalize, layerNorm } from './ops_norm.js';
 import { adaptiveAvgPool2d, avgPool2d, maxPool2d } from './ops_pool.js';
 import { ShaderLoader } from './shader_loader.js';
 
@@ -94,6 +94,15 @@ export class WebGPUCore implements BackendCore {
   }
   async gelu(p: OpPlan<'gelu'>, x: DeviceTensor, approximate: 'erf' | 'tanh'): Promise<DeviceTensor> {
     return gelu(this.ctx, p, g(x, 'gelu', 'x'), approximate);
+  }
+  async quickGelu(p: OpPlan<'quickGelu'>, x: DeviceTensor): Promise<DeviceTensor> {
+    return quickGelu(this.ctx, p, g(x, 'quickGelu', 'x'));
+  }
+  async l2Normalize(p: OpPlan<'l2Normalize'>, x: DeviceTensor): Promise<DeviceTensor> {
+    return l2Normalize(this.ctx, p, g(x, 'l2Normalize', 'x'));
+  }
+  async concatLast(p: OpPlan<'concatLast'>, xs: readonly DeviceTensor[]): Promise<DeviceTensor> {
+    return concatLast(this.ctx, p, gl(xs, 'concatLast', 'xs'));
   }
   async add(p: OpPlan<'add'>, a: DeviceTensor, b: DeviceTensor): Promise<DeviceTensor> {
     return add(this.ctx, p, g(a, 'add', 'a'), g(b, 'add', 'b'));

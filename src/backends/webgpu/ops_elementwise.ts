@@ -1,4 +1,4 @@
-// Element-wise ops: relu, gelu, add, one thread per output element (shaders/<op>.wgsl).
+// Element-wise ops: relu, gelu, quickGelu, add, one thread per output element (shaders/<op>.wgsl).
 // Beside each op: the backend-ops tolerance it is held to (test/harness/case_kit.ts TOL, normalised
 // MSE against the float64 reference), why it holds here, and the worst nmse measured on lavapipe.
 import type { OpPlan } from '../ops.js';
@@ -12,6 +12,9 @@ export const relu = async (ctx: GpuContext, p: OpPlan<'relu'>, x: GpuTensor) => 
 // GPU's exp error; tanh form: WGSL's tanh may come from exp with a few ulp (5e-13 measured, both forms)
 export const gelu = async (ctx: GpuContext, p: OpPlan<'gelu'>, x: GpuTensor, approximate: 'erf' | 'tanh') =>
   pointwise(ctx, 'gelu', 'gelu', p.shape, [x], [], [], { APPROX_TANH: approximate === 'tanh' });
+
+// TOL.transcendental (1e-10): one exp and a divide per element (the GPU's exp error)
+export const quickGelu = async (ctx: GpuContext, p: OpPlan<'quickGelu'>, x: GpuTensor) => pointwise(ctx, 'quickGelu', 'quick_gelu', p.shape, [x], []);
 
 // TOL.exact: one correctly rounded float32 add (0 measured)
 export const add = async (ctx: GpuContext, p: OpPlan<'add'>, a: GpuTensor, b: GpuTensor) =>

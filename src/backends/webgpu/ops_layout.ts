@@ -1,8 +1,8 @@
-// Data movement and lookups: embedding, transpose12, prependToken, selectToken, one thread per
+// Data movement and lookups: embedding, transpose12, prependToken, selectToken, concatLast, one thread per
 // output element (shaders/<op>.wgsl). TOL.exact throughout: gathers and copies (0 measured).
 import type { OpPlan } from '../ops.js';
-import { fail, type GpuContext, type GpuTensor } from './context.js';
-import { pointwise } from './pointwise.js';
+import { fail, grid, type GpuContext, type GpuTensor } from './context.js';
+import { pointwise, WG } from './pointwise.js';
 
 // y[..., :] = table[ids[...], :]
 export async function embedding(ctx: GpuContext, p: OpPlan<'embedding'>, ids: GpuTensor, table: GpuTensor): Promise<GpuTensor> {
@@ -31,4 +31,17 @@ export async function prependToken(ctx: GpuContext, p: OpPlan<'prependToken'>, x
 export async function selectToken(ctx: GpuContext, p: OpPlan<'selectToken'>, x: GpuTensor, index: number): Promise<GpuTensor> {
   const [, t, d] = x.shape;
   return pointwise(ctx, 'selectToken', 'select_token', p.shape, [x], [t, d, index]);
+}
+
+// y[r, off_i + c] = xs[i][r, c]: one dispatch per input at its column offset
+export async function concatLast(ctx: GpuContext, p: OpPlan<'concatLast'>, xs: readonly GpuTensor[]): Promise<GpuTensor> {
+  const total = p.shape[p.shape.length - 1];
+  const y = ctx.alloc('concatLast', p.shape);
+  let off = 0;
+  for (const [i, x] of xs.entries()) {
+    const w = p.widths[i];
+    if (x.numel > 0) await ctx.dispatch('concatLast', 'concat_last', { WG }, { u: [x.numel, w, total, off] }, [x, y], grid('concatLast', Math.ceil(x.numel / WG)));
+    off += w;
+  }
+  return y;
 }

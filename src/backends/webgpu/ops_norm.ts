@@ -1,5 +1,6 @@
 // Normalisations (eval mode): batchNorm over channel dim 1 (shaders/batch_norm.wgsl, one thread per
-// element) and layerNorm over the last dim (shaders/layer_norm.wgsl, one workgroup per row).
+// element); layerNorm and l2Normalize over the last dim (shaders/layer_norm.wgsl, l2_normalize.wgsl,
+// one workgroup per row).
 import { numel } from '../../tensor.js';
 import type { OpPlan } from '../ops.js';
 import { grid, type GpuContext, type GpuTensor } from './context.js';
@@ -17,5 +18,12 @@ export async function layerNorm(ctx: GpuContext, p: OpPlan<'layerNorm'>, x: GpuT
   const y = ctx.alloc('layerNorm', p.shape);
   const rows = numel(x.shape.slice(0, -1));
   if (p.d > 0) await ctx.dispatch('layerNorm', 'layer_norm', { WG }, { u: [rows, p.d], f: [eps] }, [x, weight, bias, y], grid('layerNorm', rows));
+  return y;
+}
+
+// TOL.reduction (1e-9): float32 Σx² in a tree reduction, one sqrt and divide per element
+export async function l2Normalize(ctx: GpuContext, p: OpPlan<'l2Normalize'>, x: GpuTensor): Promise<GpuTensor> {
+  const y = ctx.alloc('l2Normalize', p.shape);
+  if (p.d > 0) await ctx.dispatch('l2Normalize', 'l2_normalize', { WG }, { u: [p.rows, p.d] }, [x, y], grid('l2Normalize', p.rows));
   return y;
 }
