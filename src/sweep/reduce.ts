@@ -44,7 +44,7 @@ function difference(a: SweepIdentity, b: SweepIdentity): string {
       return x.path !== y.path ? `basis model ${j} is ${x.path}, not ${y.path}` : `basis model ${j} (${x.path}) has a different header`;
     }
     if (key === 'inputs' && a.inputs.sha256 !== b.inputs.sha256 && a.inputs.source === b.inputs.source) return `the samples read from ${a.inputs.source} differ`;
-    return `${names[key]}: ${short(a[key])} vs ${short(b[key])}`;
+    return `${names[key]} ${short(a[key])}, not ${short(b[key])}`;
   }
   return 'identity fields differ';
 }
