@@ -31,7 +31,11 @@ export {
   coefficientRow,
   type CoefficientMatrix,
 } from './sweep/coefficients.js';
-export { runSweep, type SweepSpec, type SweepOptions, type SweepProgress } from './sweep/runner.js';
+export { runSweep, type SweepSpec, type SweepOptions, type SweepProgress, type ShareOptions } from './sweep/runner.js';
+export { reduceSweeps, type ReduceOptions } from './sweep/reduce.js';
+export { readPartial, type SweepPartial, type SweepIdentity } from './sweep/partial.js';
+export { parseShard, sampleRange, rowRange, type ShardSpec, type Range } from './sweep/shard.js';
+export { registerAccumulator, type Mergeable } from './metrics/accumulator.js';
 export type { DataSpec } from './sweep/prepare.js';
 export type * from './sweep/types.js';
 export { runStitch, stitchEvaluate, type StitchSpec, type StitchInput, type StitchOptions } from './sweep/stitch.js';

@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { register as registerInspect } from './inspect.js';
 import { register as registerFeatures } from './features.js';
 import { register as registerSweep } from './sweep.js';
+import { register as registerReduce } from './reduce.js';
 import { register as registerMerge } from './merge.js';
 import { register as registerReport } from './report.js';
 import { register as registerDemo } from './demo.js';
@@ -25,6 +26,7 @@ const program = new Command()
 registerInspect(program);
 registerFeatures(program);
 registerSweep(program);
+registerReduce(program);
 registerMerge(program);
 registerReport(program);
 registerDemo(program);

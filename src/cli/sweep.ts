@@ -15,6 +15,8 @@ import { loadModelConfig } from '../models/config.js';
 import type { Checkpoint } from '../io/types.js';
 import { buildModel } from '../models/index.js';
 import { checkCompatible, closeAll } from '../io/checkpoint_set.js';
+import { formatRange, parseShard, type ShardSpec } from '../sweep/shard.js';
+import type { SweepPartial } from '../sweep/partial.js';
 
 interface SweepArgs extends BasisArgs {
   alphas?: string;
@@ -33,6 +35,8 @@ interface SweepArgs extends BasisArgs {
   out?: string;
   csv?: string;
   compare: string;
+  shard?: string;
+  rows?: string;
 }
 
 /** α / λ grid when --alphas / --lambdas is absent. */
@@ -58,6 +62,19 @@ export function resultsTable(r: SweepResults): string {
   }
   lines.push(`${r.samples} samples, ${r.backend} backend, ${r.elapsed_seconds.toFixed(2)} s, peak RSS ${(r.peak_rss_bytes / 2 ** 20).toFixed(0)} MiB`);
   return lines.join('\n');
+}
+
+/** --shard / --rows: the share, checked with the options it needs (a partial goes to --out only). */
+function shareFromArgs(a: SweepArgs): { shard?: ShardSpec; rows?: ShardSpec } | undefined {
+  if (a.shard === undefined && a.rows === undefined) return undefined;
+  const flag = a.shard !== undefined ? '--shard' : '--rows';
+  if (a.shard?.startsWith('auto') && a.rows?.startsWith('auto')) throw new Error('--shard auto/N and --rows auto/N: one array index cannot give both; give one of them as K/N');
+  if (!a.out) throw new Error(`${flag}: missing --out <part.json> (a shard writes a partial for ctlkit reduce)`);
+  if (a.csv) throw new Error(`${flag}: --csv goes with the unsharded sweep or with ctlkit reduce, not with a shard`);
+  return {
+    shard: a.shard === undefined ? undefined : parseShard(a.shard, '--shard'),
+    rows: a.rows === undefined ? undefined : parseShard(a.rows, '--rows'),
+  };
 }
 
 function progressPrinter(): ((p: SweepProgress) => void) | undefined {
@@ -90,7 +107,9 @@ export function register(program: Command): void {
     .option('--out <file>', 'write results.json')
     .option('--csv <file>', 'write one CSV line per (row, layer)')
     .option('--compare <set>', "default: the mode's official comparisons; all: each row vs its own combination and every basis model, every basis pair", 'default')
-    .addHelpText('after', '\nExamples:\n  ctlkit sweep --interpolate ft_a.safetensors ft_b.safetensors --alphas 0:1:11 --inputs data.safetensors --out results.json\n  ctlkit sweep --task-arithmetic --base pre.safetensors --tasks ft_a.safetensors ft_b.safetensors --lambdas 0:1:6 --inputs data.safetensors --csv ta.csv')
+    .option('--shard <K/N>', 'run shard K of N (0-based) of the samples, in whole chunks of --batch, and write a partial to --out for ctlkit reduce; auto/N reads $SLURM_ARRAY_TASK_ID or $JOB_COMPLETION_INDEX')
+    .option('--rows <K/N>', 'run row shard K of N of the matrix rows (with or without --shard) and write a partial')
+    .addHelpText('after', '\nExamples:\n  ctlkit sweep --interpolate ft_a.safetensors ft_b.safetensors --alphas 0:1:11 --inputs data.safetensors --out results.json\n  ctlkit sweep --task-arithmetic --base pre.safetensors --tasks ft_a.safetensors ft_b.safetensors --lambdas 0:1:6 --inputs data.safetensors --csv ta.csv\n  ctlkit sweep --interpolate ft_a.safetensors ft_b.safetensors --inputs data.safetensors --shard $SLURM_ARRAY_TASK_ID/8 --out parts/part_$SLURM_ARRAY_TASK_ID.json\n  ctlkit reduce parts/part_*.json --out results.json')
     .action(async (a: SweepArgs) => {
       // every argument is checked before the backend starts
       if (a.compare !== 'default' && a.compare !== 'all') throw new Error(`--compare: expected default or all, got '${a.compare}'`);
@@ -111,8 +130,16 @@ export function register(program: Command): void {
       };
       const batch = parseIntArg(a.batch, '--batch', 1);
       await validateBasis(spec.matrix.basis, a.config); // a bad checkpoint is reported before any backend starts
+      const share = shareFromArgs(a);
       const backend = await createBackend(a.backend as BackendChoice);
       try {
+        if (share) {
+          const part = (await runSweep(spec, { backend, batch, onProgress: progressPrinter(), ...share })) as SweepPartial;
+          await writeJsonAtomic(a.out!, part);
+          const { samples, rows } = part.covers;
+          console.log(`shard ${share.shard?.index ?? 0}/${share.shard?.count ?? 1}${share.rows ? ` rows ${share.rows.index}/${share.rows.count}` : ''}: samples ${formatRange(samples)} of ${part.identity.selection.selected}, rows ${formatRange(rows)}, ${part.backend} backend, ${part.elapsed_seconds.toFixed(2)} s; wrote ${a.out}`);
+          return;
+        }
         const results = await runSweep(spec, { backend, batch, onProgress: progressPrinter() });
         if (a.out) await writeJsonAtomic(a.out, results);
         if (a.csv) await writeFileAtomic(a.csv, resultsToCsv(results));

@@ -3,6 +3,10 @@
 //
 // loss = mean over label positions of −log softmax(z)[label] (natural log);
 // accuracy = mean of (argmax z == label), ties → lowest index.
+// Shards of samples combine exactly (metrics/accumulator.ts): loss sums (compensated), correct and
+// position counts add.
+import { registerAccumulator, sameKind, stateNumbers, type Mergeable } from './accumulator.js';
+import { CompensatedSum } from './moments.js';
 
 /** Barriers of a loss curve between its two ends. */
 export interface Barrier {
@@ -39,10 +43,33 @@ export function checkLabelRange(labels: ArrayLike<number>, classes: number, wher
 }
 
 /** Streaming cross-entropy and accuracy over chunks of logits [..., C] with labels [...]. */
-export class TaskAccumulator {
-  private lossSum = 0;
+export class TaskAccumulator implements Mergeable {
+  readonly kind = 'task';
+  private lossSum = new CompensatedSum();
   private correct = 0;
   private count = 0;
+
+  static fromState(state: unknown, where: string): TaskAccumulator {
+    const s = stateNumbers(state, ['correct', 'count'], where, ['correct', 'count']);
+    if (s.correct > s.count) throw new Error(`${where}: state has ${s.correct} correct of ${s.count} positions`);
+    const t = new TaskAccumulator();
+    t.lossSum = CompensatedSum.fromState((state as Record<string, unknown>).lossSum, `${where} lossSum`);
+    if (t.lossSum.value < 0) throw new Error(`${where}: state has a negative loss sum ${t.lossSum.value}`);
+    [t.correct, t.count] = [s.correct, s.count];
+    return t;
+  }
+
+  toState(): unknown {
+    return { lossSum: this.lossSum.toState(), correct: this.correct, count: this.count };
+  }
+
+  /** The positions of `other` added to these: loss sums and counts add. */
+  merge(other: Mergeable): void {
+    const o = sameKind(this, other);
+    this.lossSum.merge(o.lossSum);
+    this.correct += o.correct;
+    this.count += o.count;
+  }
 
   /** `logits` row-major with `classes` in the last dim; one label per row. */
   add(logits: ArrayLike<number>, labels: ArrayLike<number>, classes: number, where: string): void {
@@ -65,16 +92,18 @@ export class TaskAccumulator {
       let sum = 0;
       for (let c = 0; c < classes; c++) sum += Math.exp(logits[base + c] - max);
       // −log softmax(z)[y] = log Σ exp(z − max) + max − z_y
-      this.lossSum += Math.log(sum) + max - logits[base + labels[r]];
+      this.lossSum.add(Math.log(sum) + max - logits[base + labels[r]]);
       if (arg === labels[r]) this.correct++;
       this.count++;
     }
   }
 
   result(): TaskMetrics {
-    return { loss: this.lossSum / this.count, accuracy: this.correct / this.count };
+    return { loss: this.lossSum.value / this.count, accuracy: this.correct / this.count };
   }
 }
+
+registerAccumulator('task', TaskAccumulator.fromState);
 
 /** ensemble logits = (1/M) Σ_j logits_j, in float64. */
 export function meanLogits(logits: readonly ArrayLike<number>[]): Float64Array {
