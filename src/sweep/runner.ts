@@ -1,6 +1,7 @@
 // runSweep: a basis of checkpoints and a K×M coefficient matrix → results.json. Everything is
 // validated from headers and host inputs first; then the streaming schedule runs (schedule.ts).
 import type { Backend } from '../backends/backend.js';
+import type { MetricName } from '../metrics/metric_names.js';
 import type { CoefficientMatrix } from './coefficients.js';
 import { peakRssBytes } from './peak_rss.js';
 import { closeAll } from '../io/checkpoint_set.js';
@@ -17,6 +18,8 @@ export interface SweepSpec extends DataSpec {
   matrix: CoefficientMatrix;
   /** Hooks to measure (default: all hooks of the architecture). */
   layers?: string[];
+  /** `--metric`: the dissimilarities to report (default: today's cosine output). */
+  metrics?: MetricName[];
 }
 
 export interface SweepOptions {
@@ -25,6 +28,8 @@ export interface SweepOptions {
   batch?: number;
   signal?: AbortSignal;
   onProgress?: (p: SweepProgress) => void;
+  /** Host bytes the pooled metrics may hold (`--max-memory`; default half the machine's memory). */
+  maxMemory?: number;
 }
 
 export async function runSweep(spec: SweepSpec, opts: SweepOptions): Promise<SweepResults> {
@@ -40,8 +45,8 @@ export async function runSweep(spec: SweepSpec, opts: SweepOptions): Promise<Swe
     const samples = prep.inputs.shape[0];
     opts.onProgress?.({ phase: 'validate', samplesDone: 0, samplesTotal: samples });
     const state = await runSchedule(
-      { model: prep.model, checkpoints: prep.checkpoints, matrix, inputs: prep.inputs, labels: prep.labels, layers },
-      { backend: opts.backend, batch, signal: opts.signal, onProgress: opts.onProgress },
+      { model: prep.model, checkpoints: prep.checkpoints, matrix, inputs: prep.inputs, labels: prep.labels, layers, metrics: spec.metrics },
+      { backend: opts.backend, batch, signal: opts.signal, onProgress: opts.onProgress, maxMemory: opts.maxMemory },
     );
     await opts.backend.flush();
     opts.onProgress?.({ phase: 'done', samplesDone: samples, samplesTotal: samples });

@@ -6,6 +6,7 @@
 // or 1, λ = 0) has exactly basis j's weights (1·w + 0·w' = w for finite w'), so while its input is
 // basis j's, its output is basis j's output: shared, not recomputed. A first stage that is linear in
 // its weights (Stage.linearInParams) gives each row Σ_j c_j (basis j's output).
+import { totalmem } from 'node:os';
 import type { Backend, DeviceTensor, FeatureProducts } from '../backends/backend.js';
 import type { Checkpoint } from '../io/types.js';
 import { executeStages, type Chunk } from '../models/executor.js';
@@ -16,6 +17,8 @@ import { SimilarityAccumulator } from '../metrics/similarity.js';
 import { TaskAccumulator, meanLogits, checkLabelShape } from '../metrics/task.js';
 import { coefficientRow, type CoefficientMatrix } from './coefficients.js';
 import { DEFAULT_PLAN, type SweepPlan } from './plan.js';
+import type { MetricName } from '../metrics/metric_names.js';
+import { MetricSet } from './metric_set.js';
 
 export interface SweepProgress {
   phase: 'validate' | 'forward' | 'done';
@@ -35,6 +38,8 @@ export interface ScheduleInput {
   labels?: { data: Int32Array; shape: number[] };
   /** Hooks to measure, in forward order. */
   layers: readonly string[];
+  /** `--metric` (default: cosine only, no MetricSet). */
+  metrics?: readonly MetricName[];
 }
 
 export interface ScheduleOptions {
@@ -42,6 +47,10 @@ export interface ScheduleOptions {
   batch: number;
   signal?: AbortSignal;
   onProgress?: (p: SweepProgress) => void;
+  /** Host bytes the pooled metrics may hold (default: half the machine's memory). */
+  maxMemory?: number;
+  /** Sees every measured hook's features (basis fb, rows fr) of each chunk, e.g. to dump them. */
+  onHook?: (hook: string, start: number, fb: readonly DeviceTensor[], fr: readonly DeviceTensor[]) => Promise<void>;
 }
 
 /** Accumulators filled by `runSchedule`, in the plan's order. */
@@ -54,6 +63,8 @@ export interface ScheduleState {
   rowTask?: TaskAccumulator[];
   basisTask?: TaskAccumulator[];
   ensembleTask?: TaskAccumulator;
+  /** The metrics of `--metric` beyond today's cosine fields, with the rows' coefficients. */
+  metrics?: { names: readonly MetricName[]; set: MetricSet; rowCoeffs: Float64Array[] };
 }
 
 export function rowName(m: CoefficientMatrix, k: number): string {
@@ -86,6 +97,10 @@ export async function runSchedule(inp: ScheduleInput, opts: ScheduleOptions): Pr
     if (plan.ensemble) state.ensembleTask = new TaskAccumulator();
   }
   const rowCoeffs = Array.from({ length: K }, (_, k) => Float64Array.from(coefficientRow(matrix, k)));
+  if (inp.metrics) {
+    const maxMemory = opts.maxMemory ?? totalmem() / 2;
+    state.metrics = { names: inp.metrics, set: new MetricSet(inp.metrics, plan, K, M, n, layers, maxMemory), rowCoeffs };
+  }
   const unit = rowCoeffs.map(unitIndex);
   const params = new BasisParams(be, inp.checkpoints, unit.some((j) => j >= 0));
   const progress = (p: Omit<SweepProgress, 'samplesTotal'>) => opts.onProgress?.({ ...p, samplesTotal: n });
@@ -122,7 +137,11 @@ export async function runSchedule(inp: ScheduleInput, opts: ScheduleOptions): Pr
 
   const after = async (stage: Stage, si: number, outs: readonly DeviceTensor[], chunk: Chunk): Promise<void> => {
     const fb = outs.slice(0, M), fr = outs.slice(M);
-    if (wanted.has(stage.name)) await accumulateHook(be, state, stage.name, fb, fr, rowCoeffs, matrix);
+    if (wanted.has(stage.name)) {
+      await accumulateHook(be, state, stage.name, fb, fr, rowCoeffs, matrix);
+      await state.metrics?.set.features(be, stage.name, chunk.start, fb, fr, rowCoeffs);
+      await opts.onHook?.(stage.name, chunk.start, fb, fr);
+    }
     if (si === logitsIdx && inp.labels) await accumulateTask(be, state, inp.labels, chunk, fb, fr, matrix);
   };
 
@@ -162,11 +181,16 @@ async function accumulateHook(
     const p = productsOf(fr[k]);
     plan.rows.forEach((cmp, i) => {
       const v = cmp.against === 'own' ? rowCoeffs[k] : cmp.against;
-      state.rows[k][i].get(hook)!.add(gram.rowStats(p, v), cmp.against === 'own' ? where : `${where} (vs ${cmp.tag.replace(/^alpha_/, '')})`);
+      const stats = gram.rowStats(p, v);
+      const at = cmp.against === 'own' ? where : `${where} (vs ${cmp.tag.replace(/^alpha_/, '')})`;
+      state.rows[k][i].get(hook)!.add(stats, at);
+      state.metrics?.set.rowStats(hook, k, i, stats, at);
     });
   }
   plan.basis.forEach((cmp, i) => {
-    state.basis[i].get(hook)!.add(gram.pairStats(cmp.left, cmp.right), `basis model ${cmp.tag.replace('_', ' vs ')}, layer ${hook}`);
+    const stats = gram.pairStats(cmp.left, cmp.right), at = `basis model ${cmp.tag.replace('_', ' vs ')}, layer ${hook}`;
+    state.basis[i].get(hook)!.add(stats, at);
+    state.metrics?.set.basisStats(hook, i, stats, at);
   });
 }
 
