@@ -119,3 +119,30 @@ r('pooled metrics beyond --max-memory: refused at the first chunk with the formu
 });
 
 r.run();
+
+const c = suite('sweep metrics: CLI pieces');
+c('--max-memory sizes; --metric lists', async () => {
+  const { parseBytes } = await import('../src/cli/sweep.js');
+  const { parseMetrics } = await import('../src/metrics/metric_names.js');
+  assert.is(parseBytes('8G', '--max-memory'), 8 * 2 ** 30);
+  assert.is(parseBytes('512MiB', '--max-memory'), 512 * 2 ** 20);
+  assert.is(parseBytes('1000', '--max-memory'), 1000);
+  assert.throws(() => parseBytes('lots', '--max-memory'), /--max-memory: expected a size/);
+  assert.equal(parseMetrics('lin_cka, cosine'), ['lin_cka', 'cosine']);
+  assert.throws(() => parseMetrics('cka'), /--metric: unknown metric 'cka'/);
+  assert.throws(() => parseMetrics('vanilla,vanilla'), /given twice/);
+});
+c('several metrics in the CSV: <metric>.<field> columns', async () => {
+  const { resultsToCsv } = await import('../src/sweep/csv.js');
+  const be = (await openTestBackend('reference', 'sweep metrics'))!;
+  try {
+    const res = await runSweep({ matrix: metricCaseMatrix('mlp', 'interpolate'), inputs: metricCaseInputs('mlp'), metrics: ['lin_cka', 'vanilla'] }, { backend: be, batch: 4 });
+    const [header, first] = resultsToCsv(res).split('\n').map((l) => l.split(','));
+    const at = header.indexOf('lin_cka.dist_alpha_int');
+    assert.ok(at > 0 && header.includes('vanilla.dist_alpha_int_over_samples_std'));
+    assert.is(Number(first[at]), (res.rows[0].layers['1'] as unknown as { metrics: Record<string, Fields> }).metrics.lin_cka.dist_alpha_int);
+  } finally {
+    await be.dispose();
+  }
+});
+c.run();

@@ -22,7 +22,13 @@ export function pooledHookBytes(n: number, d: number, m: number, ownRows: number
   return gramStoreBytes(n, d, m + ownRows, (m * (m + 1)) / 2 + ownRows) + 3 * n * n * 8;
 }
 
-const GiB = 2 ** 30;
+/** Bytes in the largest binary unit that keeps the value at least 1 (B, KiB, MiB, GiB, TiB). */
+function size(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let u = 0;
+  while (u < units.length - 1 && bytes >= 1024 ** (u + 1)) u++;
+  return `${(bytes / 1024 ** u).toFixed(u === 0 ? 0 : 2)} ${units[u]}`;
+}
 
 interface HookPooled {
   store: GramStore;
@@ -117,8 +123,8 @@ export class MetricSet {
       if (this.reserved + bytes > this.maxMemory) {
         throw new Error(
           `--max-memory: the pooled metrics (${this.metrics.filter(isPooled).join(', ')}) at layer ${hook} need ` +
-            `(M + R)·N·D·4 + (M(M+1)/2 + R + 3)·N²·8 = ${(bytes / GiB).toFixed(2)} GiB (M = ${this.m}, R = ${ownRows}, N = ${this.n}, D = ${d}) ` +
-            `on top of ${(this.reserved / GiB).toFixed(2)} GiB for earlier layers; the limit is ${(this.maxMemory / GiB).toFixed(2)} GiB ` +
+            `(M + R)·N·D·4 + (M(M+1)/2 + R + 3)·N²·8 = ${size(bytes)} (M = ${this.m}, R = ${ownRows}, N = ${this.n}, D = ${d}) ` +
+            `on top of ${size(this.reserved)} for earlier layers; the limit is ${size(this.maxMemory)} ` +
             `(fewer --samples or --layers, or a larger --max-memory)`,
         );
       }
