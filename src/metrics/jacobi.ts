@@ -14,15 +14,16 @@ export interface SymmetricEigen {
 export function symmetricEigen(a: Float64Array, n: number): SymmetricEigen {
   if (a.length !== n * n) throw new Error(`symmetricEigen: expected ${n}×${n} values, got ${a.length}`);
   const m = Float64Array.from(a);
-  const v = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) v[i * n + i] = 1;
+  // eigenvectors as rows (vt[k·n + i] = V[i][k]) so each rotation updates two contiguous rows
+  const vt = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) vt[i * n + i] = 1;
   for (let sweep = 0; sweep < 60; sweep++) {
     let off = 0, diag = 0;
     for (let i = 0; i < n; i++) {
       diag += m[i * n + i] * m[i * n + i];
       for (let j = i + 1; j < n; j++) off += m[i * n + j] * m[i * n + j];
     }
-    if (off <= 1e-34 * diag || off === 0) break;
+    if (off <= 1e-30 * diag || off === 0) break; // |off-diagonal| ≤ 1e-15 ‖A‖: eigenvalues to rounding
     for (let p = 0; p < n - 1; p++) {
       for (let q = p + 1; q < n; q++) {
         const apq = m[p * n + q];
@@ -32,28 +33,30 @@ export function symmetricEigen(a: Float64Array, n: number): SymmetricEigen {
         const tau = (aqq - app) / (2 * apq);
         const t = Math.sign(tau || 1) / (Math.abs(tau) + Math.sqrt(1 + tau * tau));
         const c = 1 / Math.sqrt(1 + t * t), s = t * c;
+        // A' = Jᵀ A J on rows/columns p and q (A stays symmetric: row and column written together)
         for (let k = 0; k < n; k++) {
-          const akp = m[k * n + p], akq = m[k * n + q];
-          m[k * n + p] = c * akp - s * akq;
-          m[k * n + q] = s * akp + c * akq;
+          if (k === p || k === q) continue;
+          const akp = m[p * n + k], akq = m[q * n + k];
+          const np = c * akp - s * akq, nq = s * akp + c * akq;
+          m[p * n + k] = m[k * n + p] = np;
+          m[q * n + k] = m[k * n + q] = nq;
         }
-        for (let k = 0; k < n; k++) {
-          const apk = m[p * n + k], aqk = m[q * n + k];
-          m[p * n + k] = c * apk - s * aqk;
-          m[q * n + k] = s * apk + c * aqk;
-        }
+        m[p * n + p] = app - t * apq;
+        m[q * n + q] = aqq + t * apq;
         m[p * n + q] = m[q * n + p] = 0;
         for (let k = 0; k < n; k++) {
-          const vkp = v[k * n + p], vkq = v[k * n + q];
-          v[k * n + p] = c * vkp - s * vkq;
-          v[k * n + q] = s * vkp + c * vkq;
+          const vp = vt[p * n + k], vq = vt[q * n + k];
+          vt[p * n + k] = c * vp - s * vq;
+          vt[q * n + k] = s * vp + c * vq;
         }
       }
     }
   }
   const values = new Float64Array(n);
   for (let i = 0; i < n; i++) values[i] = m[i * n + i];
-  return { values, vectors: v };
+  const vectors = new Float64Array(n * n);
+  for (let k = 0; k < n; k++) for (let i = 0; i < n; i++) vectors[i * n + k] = vt[k * n + i];
+  return { values, vectors };
 }
 
 /** Singular values of A (rows × cols, row-major; not modified), one-sided Jacobi on the columns. */
@@ -73,7 +76,7 @@ export function singularValues(a: Float64Array, rows: number, cols: number): Flo
           beta += y * y;
           gamma += x * y;
         }
-        if (gamma === 0 || Math.abs(gamma) <= 1e-16 * Math.sqrt(alpha * beta)) continue;
+        if (gamma === 0 || Math.abs(gamma) <= 1e-15 * Math.sqrt(alpha * beta)) continue; // columns orthogonal to 1e-15
         rotated = true;
         // rotation making columns p and q orthogonal: ζ = (β − α)/(2γ), t = sign(ζ)/(|ζ| + √(1+ζ²))
         const zeta = (beta - alpha) / (2 * gamma);
