@@ -36,20 +36,22 @@ export class GramStore {
     for (const [p, q] of this.pairs) {
       const k = this.grams.get(`${p},${q}`)!;
       for (const old of this.chunks) {
-        this.block(k, cur.x[p], cur.start, cur.count, old.x[q], old.start, old.count);
-        if (old !== cur) this.block(k, old.x[p], old.start, old.count, cur.x[q], cur.start, cur.count);
+        // K_pp is symmetric: each block once, mirrored (and within a chunk, the upper triangle only)
+        this.block(k, cur.x[p], cur.start, cur.count, old.x[q], old.start, old.count, p === q);
+        if (old !== cur && p !== q) this.block(k, old.x[p], old.start, old.count, cur.x[q], cur.start, cur.count, false);
       }
     }
     this.filled += count;
     if (this.filled === this.n) this.chunks.length = 0; // every pair is in: the features can go
   }
 
-  // K[r][c] = Σ_e X[r][e]·Y[c][e] for the rows of one chunk and the columns of another
-  private block(k: Float64Array, x: Float32Array, r0: number, nr: number, y: Float32Array, c0: number, nc: number): void {
+  // K[r][c] = Σ_e X[r][e]·Y[c][e] for the rows of one chunk and the columns of another; `mirror`:
+  // also K[c][r] (a symmetric K), skipping c < r when both are the same chunk
+  private block(k: Float64Array, x: Float32Array, r0: number, nr: number, y: Float32Array, c0: number, nc: number, mirror: boolean): void {
     const d = this.d, n = this.n;
     for (let r = 0; r < nr; r++) {
       const xo = r * d;
-      for (let c = 0; c < nc; c++) {
+      for (let c = mirror && r0 === c0 ? r : 0; c < nc; c++) {
         const yo = c * d;
         let s0 = 0, s1 = 0, s2 = 0, s3 = 0, e = 0;
         for (; e + 4 <= d; e += 4) {
@@ -60,6 +62,7 @@ export class GramStore {
         }
         for (; e < d; e++) s0 += x[xo + e] * y[yo + e];
         k[(r0 + r) * n + c0 + c] = s0 + s1 + s2 + s3;
+        if (mirror) k[(c0 + c) * n + r0 + r] = s0 + s1 + s2 + s3;
       }
     }
   }
