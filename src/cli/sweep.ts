@@ -17,6 +17,7 @@ import { buildModel } from '../models/index.js';
 import { checkCompatible, closeAll } from '../io/checkpoint_set.js';
 import { formatRange, parseShard, type ShardSpec } from '../sweep/shard.js';
 import type { SweepPartial } from '../sweep/partial.js';
+import { METRIC_NAMES, parseMetrics } from '../metrics/metric_names.js';
 
 interface SweepArgs extends BasisArgs {
   alphas?: string;
@@ -37,6 +38,18 @@ interface SweepArgs extends BasisArgs {
   compare: string;
   shard?: string;
   rows?: string;
+  metric?: string;
+  maxMemory?: string;
+}
+
+/** A byte count: an integer with an optional K/M/G/T suffix (powers of 1024, optional 'iB'/'B'). */
+export function parseBytes(value: string, what: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$/i.exec(value);
+  if (!m) throw new Error(`${what}: expected a size like 8G, 512MiB or 1073741824, got '${value}'`);
+  const scale = 1024 ** ' kmgt'.indexOf((m[2] || ' ').toLowerCase());
+  const bytes = Number(m[1]) * scale;
+  if (!(bytes > 0)) throw new Error(`${what}: must be positive, got '${value}'`);
+  return bytes;
 }
 
 /** α / λ grid when --alphas / --lambdas is absent. */
@@ -49,7 +62,9 @@ export function resultsTable(r: SweepResults): string {
   const wide = r.layers.length <= 6;
   const header = ['row', 'alpha/lambda', 'loss', 'acc', ...(wide ? r.layers.map((l) => `dist ${l}`) : ['dist mean', 'dist max'])];
   const rows = r.rows.map((row, k) => {
-    const d = r.layers.map((l) => row.layers[l].dist_alpha_int);
+    // several metrics: the table shows the first one
+    const first = r.metrics?.[0];
+    const d = r.layers.map((l) => (first ? (row.layers[l] as unknown as { metrics: Record<string, { dist_alpha_int: number }> }).metrics[first] : row.layers[l]).dist_alpha_int);
     const dists = wide ? d.map(fmt) : [fmt(d.reduce((s, x) => s + x, 0) / d.length), fmt(Math.max(...d))];
     return [String(k), String(row.alpha ?? row.lambda ?? ''), fmt(row.loss), fmt(row.accuracy), ...dists];
   });
@@ -60,6 +75,7 @@ export function resultsTable(r: SweepResults): string {
     lines.push(`averaged model: loss ${fmt(avg.loss)} accuracy ${fmt(avg.accuracy)}; logit ensemble: loss ${fmt(r.ensemble.loss)} accuracy ${fmt(r.ensemble.accuracy)}`);
     r.basis?.forEach((b, j) => lines.push(`  basis ${r.models[j]}: loss ${fmt(b.loss)} accuracy ${fmt(b.accuracy)}`));
   }
+  if (r.metric || r.metrics) lines.push(`metric: ${r.metric ?? r.metrics!.join(', ')}${r.metrics ? ` (table: ${r.metrics[0]})` : ''}`);
   lines.push(`${r.samples} samples, ${r.backend} backend, ${r.elapsed_seconds.toFixed(2)} s, peak RSS ${(r.peak_rss_bytes / 2 ** 20).toFixed(0)} MiB`);
   return lines.join('\n');
 }
@@ -107,12 +123,16 @@ export function register(program: Command): void {
     .option('--out <file>', 'write results.json')
     .option('--csv <file>', 'write one CSV line per (row, layer)')
     .option('--compare <set>', "default: the mode's official comparisons; all: each row vs its own combination and every basis model, every basis pair", 'default')
+    .option('--metric <names>', `dissimilarity (a comma list computes several in one pass): ${METRIC_NAMES.join(' | ')} (default: cosine)`)
+    .option('--max-memory <bytes>', 'host memory the pooled metrics (lin_cka, lin_cka_prime, procrustes) may hold, e.g. 8G (default: half of RAM)')
     .option('--shard <K/N>', 'run shard K of N (0-based) of the samples, in whole chunks of --batch, and write a partial to --out for ctlkit reduce; auto/N reads $SLURM_ARRAY_TASK_ID or $JOB_COMPLETION_INDEX')
     .option('--rows <K/N>', 'run row shard K of N of the matrix rows (with or without --shard) and write a partial')
     .addHelpText('after', '\nExamples:\n  ctlkit sweep --interpolate ft_a.safetensors ft_b.safetensors --alphas 0:1:11 --inputs data.safetensors --out results.json\n  ctlkit sweep --task-arithmetic --base pre.safetensors --tasks ft_a.safetensors ft_b.safetensors --lambdas 0:1:6 --inputs data.safetensors --csv ta.csv\n  ctlkit sweep --interpolate ft_a.safetensors ft_b.safetensors --inputs data.safetensors --shard $SLURM_ARRAY_TASK_ID/8 --out parts/part_$SLURM_ARRAY_TASK_ID.json\n  ctlkit reduce parts/part_*.json --out results.json')
     .action(async (a: SweepArgs) => {
       // every argument is checked before the backend starts
       if (a.compare !== 'default' && a.compare !== 'all') throw new Error(`--compare: expected default or all, got '${a.compare}'`);
+      const metrics = a.metric === undefined ? undefined : parseMetrics(a.metric);
+      const maxMemory = a.maxMemory === undefined ? undefined : parseBytes(a.maxMemory, '--max-memory');
       const matrix = matrixFromArgs(a, { flag: '--alphas', value: a.alphas }, { flag: '--lambdas', value: a.lambdas }, DEFAULT_GRID);
       if (a.compare === 'all') matrix.plan = allComparisonsPlan(matrix.m);
       const spec: SweepSpec = {
@@ -127,6 +147,7 @@ export function register(program: Command): void {
         layers: a.layers ? parseList(a.layers, '--layers') : undefined,
         samples: a.samples === undefined ? undefined : parseIntArg(a.samples, '--samples', 1),
         seed: parseIntArg(a.seed, '--seed'),
+        metrics,
       };
       const batch = parseIntArg(a.batch, '--batch', 1);
       await validateBasis(spec.matrix.basis, a.config); // a bad checkpoint is reported before any backend starts
@@ -134,13 +155,13 @@ export function register(program: Command): void {
       const backend = await createBackend(a.backend as BackendChoice);
       try {
         if (share) {
-          const part = (await runSweep(spec, { backend, batch, onProgress: progressPrinter(), ...share })) as SweepPartial;
+          const part = (await runSweep(spec, { backend, batch, maxMemory, onProgress: progressPrinter(), ...share })) as SweepPartial;
           await writeJsonAtomic(a.out!, part);
           const { samples, rows } = part.covers;
           console.log(`shard ${share.shard?.index ?? 0}/${share.shard?.count ?? 1}${share.rows ? ` rows ${share.rows.index}/${share.rows.count}` : ''}: samples ${formatRange(samples)} of ${part.identity.selection.selected}, rows ${formatRange(rows)}, ${part.backend} backend, ${part.elapsed_seconds.toFixed(2)} s; wrote ${a.out}`);
           return;
         }
-        const results = await runSweep(spec, { backend, batch, onProgress: progressPrinter() });
+        const results = await runSweep(spec, { backend, batch, maxMemory, onProgress: progressPrinter() });
         if (a.out) await writeJsonAtomic(a.out, results);
         if (a.csv) await writeFileAtomic(a.csv, resultsToCsv(results));
         console.log(resultsTable(results));

@@ -10,13 +10,22 @@ export const CSV_METRICS = [
   'coef_alpha_int_over_samples_mean', 'coef_alpha_int_over_samples_std', 'cos_alpha_int_over_samples_mean',
 ] as const;
 
+/** A hook's fields, flat: several metrics (`--metric a,b`) as `<metric>.<name>`. */
+function flat(fields: object | undefined): Record<string, unknown> {
+  const f = (fields ?? {}) as Record<string, unknown> & { metrics?: Record<string, Record<string, unknown>> };
+  if (!f.metrics) return f;
+  const out: Record<string, unknown> = {};
+  for (const [metric, values] of Object.entries(f.metrics)) for (const [k, v] of Object.entries(values)) out[`${metric}.${k}`] = v;
+  return out;
+}
+
 /** Metric names beyond CSV_METRICS that the results hold (`--compare all`), in first-seen order. */
 function extraMetrics(r: SweepResults): string[] {
   const known = new Set<string>(CSV_METRICS);
   const extra = new Set<string>();
   for (const layer of r.layers) {
-    for (const k of Object.keys(r.baseline?.[layer] ?? {})) if (!known.has(k)) extra.add(k);
-    for (const row of r.rows) for (const k of Object.keys(row.layers[layer])) if (!known.has(k)) extra.add(k);
+    for (const k of Object.keys(flat(r.baseline?.[layer]))) if (!known.has(k)) extra.add(k);
+    for (const row of r.rows) for (const k of Object.keys(flat(row.layers[layer]))) if (!known.has(k)) extra.add(k);
   }
   return [...extra];
 }
@@ -30,7 +39,7 @@ export function resultsToCsv(r: SweepResults): string {
   const lines = [header.join(',')];
   r.rows.forEach((row, k) => {
     for (const layer of r.layers) {
-      const m: Record<string, unknown> = { ...r.baseline?.[layer], ...row.layers[layer] };
+      const m: Record<string, unknown> = { ...flat(r.baseline?.[layer]), ...flat(row.layers[layer]) };
       lines.push([k, cell(row.alpha), cell(row.lambda), quoted(row.coefficients.join(' ')), quoted(layer), ...metrics.map((c) => cell(m[c])), cell(row.loss), cell(row.accuracy)].join(','));
     }
   });

@@ -1,6 +1,7 @@
 // Turns the schedule's accumulators into results.json rows (official sub_linearity.csv names), one
 // group of fields per comparison of the plan, in the plan's order.
 import type { ComparisonFields } from '../metrics/comparisons.js';
+import type { MetricName } from '../metrics/metric_names.js';
 import type { SimilarityAccumulator, SimilaritySummary } from '../metrics/similarity.js';
 import { barrier } from '../metrics/task.js';
 import { coefficientRow, type CoefficientMatrix } from './coefficients.js';
@@ -36,6 +37,16 @@ export function comparisonFields(items: readonly { tag: string; fields: Comparis
   return out;
 }
 
+/** `--metric`: one metric's fields in place of the cosine ones, or several under `metrics[<name>]`
+ *  (row k, or the basis comparisons when k is null); without --metric the cosine fields unchanged. */
+function withMetrics(state: ScheduleState, cosine: Fields, hook: string, k: number | null): Fields | { metrics: Record<string, Fields> } {
+  const ms = state.metrics;
+  if (!ms) return cosine;
+  const of = (name: MetricName): Fields => (name === 'cosine' ? cosine : ms.set.fields(name, hook, k, ms.rowCoeffs));
+  if (ms.names.length === 1) return of(ms.names[0]);
+  return { metrics: Object.fromEntries(ms.names.map((name) => [name, of(name)])) };
+}
+
 export interface ResultsContext {
   architecture: string;
   matrix: CoefficientMatrix;
@@ -57,13 +68,14 @@ export function buildResults(state: ScheduleState, ctx: ResultsContext): SweepRe
     if (state.rowTask) Object.assign(row, state.rowTask[k].result());
     for (const l of layers) {
       const items = plan.rows.map((cmp, i) => ({ tag: cmp.tag, fields: cmp.fields, acc: state.rows[k][i].get(l)! }));
-      row.layers[l] = comparisonFields(items) as unknown as RowLayerMetrics;
+      row.layers[l] = withMetrics(state, comparisonFields(items), l, k) as unknown as RowLayerMetrics;
     }
     rows.push(row);
   }
   const res: SweepResults = {
     architecture: ctx.architecture,
     mode: matrix.mode,
+    ...(state.metrics ? (state.metrics.names.length === 1 ? { metric: state.metrics.names[0] } : { metrics: [...state.metrics.names] }) : {}),
     models: [...matrix.basis],
     layers: [...layers],
     samples: ctx.samples,
@@ -73,7 +85,7 @@ export function buildResults(state: ScheduleState, ctx: ResultsContext): SweepRe
     elapsed_seconds: ctx.elapsedSeconds,
   };
   if (plan.basis.length > 0) {
-    res.baseline = Object.fromEntries(layers.map((l) => [l, comparisonFields(plan.basis.map((cmp, i) => ({ tag: cmp.tag, fields: cmp.fields, acc: state.basis[i].get(l)! }))) as unknown as BaselineMetrics]));
+    res.baseline = Object.fromEntries(layers.map((l) => [l, withMetrics(state, comparisonFields(plan.basis.map((cmp, i) => ({ tag: cmp.tag, fields: cmp.fields, acc: state.basis[i].get(l)! }))), l, null) as unknown as BaselineMetrics]));
   }
   if (state.basisTask) {
     const basis = state.basisTask.map((t) => t.result());

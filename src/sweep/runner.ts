@@ -3,6 +3,7 @@
 // With `shard` (of the samples, in whole chunks) and/or `rows`, it runs that share only and returns
 // a partial (partial.ts) for reduceSweeps (reduce.ts).
 import type { Backend } from '../backends/backend.js';
+import type { MetricName } from '../metrics/metric_names.js';
 import type { CoefficientMatrix } from './coefficients.js';
 import { peakRssBytes } from './peak_rss.js';
 import { closeAll } from '../io/checkpoint_set.js';
@@ -21,6 +22,8 @@ export interface SweepSpec extends DataSpec {
   matrix: CoefficientMatrix;
   /** Hooks to measure (default: all hooks of the architecture). */
   layers?: string[];
+  /** `--metric`: the dissimilarities to report (default: today's cosine output). */
+  metrics?: MetricName[];
 }
 
 export interface SweepOptions {
@@ -32,6 +35,8 @@ export interface SweepOptions {
   /** When the basis is streamed per stage and when the last stage's rows are reduced one at a time
    *  (defaults: schedule.ts BASIS_CACHE_BYTES, FEATURE_BYTES). */
   memory?: MemoryLimits;
+  /** Host bytes the pooled metrics may hold (`--max-memory`; default half the machine's memory). */
+  maxMemory?: number;
 }
 
 /** A share of the sweep: shard `shard.index` of `shard.count` of the samples (whole chunks of
@@ -55,6 +60,9 @@ export async function runSweep(spec: SweepSpec, opts: SweepOptions & ShareOption
   checkShard(shard.samples, 'runSweep shard');
   checkShard(shard.rows, 'runSweep rows');
   const rows = rowRange(matrix.k, shard.rows);
+  if (split && spec.metrics?.some((m) => m !== 'cosine')) {
+    throw new Error(`--metric ${spec.metrics.join(',')}: a sharded sweep (--shard/--rows) reduces the cosine metrics only; run the other metrics unsharded`);
+  }
   opts.signal?.throwIfAborted();
   const prep = await prepare(matrix.basis, spec);
   try {
@@ -64,8 +72,8 @@ export async function runSweep(spec: SweepSpec, opts: SweepOptions & ShareOption
     const samples = sliced.inputs.shape[0];
     opts.onProgress?.({ phase: 'validate', samplesDone: 0, samplesTotal: samples });
     const state = await runSchedule(
-      { model: prep.model, checkpoints: prep.checkpoints, matrix: split ? subMatrix(matrix, rows) : matrix, inputs: sliced.inputs, labels: sliced.labels, layers },
-      { backend: opts.backend, batch, signal: opts.signal, onProgress: opts.onProgress, memory: opts.memory },
+      { model: prep.model, checkpoints: prep.checkpoints, matrix: split ? subMatrix(matrix, rows) : matrix, inputs: sliced.inputs, labels: sliced.labels, layers, metrics: spec.metrics },
+      { backend: opts.backend, batch, signal: opts.signal, onProgress: opts.onProgress, memory: opts.memory, maxMemory: opts.maxMemory },
     );
     await opts.backend.flush();
     opts.onProgress?.({ phase: 'done', samplesDone: samples, samplesTotal: samples });

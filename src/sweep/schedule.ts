@@ -8,6 +8,7 @@
 // its weights (Stage.linearInParams) gives each row Σ_j c_j (basis j's output). At LLM scale the basis
 // streams (each stage's parameters read when it runs, released after) and a last stage with huge
 // outputs (lm_head) runs and is reduced one row at a time.
+import { totalmem } from 'node:os';
 import type { Backend, DeviceTensor, FeatureProducts } from '../backends/backend.js';
 import type { Checkpoint } from '../io/types.js';
 import { executeStages, type Chunk } from '../models/executor.js';
@@ -18,6 +19,8 @@ import { SimilarityAccumulator } from '../metrics/similarity.js';
 import { TaskAccumulator, meanLogits, checkLabelShape } from '../metrics/task.js';
 import { coefficientRow, type CoefficientMatrix } from './coefficients.js';
 import { DEFAULT_PLAN, type SweepPlan } from './plan.js';
+import type { MetricName } from '../metrics/metric_names.js';
+import { MetricSet } from './metric_set.js';
 
 /** A basis larger than this (float32 bytes, env CTLKIT_BASIS_CACHE_BYTES) is streamed: each stage's
  *  parameters are read from the checkpoints (their storage dtype, e.g. BF16 shards, in the page
@@ -50,6 +53,8 @@ export interface ScheduleInput {
   labels?: { data: Int32Array; shape: number[] };
   /** Hooks to measure, in forward order. */
   layers: readonly string[];
+  /** `--metric` (default: cosine only, no MetricSet). */
+  metrics?: readonly MetricName[];
 }
 
 export interface ScheduleOptions {
@@ -59,6 +64,10 @@ export interface ScheduleOptions {
   onProgress?: (p: SweepProgress) => void;
   /** When the basis is streamed per stage and when the last stage's rows are reduced one at a time. */
   memory?: MemoryLimits;
+  /** Host bytes the pooled metrics may hold (default: half the machine's memory). */
+  maxMemory?: number;
+  /** Sees every measured hook's features (basis fb, rows fr) of each chunk, e.g. to dump them. */
+  onHook?: (hook: string, start: number, fb: readonly DeviceTensor[], fr: readonly DeviceTensor[]) => Promise<void>;
 }
 
 /** Accumulators filled by `runSchedule`, in the plan's order. */
@@ -71,6 +80,8 @@ export interface ScheduleState {
   rowTask?: TaskAccumulator[];
   basisTask?: TaskAccumulator[];
   ensembleTask?: TaskAccumulator;
+  /** The metrics of `--metric` beyond today's cosine fields, with the rows' coefficients. */
+  metrics?: { names: readonly MetricName[]; set: MetricSet; rowCoeffs: Float64Array[] };
 }
 
 export function rowName(m: CoefficientMatrix, k: number): string {
@@ -111,6 +122,10 @@ export async function runSchedule(inp: ScheduleInput, opts: ScheduleOptions): Pr
     if (plan.ensemble) state.ensembleTask = new TaskAccumulator();
   }
   const rowCoeffs = Array.from({ length: K }, (_, k) => Float64Array.from(coefficientRow(matrix, k)));
+  if (inp.metrics) {
+    const maxMemory = opts.maxMemory ?? totalmem() / 2;
+    state.metrics = { names: inp.metrics, set: new MetricSet(inp.metrics, plan, K, M, n, layers, maxMemory), rowCoeffs };
+  }
   const unit = rowCoeffs.map(unitIndex);
   const params = new BasisParams(be, inp.checkpoints, unit.some((j) => j >= 0));
   const streamBasis = n <= opts.batch || basisBytes(inp.checkpoints, model.stages.slice(0, last + 1)) > (opts.memory?.basisCacheBytes ?? BASIS_CACHE_BYTES);
@@ -161,6 +176,9 @@ export async function runSchedule(inp: ScheduleInput, opts: ScheduleOptions): Pr
 
   const reduceRowByRow = async (stage: Stage, si: number, ob: DeviceTensor[], xb: readonly DeviceTensor[], xr: readonly DeviceTensor[], chunk: Chunk): Promise<void> => {
     const hook = wanted.has(stage.name);
+    if (hook && state.metrics) {
+      throw new Error(`--metric ${state.metrics.names.join(',')}: layer ${stage.name}'s outputs for all rows exceed the feature memory limit (its rows run one at a time); measure it with the default cosine metric, or leave it out with --layers`);
+    }
     const task = si === logitsIdx && inp.labels;
     const gram = hook ? await be.featureProducts(ob, ob) : undefined;
     if (hook) accumulateBasis(state, stage.name, new BasisGram(gram!));
@@ -183,6 +201,8 @@ export async function runSchedule(inp: ScheduleInput, opts: ScheduleOptions): Pr
     if (wanted.has(stage.name)) {
       const gram = await accumulateRows(be, state, stage.name, fb, fr, fr.map((_, k) => k), rowCoeffs, matrix);
       accumulateBasis(state, stage.name, gram);
+      await state.metrics?.set.features(be, stage.name, chunk.start, fb, fr, rowCoeffs);
+      await opts.onHook?.(stage.name, chunk.start, fb, fr);
     }
     if (si === logitsIdx && inp.labels) await accumulateTask(be, state, inp.labels, chunk, fb, fr, matrix);
   };
@@ -230,7 +250,10 @@ async function accumulateRows(
     const p = productsOf(f);
     plan.rows.forEach((cmp, i) => {
       const v = cmp.against === 'own' ? rowCoeffs[k] : cmp.against;
-      state.rows[k][i].get(hook)!.add(gram.rowStats(p, v), cmp.against === 'own' ? where : `${where} (vs ${cmp.tag.replace(/^alpha_/, '')})`);
+      const stats = gram.rowStats(p, v);
+      const at = cmp.against === 'own' ? where : `${where} (vs ${cmp.tag.replace(/^alpha_/, '')})`;
+      state.rows[k][i].get(hook)!.add(stats, at);
+      state.metrics?.set.rowStats(hook, k, i, stats, at);
     });
   });
   return gram;
@@ -239,7 +262,9 @@ async function accumulateRows(
 /** The plan's comparisons between basis combinations at `hook`. */
 function accumulateBasis(state: ScheduleState, hook: string, gram: BasisGram): void {
   state.plan.basis.forEach((cmp, i) => {
-    state.basis[i].get(hook)!.add(gram.pairStats(cmp.left, cmp.right), `basis model ${cmp.tag.replace('_', ' vs ')}, layer ${hook}`);
+    const stats = gram.pairStats(cmp.left, cmp.right), at = `basis model ${cmp.tag.replace('_', ' vs ')}, layer ${hook}`;
+    state.basis[i].get(hook)!.add(stats, at);
+    state.metrics?.set.basisStats(hook, i, stats, at);
   });
 }
 

@@ -52,6 +52,10 @@ export interface SweepRow {
 export interface SweepResults {
   architecture: string;
   mode: SweepMode;
+  /** `--metric` with one metric: its name (layers hold its fields under the released names) */
+  metric?: string;
+  /** `--metric` with several: their names (layers[hook].metrics[<name>] hold each one's fields) */
+  metrics?: string[];
   models: string[];
   layers: string[];
   samples: number;
