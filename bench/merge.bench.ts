@@ -3,7 +3,7 @@
 // own) and by a naive PyTorch script (load every tensor, compute in float32, write BF16) in the same
 // run; GB/s = checkpoint bytes read + written per second. Warm page cache, then cold (pages evicted
 // with posix_fadvise DONTNEED through python), and the disk's own read speed as the cold ceiling.
-// Usage: node dist/bench/merge.bench.js [--layers 7] [--methods linear,ties,dare_ties] [--out merge-bench.json] [--no-torch] [--no-cold]
+// Usage: node dist/bench/merge.bench.js [--layers 7] [--methods linear,ties,dare_ties] [--out merge-bench.json] [--no-torch] [--no-cold] [--models DIR]
 import { spawnSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import fs from 'node:fs';
@@ -151,11 +151,13 @@ async function main(argv: string[]): Promise<void> {
   const arg = (k: string, d: string) => { const i = argv.indexOf(k); return i >= 0 ? argv[i + 1] : d; };
   const layers = Number(arg('--layers', '7'));
   const methods = arg('--methods', 'linear,task_arithmetic,ties,dare_ties').split(',');
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ctlkit-merge-bench-'));
+  const reuse = argv.includes('--models') ? arg('--models', '') : undefined; // models of an earlier run, kept
+  const root = reuse ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ctlkit-merge-bench-'));
   const rows: Row[] = [];
   try {
     let modelBytes = 0;
-    for (const m of ['base', 'a', 'b']) modelBytes = await makeModel(path.join(root, m), layers);
+    if (reuse) modelBytes = fs.readdirSync(path.join(root, 'a')).filter((f) => f.endsWith('.safetensors')).reduce((s, f) => s + fs.statSync(path.join(root, 'a', f)).size, 0);
+    else for (const m of ['base', 'a', 'b']) modelBytes = await makeModel(path.join(root, m), layers);
     console.error(`bench: 3 models of ${(modelBytes / 1e9).toFixed(2)} GB (BF16, ${layers} layers, 2 shards) in ${root}`);
     const files = modelFiles(root);
     const caches: ('warm' | 'cold')[] = argv.includes('--no-cold') ? ['warm'] : ['warm', 'cold'];
@@ -189,7 +191,7 @@ async function main(argv: string[]): Promise<void> {
     fs.writeFileSync(outFile, JSON.stringify(result, null, 2) + '\n');
     console.log(JSON.stringify(result, null, 2));
   } finally {
-    fs.rmSync(root, { recursive: true, force: true });
+    if (!reuse) fs.rmSync(root, { recursive: true, force: true });
   }
 }
 

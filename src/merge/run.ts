@@ -145,6 +145,7 @@ export async function merge(config: MergeConfig | string, opts: MergeRunOptions)
       next = load(plan.items[i + 1]);
       const bytes = await compute(it, mine);
       await writer.writeBytes(it.out, bytes);
+      if (native && it.kind === 'merge' && mine) native.release(bytes);
       bytesRead += rawBytes(it);
       bytesWritten += bytes.byteLength;
       opts.onProgress?.({ tensor: it.out, done: i + 1, total: plan.items.length, bytesRead, bytesWritten });
