@@ -66,7 +66,7 @@ export function loadMergeAddon(required: boolean): MergeAddon | undefined {
   }
 }
 
-export function nativeMerger(plan: MergePlan, required: boolean): NativeMerger | undefined {
+export function nativeMerger(plan: MergePlan, sources: Source[], required: boolean): NativeMerger | undefined {
   const name = plan.method.name;
   if (name !== 'linear' && !HOT[name]) {
     if (required) throw new Error(`--backend native: ${name} has no native kernel (native: linear, ${Object.keys(HOT).join(', ')})`);
@@ -80,11 +80,11 @@ export function nativeMerger(plan: MergePlan, required: boolean): NativeMerger |
   const pool = new BufferPool();
   return {
     release: (buf) => pool.give(buf),
-    handles: (it) => it.kind === 'merge',
+    // F64 inputs (rare) take the reference path
+    handles: (it) => it.kind === 'merge' && [...(it.base ? [it.base] : []), ...it.inputs].every((x) => dt(sources, x.model, x.tensor) !== 'F64'),
     async load(it, sources) {
       const all = [...(it.base ? [it.base] : []), ...it.inputs];
       const codes = all.map((x) => DTYPE_CODE[dt(sources, x.model, x.tensor) as keyof typeof DTYPE_CODE]);
-      if (codes.some((c) => c === undefined)) throw new Error(`${it.out}: F64 inputs are merged by the reference path only (use --backend reference)`);
       dtypes.set(it, Int32Array.from(codes));
       return Promise.all(all.map((x) => sources[x.model].readRaw(x.tensor, pool.take(sources[x.model].tensors.get(x.tensor)!.bytes))));
     },
