@@ -3,7 +3,7 @@
 // own) and by a naive PyTorch script (load every tensor, compute in float32, write BF16) in the same
 // run; GB/s = checkpoint bytes read + written per second. Warm page cache, then cold (pages evicted
 // with posix_fadvise DONTNEED through python), and the disk's own read speed as the cold ceiling.
-// Usage: node dist/bench/merge.bench.js [--layers 7] [--methods linear,ties,dare_ties] [--out merge-bench.json] [--no-torch] [--no-cold]
+// Usage: node dist/bench/merge.bench.js [--layers 7] [--methods linear,ties,dare_ties] [--out merge-bench.json] [--no-torch] [--no-cold] [--models DIR]
 import { spawnSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import fs from 'node:fs';
@@ -118,10 +118,11 @@ async function makeModel(dir: string, layers: number): Promise<number> {
 const modelFiles = (root: string) => ['base', 'a', 'b'].flatMap((m) => fs.readdirSync(path.join(root, m)).filter((f) => f.endsWith('.safetensors')).map((f) => path.join(root, m, f)));
 const evict = (files: string[]) => spawnSync(PYTHON, ['-c', EVICT, ...files]).status === 0;
 
-interface Row { method: string; engine: string; cache: 'warm' | 'cold'; seconds: number; gb: number; gb_per_s: number; peak_rss_mib?: number; native_tensors?: number }
+/** cpu_seconds: the child's user + system CPU time (less sensitive than wall time to a shared machine). */
+interface Row { method: string; engine: string; cache: 'warm' | 'cold'; seconds: number; gb: number; gb_per_s: number; peak_rss_mib?: number; native_tensors?: number; cpu_seconds?: number }
 
 /** One ctlkit merge in a child process (fresh RSS): this file with --one. */
-function runChild(method: string, root: string, out: string): { seconds: number; bytes: number; rss: number; native: number } {
+function runChild(method: string, root: string, out: string): { seconds: number; bytes: number; rss: number; native: number; cpu: number } {
   const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--one', method, root, out], { encoding: 'utf8', maxBuffer: 1 << 20 });
   if (r.status !== 0) throw new Error(`merge ${method}: ${r.stderr.trim()}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
@@ -129,7 +130,8 @@ function runChild(method: string, root: string, out: string): { seconds: number;
 
 async function one(method: string, root: string, out: string): Promise<void> {
   const r = await merge(CONFIGS[method], { out, baseDir: root, seed: 1 });
-  console.log(JSON.stringify({ seconds: r.seconds, bytes: r.bytesRead + r.bytesWritten, rss: process.resourceUsage().maxRSS * 1024, native: r.native }));
+  const u = process.resourceUsage();
+  console.log(JSON.stringify({ seconds: r.seconds, bytes: r.bytesRead + r.bytesWritten, rss: u.maxRSS * 1024, native: r.native, cpu: (u.userCPUTime + u.systemCPUTime) / 1e6 }));
 }
 
 function diskRead(files: string[]): number {
@@ -151,11 +153,13 @@ async function main(argv: string[]): Promise<void> {
   const arg = (k: string, d: string) => { const i = argv.indexOf(k); return i >= 0 ? argv[i + 1] : d; };
   const layers = Number(arg('--layers', '7'));
   const methods = arg('--methods', 'linear,task_arithmetic,ties,dare_ties').split(',');
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ctlkit-merge-bench-'));
+  const reuse = argv.includes('--models') ? arg('--models', '') : undefined; // models of an earlier run, kept
+  const root = reuse ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ctlkit-merge-bench-'));
   const rows: Row[] = [];
   try {
     let modelBytes = 0;
-    for (const m of ['base', 'a', 'b']) modelBytes = await makeModel(path.join(root, m), layers);
+    if (reuse) modelBytes = fs.readdirSync(path.join(root, 'a')).filter((f) => f.endsWith('.safetensors')).reduce((s, f) => s + fs.statSync(path.join(root, 'a', f)).size, 0);
+    else for (const m of ['base', 'a', 'b']) modelBytes = await makeModel(path.join(root, m), layers);
     console.error(`bench: 3 models of ${(modelBytes / 1e9).toFixed(2)} GB (BF16, ${layers} layers, 2 shards) in ${root}`);
     const files = modelFiles(root);
     const caches: ('warm' | 'cold')[] = argv.includes('--no-cold') ? ['warm'] : ['warm', 'cold'];
@@ -166,8 +170,8 @@ async function main(argv: string[]): Promise<void> {
         else runChild(method, root, out), fs.rmSync(out, { recursive: true }); // warm the page cache
         const r = runChild(method, root, out);
         fs.rmSync(out, { recursive: true });
-        rows.push({ method, engine: 'ctlkit', cache, seconds: r.seconds, gb: r.bytes / 1e9, gb_per_s: r.bytes / 1e9 / r.seconds, peak_rss_mib: Math.round(r.rss / 2 ** 20), native_tensors: r.native });
-        console.error(`bench: ${method} ctlkit ${cache}: ${r.seconds.toFixed(2)} s, ${(r.bytes / 1e9 / r.seconds).toFixed(2)} GB/s, peak RSS ${Math.round(r.rss / 2 ** 20)} MiB`);
+        rows.push({ method, engine: 'ctlkit', cache, seconds: r.seconds, gb: r.bytes / 1e9, gb_per_s: r.bytes / 1e9 / r.seconds, peak_rss_mib: Math.round(r.rss / 2 ** 20), native_tensors: r.native, cpu_seconds: +r.cpu.toFixed(2) });
+        console.error(`bench: ${method} ctlkit ${cache}: ${r.seconds.toFixed(2)} s (cpu ${r.cpu.toFixed(2)} s), ${(r.bytes / 1e9 / r.seconds).toFixed(2)} GB/s, peak RSS ${Math.round(r.rss / 2 ** 20)} MiB`);
         if (!argv.includes('--no-torch') && cache === 'warm') {
           const t = spawnSync(PYTHON, ['-c', TORCH_SCRIPT, method, root, path.join(root, 'torch-out.safetensors')], { encoding: 'utf8', env: torchEnv() });
           if (t.status !== 0) { console.error(`bench: torch ${method} failed: ${t.stderr.trim().split('\n').pop()}`); continue; }
@@ -189,7 +193,7 @@ async function main(argv: string[]): Promise<void> {
     fs.writeFileSync(outFile, JSON.stringify(result, null, 2) + '\n');
     console.log(JSON.stringify(result, null, 2));
   } finally {
-    fs.rmSync(root, { recursive: true, force: true });
+    if (!reuse) fs.rmSync(root, { recursive: true, force: true });
   }
 }
 

@@ -13,6 +13,9 @@ import { sce } from '../src/merge/methods/sce.js';
 import { draw32, streamKey } from '../src/merge/methods/rng.js';
 import type { MergeMethod, ParamValue, TensorJob } from '../src/merge/methods/types.js';
 import { loadMergeAddon } from '../src/merge/native.js';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { repoRoot } from './harness/paths.js';
 
 const addon = loadMergeAddon(process.env.CTLKIT_REQUIRE_BACKENDS?.includes('native') ?? false);
 
@@ -127,6 +130,35 @@ test('native kernels equal the reference methods on BF16 inputs with ties in |δ
       assert.is(bad, 0, `${m.name}${paper ? ' paper' : ''}: ${bad} elements differ`);
     }
   }
+});
+
+test('native ties / dare_ties: the same bytes on 1 thread and on all threads (fixed-block reductions)', () => {
+  if (!addon) return;
+  const bindings = path.join(repoRoot, 'dist', 'src', 'backends', 'native', 'bindings.js');
+  const script = `
+    const { loadNative } = await import(${JSON.stringify(bindings)});
+    const { createHash } = await import('node:crypto');
+    const m = loadNative(); const n = 300007; let s = 7;
+    const mk = () => { const u = new Uint16Array(n); for (let i = 0; i < n; i++) { s = (s * 1103515245 + 12345) >>> 0; u[i] = ((s >>> 16) & 0x3fff) | 0x3800; } return new Uint8Array(u.buffer); };
+    const b = mk(), x = mk(), y = mk(); const h = createHash('sha256');
+    for (const [sp, cons, flags] of [[1, 1, 3], [2, 1, 2], [2, 0, 2]]) {
+      const out = new Uint8Array(n * 2);
+      await m.mergeGta(b, 2, [x, y], Int32Array.of(2, 2), Float64Array.of(0.6, 0.4), Float64Array.of(0.3, 0.7), Float64Array.of(1, 2, 3, 4), sp, cons, flags, 0.9, out, 2);
+      h.update(out);
+    }
+    console.log(h.digest('hex'));`;
+  const run = (threads?: string) => {
+    const env = { ...process.env };
+    if (threads) env.CTLKIT_NUM_THREADS = threads;
+    else delete env.CTLKIT_NUM_THREADS;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env });
+    assert.is(r.status, 0, r.stderr);
+    return r.stdout.trim();
+  };
+  const one = run('1');
+  assert.match(one, /^[0-9a-f]{64}$/);
+  assert.is(run('2'), one, '2 threads');
+  assert.is(run('3'), one, '3 threads');
 });
 
 test.run();

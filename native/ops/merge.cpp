@@ -381,7 +381,16 @@ void merge_gta(size_t n, MergeInput base, const std::vector<MergeInput>& xs, con
     std::fill(hist.begin(), hist.end(), 0);
     gta_pass(kHist2, g, n, chunks, &hist);  // level 2: the low 16 bits within that bin
     select_level(g, hist, chunks, true, above, rank);
-    gta_pass(kTies, g, n, chunks, nullptr);  // ties at the threshold per block, kept L1 mass
+    // ties at the threshold per block and the kept L1 mass; not needed when every tie is kept
+    // (then "a ≥ T" decides) and nothing is rescaled
+    bool ties_needed = s.rescale;
+    for (size_t j = 0; j < M && !ties_needed; j++) {
+      if (!g.active[j] || g.kcount[j] == 0) continue;
+      uint64_t at_t = 0;
+      for (size_t ch = 0; ch < chunks; ch++) at_t += hist[(ch * M + j) * 65536 + (g.thr[j] & 0xffff)];
+      ties_needed = at_t != g.need[j];
+    }
+    if (ties_needed) gta_pass(kTies, g, n, chunks, nullptr);
   } else if (any && s.sparsify == 2 && s.rescale) {
     gta_pass(kDrawSums, g, n, chunks, nullptr);
   }

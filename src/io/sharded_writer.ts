@@ -132,8 +132,9 @@ export class ShardedWriter {
     const missing = [...this.slots.keys()].filter((n) => !this.written.has(n));
     try {
       if (missing.length) throw new Error(`${this.dir}: ${missing.length} declared tensors never written (first: "${missing[0]}")`);
+      // no fsync: the rename makes the folder appear whole to other processes; a power loss may
+      // still lose recently written pages, as with any unsynced write
       for (const s of this.shards) {
-        await s.fh!.sync();
         await s.fh!.close();
         s.fh = undefined;
       }

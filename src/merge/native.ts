@@ -30,7 +30,28 @@ const HOT: Record<string, { sparsify: number; consensus: boolean }> = {
 export interface NativeMerger {
   handles(it: PlanItem): boolean;
   load(it: PlanItem, sources: Source[]): Promise<Uint8Array[]>;
+  /** Merges one tensor; its input buffers go back to the pool. */
   run(it: PlanItem, raw: Uint8Array[], seed: number): Promise<Uint8Array>;
+  /** Returns an output buffer of run() to the pool once it is written. */
+  release(buf: Uint8Array): void;
+}
+
+/** Reused, uninitialized byte buffers: tensors of similar sizes share memory instead of each
+ *  allocation faulting in fresh pages. */
+export class BufferPool {
+  private free: ArrayBuffer[] = [];
+  take(bytes: number): Uint8Array {
+    let best = -1;
+    for (let i = 0; i < this.free.length; i++) {
+      const b = this.free[i].byteLength;
+      if (b >= bytes && (best < 0 || b < this.free[best].byteLength)) best = i;
+    }
+    const buf = best >= 0 ? this.free.splice(best, 1)[0] : Buffer.allocUnsafeSlow(Math.max(bytes, 1)).buffer as ArrayBuffer;
+    return new Uint8Array(buf, 0, bytes);
+  }
+  give(view: Uint8Array): void {
+    this.free.push(view.buffer as ArrayBuffer);
+  }
 }
 
 /** The addon's merge kernels, or undefined (required: throw) when unavailable. */
@@ -45,49 +66,64 @@ export function loadMergeAddon(required: boolean): MergeAddon | undefined {
   }
 }
 
-export function nativeMerger(plan: MergePlan, required: boolean): NativeMerger | undefined {
+export function nativeMerger(plan: MergePlan, sources: Source[], required: boolean): NativeMerger | undefined {
   const name = plan.method.name;
   if (name !== 'linear' && !HOT[name]) {
     if (required) throw new Error(`--backend native: ${name} has no native kernel (native: linear, ${Object.keys(HOT).join(', ')})`);
     return undefined;
   }
-  const addon = loadMergeAddon(required);
-  if (!addon) return undefined;
+  const loaded = loadMergeAddon(required);
+  if (!loaded) return undefined;
+  const addon: MergeAddon = loaded;
   const dt = (sources: Source[], model: number, tensor: string) => sources[model].tensors.get(tensor)!.dtype;
   const dtypes = new Map<PlanItem, Int32Array>();
+  const pool = new BufferPool();
   return {
-    handles: (it) => it.kind === 'merge',
+    release: (buf) => pool.give(buf),
+    // F64 inputs (rare) take the reference path
+    handles: (it) => it.kind === 'merge' && [...(it.base ? [it.base] : []), ...it.inputs].every((x) => dt(sources, x.model, x.tensor) !== 'F64'),
     async load(it, sources) {
       const all = [...(it.base ? [it.base] : []), ...it.inputs];
       const codes = all.map((x) => DTYPE_CODE[dt(sources, x.model, x.tensor) as keyof typeof DTYPE_CODE]);
-      if (codes.some((c) => c === undefined)) throw new Error(`${it.out}: F64 inputs are merged by the reference path only (use --backend reference)`);
       dtypes.set(it, Int32Array.from(codes));
-      return Promise.all(all.map((x) => sources[x.model].readRaw(x.tensor)));
+      return Promise.all(all.map((x) => sources[x.model].readRaw(x.tensor, pool.take(sources[x.model].tensors.get(x.tensor)!.bytes))));
     },
     async run(it, raw, seed) {
       const codes = dtypes.get(it)!;
       dtypes.delete(it);
       const n = it.shape.reduce((a, b) => a * b, 1);
-      const out = new Uint8Array(n * (plan.outDType === 'F32' ? 4 : 2));
-      const w = Float64Array.from(it.inputs, (x) => num(x.params.weight, `${it.out}: weight`));
-      if (name === 'linear') {
-        const s = it.global.normalize === true ? w.reduce((a, b) => a + b, 0) : 1;
-        await addon.mergeLinear(raw, codes, w.map((v) => v / s), out, DTYPE_CODE[plan.outDType]);
-        return out;
+      const out = pool.take(n * (plan.outDType === 'F32' ? 4 : 2));
+      try {
+        await kernel(it, raw, seed, codes, n, out);
+      } catch (e) {
+        pool.give(out);
+        throw new Error(`merge: tensor "${it.out}": ${(e as Error).message}`);
+      } finally {
+        for (const r of raw) pool.give(r);
       }
-      if (n > 0xffffffff) throw new Error(`${it.out}: tensors over 2^32 elements are not supported`);
-      const spec = HOT[name];
-      const keys = new Float64Array(it.inputs.length * 2);
-      it.inputs.forEach((x, j) => keys.set(streamKey(seed, it.out, x.index), 2 * j));
-      const consensus = spec.consensus ? (it.global.sign_election === 'paper' ? 2 : 1) : 0;
-      const flags = (it.global.normalize === true ? 1 : 0) | (it.global.rescale === true ? 2 : 0);
-      if (it.inputs.length === 0) {
-        await addon.mergeLinear([raw[0]], codes, Float64Array.of(1), out, DTYPE_CODE[plan.outDType]);
-        return out;
-      }
-      await addon.mergeGta(raw[0], codes[0], raw.slice(1), codes.slice(1), w, Float64Array.from(it.inputs, (x) => num(x.params.density, 'density')),
-        keys, spec.sparsify, consensus, flags, num(it.global.lambda, 'lambda'), out, DTYPE_CODE[plan.outDType]);
       return out;
     },
   };
+
+  /** Runs the method's kernel on one tensor's raw inputs into `out`. */
+  async function kernel(it: PlanItem, raw: Uint8Array[], seed: number, codes: Int32Array, n: number, out: Uint8Array): Promise<void> {
+    const w = Float64Array.from(it.inputs, (x) => num(x.params.weight, `${it.out}: weight`));
+    if (name === 'linear') {
+      const s = it.global.normalize === true ? w.reduce((a, b) => a + b, 0) : 1;
+      await addon.mergeLinear(raw, codes, w.map((v) => v / s), out, DTYPE_CODE[plan.outDType]);
+      return;
+    }
+    if (n > 0xffffffff) throw new Error(`${it.out}: tensors over 2^32 elements are not supported`);
+    const spec = HOT[name];
+    const keys = new Float64Array(it.inputs.length * 2);
+    it.inputs.forEach((x, j) => keys.set(streamKey(seed, it.out, x.index), 2 * j));
+    const consensus = spec.consensus ? (it.global.sign_election === 'paper' ? 2 : 1) : 0;
+    const flags = (it.global.normalize === true ? 1 : 0) | (it.global.rescale === true ? 2 : 0);
+    if (it.inputs.length === 0) {
+      await addon.mergeLinear([raw[0]], codes, Float64Array.of(1), out, DTYPE_CODE[plan.outDType]);
+      return;
+    }
+    await addon.mergeGta(raw[0], codes[0], raw.slice(1), codes.slice(1), w, Float64Array.from(it.inputs, (x) => num(x.params.density, 'density')),
+      keys, spec.sparsify, consensus, flags, num(it.global.lambda, 'lambda'), out, DTYPE_CODE[plan.outDType]);
+  }
 }

@@ -114,7 +114,7 @@ export async function merge(config: MergeConfig | string, opts: MergeRunOptions)
   try {
     for (const p of paths) sources.push(await openSource(resolve(p)).catch((e: Error) => { throw new Error(`${file}: model ${p}: ${e.message}`); }));
     const plan = buildPlan(cfg, sources, paths, file, opts.dtype ? outDType(opts.dtype, '--dtype') : undefined);
-    const native = opts.backend === 'reference' ? undefined : nativeMerger(plan, opts.backend === 'native');
+    const native = opts.backend === 'reference' ? undefined : nativeMerger(plan, sources, opts.backend === 'native');
     const infos = plan.items.map((it) => ({
       name: it.out,
       dtype: it.kind === 'copy' ? sources[it.inputs[0].model].tensors.get(it.inputs[0].tensor)!.dtype : plan.outDType,
@@ -126,7 +126,10 @@ export async function merge(config: MergeConfig | string, opts: MergeRunOptions)
     const rawBytes = (it: PlanItem) => [...(it.base ? [it.base] : []), ...it.inputs].reduce((s, x) => s + sources[x.model].tensors.get(x.tensor)!.bytes, 0);
     const compute = async (it: PlanItem, loaded: Promise<Uint8Array[]> | undefined): Promise<Uint8Array> => {
       if (it.kind === 'copy') return sources[it.inputs[0].model].readRaw(it.inputs[0].tensor);
-      if (native && loaded) { nNative++; return native.run(it, await loaded, seed); }
+      if (native && loaded) {
+        nNative++;
+        return native.run(it, await loaded, seed);
+      }
       nRef++;
       return referenceItem(plan, it, sources, seed);
     };
@@ -145,6 +148,7 @@ export async function merge(config: MergeConfig | string, opts: MergeRunOptions)
       next = load(plan.items[i + 1]);
       const bytes = await compute(it, mine);
       await writer.writeBytes(it.out, bytes);
+      if (native && it.kind === 'merge' && mine) native.release(bytes);
       bytesRead += rawBytes(it);
       bytesWritten += bytes.byteLength;
       opts.onProgress?.({ tensor: it.out, done: i + 1, total: plan.items.length, bytesRead, bytesWritten });
