@@ -3,7 +3,7 @@
 // bench/torch_llm_sweep.py make), an 11-α interpolation sweep over 8 sequences × 128 tokens with the
 // official metrics at every model.layers.{i}, model.norm and lm_head: `ctlkit sweep --backend native`
 // in its own process against bench/torch_llm_sweep.py's efficient PyTorch sweep of the same.
-// Reported: wall seconds of each process, nominal GFLOP/s (11 forwards: the 2 basis models and 9 rows)
+// Reported: wall and CPU seconds of each process, nominal GFLOP/s (11 forwards: the 2 basis models and 9 rows)
 // against the measured FMA peak, peak RSS, the speed ratio and the agreement of dist_alpha_int.
 // Usage: node dist/bench/llm.bench.js [--out bench-llm.json] [--small] [--keep DIR]
 import { spawnSync } from 'node:child_process';
@@ -26,11 +26,19 @@ interface TorchOut {
   flops: number;
 }
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, what: string): number {
+/** Wall seconds and, through /usr/bin/time when present, CPU seconds (user + system) of the process:
+ *  on a machine shared with other jobs the CPU seconds are the figure that does not move with load. */
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, what: string, dir: string): { seconds: number; cpuSeconds: number | null } {
+  const timeFile = path.join(dir, 'time.txt');
+  const timed = existsSync('/usr/bin/time');
   const t0 = performance.now();
-  const r = spawnSync(cmd, args, { env, encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = timed
+    ? spawnSync('/usr/bin/time', ['-f', '%U %S', '-o', timeFile, cmd, ...args], { env, encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawnSync(cmd, args, { env, encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'pipe'] });
+  const seconds = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status}): ${(r.error?.message ?? r.stderr).trim().split('\n').slice(-3).join(' | ')}`);
-  return (performance.now() - t0) / 1000;
+  const cpu = timed ? readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number) : null;
+  return { seconds, cpuSeconds: cpu ? cpu[0] + cpu[1] : null };
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -46,15 +54,16 @@ async function main(argv: string[]): Promise<void> {
     const ceilings = await measureCeilings({ quick: true });
     if (!existsSync(path.join(dir, 'ft_b.safetensors'))) {
       log(`writing the ${small ? 'small' : 'Llama-3.2-1B-shaped'} BF16 checkpoints to ${dir}`);
-      run(PYTHON, [script, 'make', '--out', dir, ...(small ? SMALL : [])], torchEnv(), 'torch_llm_sweep.py make');
+      run(PYTHON, [script, 'make', '--out', dir, ...(small ? SMALL : [])], torchEnv(), 'torch_llm_sweep.py make', dir);
     }
     const ctlOut = path.join(dir, 'ctlkit.json');
     const torchOut = path.join(dir, 'torch.json');
     log('ctlkit sweep --backend native');
-    const cSeconds = run(process.execPath, [cli, 'sweep', '--interpolate', path.join(dir, 'ft_a.safetensors'), path.join(dir, 'ft_b.safetensors'),
-      '--alphas', '0:1:11', '--inputs', path.join(dir, 'inputs.safetensors'), '--backend', 'native', '--out', ctlOut], process.env, 'ctlkit sweep');
-    log(`ctlkit: ${cSeconds.toFixed(1)} s; PyTorch sweep`);
-    const tSeconds = run(PYTHON, [script, 'sweep', '--dir', dir, '--out', torchOut], torchEnv(), 'torch_llm_sweep.py sweep');
+    const cRun = run(process.execPath, [cli, 'sweep', '--interpolate', path.join(dir, 'ft_a.safetensors'), path.join(dir, 'ft_b.safetensors'),
+      '--alphas', '0:1:11', '--inputs', path.join(dir, 'inputs.safetensors'), '--backend', 'native', '--out', ctlOut], process.env, 'ctlkit sweep', dir);
+    log(`ctlkit: ${cRun.seconds.toFixed(1)} s; PyTorch sweep`);
+    const tRun = run(PYTHON, [script, 'sweep', '--dir', dir, '--out', torchOut], torchEnv(), 'torch_llm_sweep.py sweep', dir);
+    const cSeconds = cRun.seconds, tSeconds = tRun.seconds;
     const c = JSON.parse(readFileSync(ctlOut, 'utf8')) as SweepResults;
     const t = JSON.parse(readFileSync(torchOut, 'utf8')) as TorchOut;
     if (c.layers.join() !== t.layers.join()) throw new Error(`layers differ: ${c.layers.join()} vs ${t.layers.join()}`);
@@ -64,14 +73,19 @@ async function main(argv: string[]): Promise<void> {
     });
     const lossDiff = Math.max(...c.rows.map((row, k) => Math.abs((row.loss ?? NaN) - t.rows[k].loss) / Math.abs(t.rows[k].loss)));
     const peak = ceilings.fmaAllCores.best;
-    const engine = (seconds: number, rss: number) => ({ seconds, peak_rss_bytes: rss, peak_rss_gib: rss / 2 ** 30, gflops: t.flops / seconds / 1e9, ratio_to_peak: t.flops / seconds / 1e9 / peak });
+    const engine = (r: { seconds: number; cpuSeconds: number | null }, rss: number) => ({
+      seconds: r.seconds, cpu_seconds: r.cpuSeconds, peak_rss_bytes: rss, peak_rss_gib: rss / 2 ** 30,
+      gflops: t.flops / r.seconds / 1e9, ratio_to_peak: t.flops / r.seconds / 1e9 / peak,
+      gflop_per_cpu_second: r.cpuSeconds ? t.flops / r.cpuSeconds / 1e9 : null,
+    });
     const result = {
       case: small ? 'small llama (2 layers, hidden 256, vocab 4000)' : 'Llama-3.2-1B-shaped, BF16, tied, 11 alphas, 8 x 128 tokens',
       machine: { cpu: os.cpus()[0]?.model, cores: os.availableParallelism(), isa: ceilings.isa, fma_peak_gflops: peak, load_average: os.loadavg() },
       flops: t.flops,
-      ctlkit: { ...engine(cSeconds, c.peak_rss_bytes), sweep_seconds: c.elapsed_seconds },
-      torch: { ...engine(tSeconds, t.peak_rss_bytes), sweep_seconds: t.elapsed_seconds },
+      ctlkit: { ...engine(cRun, c.peak_rss_bytes), sweep_seconds: c.elapsed_seconds },
+      torch: { ...engine(tRun, t.peak_rss_bytes), sweep_seconds: t.elapsed_seconds },
       speedup: tSeconds / cSeconds,
+      speedup_cpu_seconds: cRun.cpuSeconds && tRun.cpuSeconds ? tRun.cpuSeconds / cRun.cpuSeconds : null,
       max_abs_diff_dist_alpha_int: worst,
       max_rel_diff_loss: lossDiff,
       date: new Date().toISOString(),

@@ -126,7 +126,7 @@ Errors('dims that contradict the tensors name config.json, the key and the tenso
     c.hidden_size = 32;
     c.num_key_value_heads = 4;
   });
-  assert.match(await openError(path.join(dir, 'model.safetensors')), /model\.layers\.0\.self_attn\.k_proj\.weight has 16 output features \(dim 0\), expected 32/);
+  assert.match(await openError(path.join(dir, 'model.safetensors')), /model\.layers\.0\.self_attn\.k_proj\.weight has 16 output features \(dim 0\), expected 32 \(num_key_value_heads 4 × head_dim 8 = hidden_size \/ num_attention_heads, from .*config\.json\)/);
   editConfig(dir, (c) => {
     c.num_key_value_heads = 2;
     c.num_hidden_layers = 3;

@@ -64,7 +64,51 @@ def combined(basis, c):
     return sum(c[j] * basis[j].double() for j in range(len(basis)))
 
 
+def rms_norm(x, w, eps, unit):
+    x = x.double()
+    return x * torch.rsqrt((x * x).mean(-1, keepdim=True) + eps) * ((1 + w.double()) if unit else w.double())
+
+
+def rope(x, cos, sin):
+    """HF apply_rotary_pos_emb on the first R = 2·half dims of each head: x·cos + rotate_half(x)·sin."""
+    r = 2 * cos.shape[1]
+    x = x.double()
+    c = torch.cat([cos, cos], -1).double()[None, :, None, :]
+    s = torch.cat([sin, sin], -1).double()[None, :, None, :]
+    xr = x[..., :r]
+    rot = torch.cat([-xr[..., r // 2:], xr[..., :r // 2]], -1)
+    return torch.cat([xr * c + rot * s, x[..., r:]], -1)
+
+
+def grouped_attention(q, k, v, o):
+    """repeat_kv + eager attention (HF eager_attention_forward), float64."""
+    n, t, _ = q.shape
+    s, h, hk = k.shape[1], o["heads"], o["kvHeads"]
+    e = q.shape[2] // h
+    qh = q.double().reshape(n, t, h, e).transpose(1, 2)
+    kh = k.double().reshape(n, s, hk, e).transpose(1, 2).repeat_interleave(h // hk, 1)
+    vh = v.double().reshape(n, s, hk, e).transpose(1, 2).repeat_interleave(h // hk, 1)
+    sc = qh @ kh.transpose(2, 3) * o["scale"]
+    if o.get("softcap"):
+        sc = torch.tanh(sc / o["softcap"]) * o["softcap"]
+    i, j = torch.arange(t)[:, None], torch.arange(s)[None, :]
+    allowed = torch.ones(t, s, dtype=torch.bool)
+    if o["causal"]:
+        allowed &= j <= i
+    if o.get("window"):
+        allowed &= j > i - o["window"]
+    sc = sc.masked_fill(~allowed, -math.inf)
+    return (torch.softmax(sc, -1) @ vh).transpose(1, 2).reshape(n, t, h * e)
+
+
 OPS = {
+    "rmsNorm": lambda x, w, eps, unit: [rms_norm(x, w, eps, unit)],
+    "rope": lambda x, c, s: [rope(x, c, s)],
+    "silu": lambda x: [F.silu(x.double())],
+    "mul": lambda a, b: [a * b],
+    "groupedAttention": lambda q, k, v, o: [grouped_attention(q, k, v, o)],
+    "narrow": lambda x, start, length: [x[..., start:start + length]],
+    "softcap": lambda x, cap: [torch.tanh(x.double() / cap) * cap],
     "matmul": lambda a, b, tb: [a @ (b.t() if tb else b)],
     "linear": lambda x, w, b, layout: [F.linear(x, w if layout == "outIn" else w.t(), b)],
     "conv2d": lambda x, w, b, o, epilogue=None: [conv_epilogue(F.conv2d(x, w, b, o["stride"], o["padding"], o["dilation"], o["groups"]), epilogue)],

@@ -151,12 +151,14 @@ export function buildDecoder(t: ParamTable, config: Partial<ModelConfig>, n: Dec
     const why = `hidden size ${dim} from ${prev}'s output`;
     const inNorm = normParams(t, f(n.inputNorm), dim, `(${why})`);
     const qDim = heads * e, kvDim = kvHeads * e;
+    const hd = `head_dim ${e}${cfg.headDim === undefined ? ' = hidden_size / num_attention_heads' : ''}`;
+    const byConfig = (what: string) => `${what} × ${hd}, from ${cfg.file}`;
     const qkvNames: { qkv: LinearInfo } | { q: LinearInfo; k: LinearInfo; v: LinearInfo } = fused
-      ? { qkv: proj(t, f(n.qkv), dim, qDim + 2 * kvDim, `packed q|k|v: (${heads} + 2·${kvHeads} heads) × head_dim ${e}`) }
+      ? { qkv: proj(t, f(n.qkv), dim, qDim + 2 * kvDim, byConfig(`packed q|k|v: (num_attention_heads ${heads} + 2 × num_key_value_heads ${kvHeads})`)) }
       : {
-          q: proj(t, f(n.q), dim, qDim, `${heads} heads × head_dim ${e}`),
-          k: proj(t, f(n.k), dim, kvDim, `${kvHeads} kv heads × head_dim ${e}`),
-          v: proj(t, f(n.v), dim, kvDim, `${kvHeads} kv heads × head_dim ${e}`),
+          q: proj(t, f(n.q), dim, qDim, byConfig(`num_attention_heads ${heads}`)),
+          k: proj(t, f(n.k), dim, kvDim, byConfig(`num_key_value_heads ${kvHeads}`)),
+          v: proj(t, f(n.v), dim, kvDim, byConfig(`num_key_value_heads ${kvHeads}`)),
         };
     const qkNorm = family === 'qwen3'
       ? { q: normParams(t, f(n.qNorm), e, `(head_dim ${e})`), k: normParams(t, f(n.kNorm), e, `(head_dim ${e})`) }
