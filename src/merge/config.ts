@@ -1,6 +1,7 @@
 // mergekit's YAML schema (mergekit/config.py MergeConfiguration, evaluate_setting, ConfigReader):
 // parsing, shape checks with one-line errors naming the key, and parameter evaluation per tensor.
-import { parse as parseYaml } from 'yaml';
+import { parseDocument } from 'yaml';
+import { escapeText } from '../util/escape.js';
 import { METHODS, type MethodName } from './methods/index.js';
 import type { ParamValue } from './methods/types.js';
 
@@ -135,13 +136,22 @@ export function checkConfig(raw: unknown, file = 'config'): MergeConfig {
   return raw as unknown as MergeConfig;
 }
 
-/** Parses mergekit YAML text (the `yaml` package) and checks it. */
+/** Parses mergekit YAML text (the `yaml` package) and checks it. Errors and warnings alike refuse
+ *  the file in one line (a tag such as !!python/object is unresolved: refused, never ignored), and
+ *  nothing is printed (the package's warnings would otherwise go to stderr). */
 export function parseMergeConfig(text: string, file = 'config'): MergeConfig {
+  const why = (m: string) => escapeText(m.split('\n')[0].slice(0, 200));
   let raw: unknown;
   try {
-    raw = parseYaml(text, { prettyErrors: false });
+    const doc = parseDocument(text, { prettyErrors: false, logLevel: 'silent' });
+    const tag = doc.warnings.find((w) => w.code === 'TAG_RESOLVE_FAILED');
+    if (tag) throw new Error(`${file}: YAML tags are not allowed in a merge config (${why(tag.message)}); a config holds plain values only`);
+    const bad = doc.errors[0] ?? doc.warnings[0];
+    if (bad) throw new Error(`${file}: not valid YAML (${why(bad.message)})`);
+    raw = doc.toJS({ maxAliasCount: 100 });
   } catch (e) {
-    throw new Error(`${file}: not valid YAML (${(e as Error).message.split('\n')[0]})`);
+    const m = (e as Error).message;
+    throw m.startsWith(`${file}: `) ? e : new Error(`${file}: not valid YAML (${why(m)})`);
   }
   return checkConfig(raw, file);
 }
