@@ -15,7 +15,7 @@ export interface FuzzTarget {
   fuzz(data: Buffer): Promise<void> | void;
   /** Seed inputs (from the test fixtures, or built like them). */
   seeds(): Buffer[];
-  /** Byte strings worth inserting (format keywords, edge numbers). */
+  /** Byte strings worth inserting (format keywords, edge numbers), one char per byte (latin1). */
   dictionary?: string[];
   /** Largest input the mutator makes (default 16 KiB). */
   maxLen?: number;
@@ -144,7 +144,7 @@ function mutate(rng: Rng, input: Buffer, corpus: Buffer[], dict: string[], maxLe
       case 6: // a dictionary token
       case 7: {
         const tok = rng.below(3) === 0 ? INTERESTING[rng.below(INTERESTING.length)] : dict[rng.below(dict.length)] ?? '';
-        b = Buffer.concat([b.subarray(0, pos), Buffer.from(tok, 'utf8'), b.subarray(pos)]);
+        b = Buffer.concat([b.subarray(0, pos), Buffer.from(tok, 'latin1'), b.subarray(pos)]); // one char = one byte: binary tokens ('\x80\x02') stay as written
         break;
       }
       case 8: { // replace a run of digits with an edge number

@@ -4,7 +4,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { writeFileAtomic } from '../io/atomic.js';
+import { tempPathFor, writeFileAtomic } from '../io/atomic.js';
 import { openCheckpoint } from '../io/checkpoint.js';
 import { DTYPE_SIZE } from '../io/safetensors.js';
 import type { Checkpoint, StDType, TensorInfo } from '../io/types.js';
@@ -56,19 +56,25 @@ export async function convertCheckpoint(input: string, out: string, opts: Conver
       await writeOne(ckpt, out, infos, metadata);
       return { out, tensors: infos.length, shards: 1, metadata };
     }
+    // The folder is written under a temporary name and renamed into place: it appears complete or
+    // not at all, and an existing non-empty folder is never touched (as `merge --config` does).
     const groups = shardGroups(infos, opts.shardBytes);
-    await fs.mkdir(out, { recursive: true });
+    if (await fs.readdir(out).then((e) => e.length > 0, () => false)) throw new Error(`${out}: output folder exists and is not empty (choose a new folder)`);
+    const tmp = tempPathFor(out);
+    await fs.mkdir(tmp);
     const names = groups.map((_, i) => `model-${String(i + 1).padStart(5, '0')}-of-${String(groups.length).padStart(5, '0')}.safetensors`);
     const weightMap: Record<string, string> = {};
     try {
       for (const [i, g] of groups.entries()) {
-        await writeOne(ckpt, path.join(out, names[i]), g, metadata);
+        await writeOne(ckpt, path.join(tmp, names[i]), g, metadata);
         for (const t of g) weightMap[t.name] = names[i];
       }
       const totalSize = infos.reduce((s, t) => s + bytesOf(t), 0);
-      await writeFileAtomic(path.join(out, 'model.safetensors.index.json'), `${JSON.stringify({ metadata: { ...metadata, total_size: totalSize }, weight_map: weightMap }, null, 2)}\n`);
+      await writeFileAtomic(path.join(tmp, 'model.safetensors.index.json'), `${JSON.stringify({ metadata: { ...metadata, total_size: totalSize }, weight_map: weightMap }, null, 2)}\n`);
+      await fs.rmdir(out).catch(() => undefined); // an empty folder at the target is replaced
+      await fs.rename(tmp, out);
     } catch (e) {
-      await Promise.all(names.map((n) => fs.rm(path.join(out, n), { force: true })));
+      await fs.rm(tmp, { recursive: true, force: true });
       throw e;
     }
     return { out, tensors: infos.length, shards: groups.length, metadata };

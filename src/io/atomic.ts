@@ -57,7 +57,7 @@ export function removeStaleTemps(target: string): string[] {
     const pid = Number(m[1]);
     if (ours.has(full) || !(pid === process.pid || processGone(pid))) continue;
     try {
-      rmSync(full, { force: true });
+      rmSync(full, { recursive: true, force: true }); // a killed folder output's temporary is a folder
       removed.push(full);
     } catch {
       // another run removed it, or it cannot be removed: it does not block this write

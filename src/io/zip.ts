@@ -4,6 +4,7 @@
 // directory is allocated before its size has been checked against the file.
 import type { FileHandle } from 'node:fs/promises';
 import { readExactly } from './safetensors.js';
+import { quoteName } from '../util/escape.js';
 
 export interface ZipEntry {
   name: string;
@@ -111,8 +112,8 @@ function parseCentral(file: string, cd: Uint8Array, count: number, cdOffset: num
       if (id === 0x0001) {
         let r = q + 4;
         const next = (what: string): number => {
-          if (r + 8 > q + 4 + len) throw new Error(`${file}: zip entry "${name}": ZIP64 field too short for its ${what}`);
-          const v = u64(dv, r, file, `entry "${name}" ${what}`);
+          if (r + 8 > q + 4 + len) throw new Error(`${file}: zip entry ${quoteName(name)}: ZIP64 field too short for its ${what}`);
+          const v = u64(dv, r, file, `entry ${quoteName(name)} ${what}`);
           r += 8;
           return v;
         };
@@ -123,7 +124,7 @@ function parseCentral(file: string, cd: Uint8Array, count: number, cdOffset: num
       q += 4 + len;
     }
     if (localOffset + 30 + nameLen + compressedSize > cdOffset) {
-      throw new Error(`${file}: zip entry "${name}" (${compressedSize} bytes at ${localOffset}) runs into the central directory at ${cdOffset} (damaged archive)`);
+      throw new Error(`${file}: zip entry ${quoteName(name)} (${compressedSize} bytes at ${localOffset}) runs into the central directory at ${cdOffset} (damaged archive)`);
     }
     entries.set(name, { name, method, compressedSize, size, localOffset });
     p = end;
@@ -133,7 +134,7 @@ function parseCentral(file: string, cd: Uint8Array, count: number, cdOffset: num
 
 /** File offset of a stored entry's data, checked to lie inside the archive. */
 export async function entryDataOffset(fh: FileHandle, dir: ZipDirectory, entry: ZipEntry): Promise<number> {
-  const at = `${dir.file}: zip entry "${entry.name}"`;
+  const at = `${dir.file}: zip entry ${quoteName(entry.name)}`;
   if (entry.method !== 0) throw new Error(`${at} is compressed (method ${entry.method}); torch.save writes stored entries only`);
   if (entry.compressedSize !== entry.size) throw new Error(`${at}: stored entry with different sizes (${entry.compressedSize} vs ${entry.size})`);
   if (entry.localOffset + 30 > dir.fileSize) throw new Error(`${at}: local header at ${entry.localOffset} lies past the end of the file`);

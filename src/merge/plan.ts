@@ -7,6 +7,7 @@ import type { MergeMethod, ParamDef, ParamValue } from './methods/types.js';
 import { evaluateSetting, outDType, type MergeConfig, type Parameters } from './config.js';
 import { isFloatDType, type Source } from './source.js';
 import { shapeStr } from '../tensor.js';
+import { showValue } from '../util/escape.js';
 
 export interface PlanInput {
   /** Index into MergePlan.models. */
@@ -61,10 +62,10 @@ interface Slice { sources: Src[]; base?: number; params?: Parameters; layers: nu
 
 /** Range checks of mergekit's numeric parameters (names shared by several methods). */
 function checkValue(p: ParamDef, v: ParamValue, where: string): void {
-  if (p.kind === 'number' && typeof v !== 'number') throw new Error(`${where}: expected a number, got ${JSON.stringify(v)}`);
-  if (p.kind === 'bool' && typeof v !== 'boolean') throw new Error(`${where}: expected true or false, got ${JSON.stringify(v)}`);
+  if (p.kind === 'number' && typeof v !== 'number') throw new Error(`${where}: expected a number, got ${showValue(v)}`);
+  if (p.kind === 'bool' && typeof v !== 'boolean') throw new Error(`${where}: expected true or false, got ${showValue(v)}`);
   if (p.kind === 'string' && (typeof v !== 'string' || (p.choices && !p.choices.includes(v)))) {
-    throw new Error(`${where}: expected ${p.choices?.map((c) => `'${c}'`).join(' or ') ?? 'a string'}, got ${JSON.stringify(v)}`);
+    throw new Error(`${where}: expected ${p.choices?.map((c) => `'${c}'`).join(' or ') ?? 'a string'}, got ${showValue(v)}`);
   }
   const unit = ['density', 'gamma', 'select_topk'];
   if (typeof v === 'number' && unit.includes(p.name) && !(v >= 0 && v <= 1)) throw new Error(`${where}: must be in [0, 1], got ${v}`);
@@ -104,7 +105,7 @@ export function buildPlan(cfg: MergeConfig, sources: Source[], paths: string[], 
       }
       for (const [j, x] of s.sources.entries()) {
         const have = layerCount(sources[ref(x.model)]);
-        if (x.layer_range[1] > have) throw new Error(`${file}: slices[${i}].sources[${j}].layer_range: ${JSON.stringify(x.layer_range)} runs past the ${have} layers of ${x.model}`);
+        if (x.layer_range[1] > have) throw new Error(`${file}: slices[${i}].sources[${j}].layer_range: ${showValue(x.layer_range)} runs past the ${have} layers of ${x.model}`);
       }
       slices.push({ sources: srcs, base: b, params: s.parameters, layers: s.sources[0].layer_range[1] - s.sources[0].layer_range[0], template: srcs[0].model, key: `slices[${i}]` });
     });

@@ -4,9 +4,11 @@
 // numpy scalars) give inert records. Any other call refuses the whole file, naming the global.
 import type { UnpickleHooks } from './unpickler.js';
 import { PyDict, PyGlobal, PyObject, PySet, STORAGE_TYPES, describe, isTensorRef, type StorageRef, type TensorRef } from './values.js';
+import { displayName, quoteName } from '../../util/escape.js';
 
-/** The error for a pickle that tries to call something off the allow-list. */
-export class PickleRefused extends Error {}
+/** The error for a pickle that tries to call something off the allow-list: a plain Error (a ctlkit
+ *  error, one line naming the file), as every other rejection of a file is. */
+const PickleRefused = Error;
 
 type Call = (args: unknown[], at: string) => unknown;
 
@@ -107,13 +109,13 @@ export function torchHooks(file: string, storages: Map<string, StorageRef>): Unp
       const [, type, key, , numel] = pid;
       if (!(type instanceof PyGlobal) || type.module !== 'torch') throw new Error(`${at}: storage of type ${describe(type)}, expected a torch.*Storage`);
       const info = STORAGE_TYPES[type.name];
-      if (!info) throw new Error(`${at}: storage type torch.${type.name} is unknown`);
+      if (!info) throw new Error(`${at}: storage type torch.${displayName(type.name)} is unknown`);
       if (typeof key !== 'string') throw new Error(`${at}: storage key ${describe(key)} is not a string`);
-      if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0) throw new Error(`${at}: storage "${key}" has size ${describe(numel)}`);
-      if (pid.length > 5 && pid[5] !== null) throw new Error(`${at}: storage "${key}" is a view into another storage (pre-1.0 torch.save), not supported`);
+      if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0) throw new Error(`${at}: storage ${quoteName(key)} has size ${describe(numel)}`);
+      if (pid.length > 5 && pid[5] !== null) throw new Error(`${at}: storage ${quoteName(key)} is a view into another storage (pre-1.0 torch.save), not supported`);
       const known = storages.get(key);
       if (known) {
-        if (known.typeName !== type.name) throw new Error(`${at}: storage "${key}" is used as both ${known.typeName} and ${type.name}`);
+        if (known.typeName !== type.name) throw new Error(`${at}: storage ${quoteName(key)} is used as both ${displayName(known.typeName)} and ${displayName(type.name)}`);
         return known;
       }
       const ref: StorageRef = { key, typeName: type.name, dtype: info.dtype, elementSize: info.size, numel };
@@ -132,9 +134,9 @@ export function torchHooks(file: string, storages: Map<string, StorageRef>): Unp
       if (!(fn instanceof PyGlobal)) throw new PickleRefused(`${at}: refused: the pickle calls ${describe(fn)}, which is not a global on the allow-list (nothing was run)`);
       const how = Object.prototype.hasOwnProperty.call(CALLS, fn.full) ? CALLS[fn.full] : undefined;
       if (how === undefined) {
-        throw new PickleRefused(`${at}: refused: the pickle calls ${fn.full}, which is not on the allow-list of tensor-checkpoint calls (loading it in Python would run it; nothing was run here)`);
+        throw new PickleRefused(`${at}: refused: the pickle calls ${displayName(fn.full)}, which is not on the allow-list of tensor-checkpoint calls (loading it in Python would run it; nothing was run here)`);
       }
-      if (kwargs && kwargs.map.size && how !== 'inert') throw new PickleRefused(`${at}: refused: the pickle calls ${fn.full} with keyword arguments`);
+      if (kwargs && kwargs.map.size && how !== 'inert') throw new PickleRefused(`${at}: refused: the pickle calls ${displayName(fn.full)} with keyword arguments`);
       return how === 'inert' ? inert(fn)(args, at) : how(args, at);
     },
     construct(cls: unknown, args: unknown[]): unknown {

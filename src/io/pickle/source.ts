@@ -9,6 +9,7 @@ import { looksLikeZip } from '../zip.js';
 import { selectTensors } from './state_dict.js';
 import { readTorchLegacy, readTorchZip, type StorageData, type TorchFile } from './torch_file.js';
 import type { TensorRef } from './values.js';
+import { displayName, quoteName } from '../../util/escape.js';
 
 export interface TorchOpenOptions {
   /** Which tensor set of a training checkpoint to use (a key, or a/b for nested dicts). */
@@ -67,11 +68,11 @@ async function openTorch(fh: FileHandle, file: string, head: Uint8Array, opts: T
 }
 
 function place(file: string, name: string, ref: TensorRef, torch: TorchFile): Placed {
-  const at = `${file}: tensor "${name}"`;
+  const at = `${file}: tensor ${quoteName(name)}`;
   const { storage } = ref;
-  if (!storage.dtype) throw new Error(`${at}: dtype of torch.${storage.typeName} is not supported (F32, F64, F16, BF16, I64, I32, U8, BOOL are)`);
+  if (!storage.dtype) throw new Error(`${at}: dtype of torch.${displayName(storage.typeName)} is not supported (F32, F64, F16, BF16, I64, I32, U8, BOOL are)`);
   const data = torch.data.get(storage.key);
-  if (!data) throw new Error(`${at}: its storage "${storage.key}" is missing from the file`);
+  if (!data) throw new Error(`${at}: its storage ${quoteName(storage.key)} is missing from the file`);
   const numel = checkedProduct(ref.shape);
   if (numel === undefined) throw new Error(`${at}: shape ${shapeStr(ref.shape)} has too many elements (overflow)`);
   let last = ref.offset;
@@ -80,7 +81,7 @@ function place(file: string, name: string, ref: TensorRef, torch: TorchFile): Pl
   const need = numel === 0 ? 0 : checkedProduct([last + 1, storage.elementSize]);
   if (need === undefined || !Number.isSafeInteger(last)) throw new Error(`${at}: shape ${shapeStr(ref.shape)} with strides ${shapeStr(ref.stride)} overflows`);
   if (need > data.bytes) {
-    throw new Error(`${at}: ${storage.dtype} ${shapeStr(ref.shape)} at storage offset ${ref.offset} with strides ${shapeStr(ref.stride)} needs ${need} bytes of storage "${storage.key}", which holds ${data.bytes} (storage shorter than its tensor)`);
+    throw new Error(`${at}: ${storage.dtype} ${shapeStr(ref.shape)} at storage offset ${ref.offset} with strides ${shapeStr(ref.stride)} needs ${need} bytes of storage ${quoteName(storage.key)}, which holds ${data.bytes} (storage shorter than its tensor)`);
   }
   // Zero or overlapping strides (an expanded view) can describe far more elements than the storage
   // holds; materialising them is capped so a tiny file cannot demand a huge allocation.

@@ -6,6 +6,7 @@
 //    the one tensor set inside it, or the one `key` names.
 // A leading "module." (DataParallel) is stripped, and Lightning's attribute prefix ("model.").
 import { PyDict, PyObject, PySet, describe, isTensorRef, type TensorRef } from './values.js';
+import { quoteName } from '../../util/escape.js';
 
 export interface Selected {
   tensors: Map<string, TensorRef>;
@@ -33,7 +34,7 @@ const holdsTensors = (v: unknown): boolean => isTensorDict(v) || isModule(v);
 
 /** Every tensor of a module tree, named as state_dict() names them. */
 function walkModule(file: string, m: PyObject, prefix: string, out: Map<string, TensorRef>, path: Set<PyObject>): void {
-  if (path.has(m)) throw new Error(`${file}: module "${prefix.slice(0, -1)}" contains itself`);
+  if (path.has(m)) throw new Error(`${file}: module ${quoteName(prefix.slice(0, -1))} contains itself`);
   if (path.size > 1000) throw new Error(`${file}: module tree deeper than 1000 levels`);
   path.add(m);
   const state = m.state as PyDict;
@@ -41,10 +42,10 @@ function walkModule(file: string, m: PyObject, prefix: string, out: Map<string, 
   const skip = new Set(nonPersistent instanceof PySet ? nonPersistent.items : []);
   const take = (dict: unknown, what: string, isBuffer: boolean): void => {
     if (dict === undefined) return;
-    if (!(dict instanceof PyDict)) throw new Error(`${file}: module "${prefix.slice(0, -1)}" has ${what} = ${describe(dict)}, expected a dict`);
+    if (!(dict instanceof PyDict)) throw new Error(`${file}: module ${quoteName(prefix.slice(0, -1))} has ${what} = ${describe(dict)}, expected a dict`);
     for (const [name, t] of dict.map) {
       if (t === null || (isBuffer && skip.has(name))) continue;
-      if (!isTensorRef(t)) throw new Error(`${file}: ${what}["${String(name)}"] of module "${prefix.slice(0, -1)}" is ${describe(t)}, not a tensor`);
+      if (!isTensorRef(t)) throw new Error(`${file}: ${what}[${quoteName(String(name))}] of module ${quoteName(prefix.slice(0, -1))} is ${describe(t)}, not a tensor`);
       out.set(`${prefix}${String(name)}`, t);
     }
   };
@@ -80,8 +81,8 @@ function byKey(file: string, root: unknown, key: string): unknown {
   let v = root;
   for (const part of key.split('/')) {
     if (!(v instanceof PyDict) || !v.map.has(part)) {
-      const keys = v instanceof PyDict ? [...v.map.keys()].filter((k) => typeof k === 'string').map((k) => `"${k as string}"`) : [];
-      throw new Error(`${file}: --key "${key}": no entry "${part}"${keys.length ? ` (keys: ${keys.slice(0, 12).join(', ')})` : ` (the object is ${describe(v)})`}`);
+      const keys = v instanceof PyDict ? [...v.map.keys()].filter((k) => typeof k === 'string').map((k) => `${quoteName(k as string)}`) : [];
+      throw new Error(`${file}: --key ${quoteName(key)}: no entry ${quoteName(part)}${keys.length ? ` (keys: ${keys.slice(0, 12).join(', ')})` : ` (the object is ${describe(v)})`}`);
     }
     v = v.map.get(part);
   }
@@ -93,7 +94,7 @@ export function selectTensors(file: string, root: unknown, key?: string): Select
   let chosen: { path: string[]; value: unknown };
   if (key !== undefined) {
     const value = byKey(file, root, key);
-    if (!holdsTensors(value)) throw new Error(`${file}: --key "${key}" is ${describe(value)}, not a dict of tensors or a module`);
+    if (!holdsTensors(value)) throw new Error(`${file}: --key ${quoteName(key)} is ${describe(value)}, not a dict of tensors or a module`);
     chosen = { path: [key], value };
   } else {
     const found: { path: string[]; value: unknown }[] = [];
@@ -104,7 +105,7 @@ export function selectTensors(file: string, root: unknown, key?: string): Select
       const preferred = found.filter((c) => c.path.length === 1 && PREFERRED.includes(c.path[0]));
       preferred.sort((a, b) => PREFERRED.indexOf(a.path[0]) - PREFERRED.indexOf(b.path[0]));
       if (!preferred.length) {
-        throw new Error(`${file}: holds several tensor sets (${found.map((c) => `"${c.path.join('/')}"`).join(', ')}); pick one with --key`);
+        throw new Error(`${file}: holds several tensor sets (${found.map((c) => `${quoteName(c.path.join('/'))}`).join(', ')}); pick one with --key`);
       }
       chosen = preferred[0];
     }

@@ -9,6 +9,7 @@ import { entryDataOffset, readZipDirectory } from '../zip.js';
 import { torchHooks } from './allow.js';
 import { PickleTruncated, unpickle } from './unpickler.js';
 import { PyDict, type StorageRef } from './values.js';
+import { quoteName } from '../../util/escape.js';
 
 /** Largest pickle read (the object graph, not the tensors). */
 export const MAX_PICKLE_BYTES = 512 * 1024 * 1024;
@@ -51,14 +52,7 @@ export async function readTorchZip(fh: FileHandle, file: string): Promise<TorchF
   const prefix = pkl[0].name.slice(0, -'data.pkl'.length);
   if (pkl[0].size > MAX_PICKLE_BYTES) throw new Error(`${file}: data.pkl is ${pkl[0].size} bytes, over the ${MAX_PICKLE_BYTES}-byte limit`);
   const bytes = await readExactly(fh, file, await entryDataOffset(fh, dir, pkl[0]), pkl[0].size);
-  const storages = new Map<string, StorageRef>();
-  let value: unknown;
-  try {
-    value = runPickle(file, bytes, 0, storages).value;
-  } catch (e) {
-    if (e instanceof PickleTruncated) throw new Error(`${file}: data.pkl is truncated (${e.message.replace(`${file}: `, '')})`);
-    throw e;
-  }
+  const { value, storages } = unpickleTorch(file, bytes);
   let littleEndian = true;
   const order = dir.entries.get(`${prefix}byteorder`);
   if (order) {
@@ -73,6 +67,17 @@ export async function readTorchZip(fh: FileHandle, file: string): Promise<TorchF
     if (entry) data.set(key, { bytes: entry.size, position: lazy(() => entryDataOffset(fh, dir, entry)) });
   }
   return { format: 'torch-zip', root: value, storages, data, littleEndian };
+}
+
+/** A torch.save data.pkl run through the restricted unpickler: the object and every storage it names. */
+export function unpickleTorch(file: string, bytes: Uint8Array): { value: unknown; storages: Map<string, StorageRef> } {
+  const storages = new Map<string, StorageRef>();
+  try {
+    return { value: runPickle(file, bytes, 0, storages).value, storages };
+  } catch (e) {
+    if (e instanceof PickleTruncated) throw new Error(`${file}: data.pkl is truncated (${e.message.replace(`${file}: `, '')})`);
+    throw e;
+  }
 }
 
 function runPickle(file: string, bytes: Uint8Array, start: number, storages: Map<string, StorageRef>): { value: unknown; end: number } {
@@ -111,7 +116,7 @@ async function parseLegacy(fh: FileHandle, file: string, head: Uint8Array, size:
   const list = keys.value as string[];
   const refs = list.map((key) => {
     const ref = storages.get(key);
-    if (!ref) throw new Error(`${file}: legacy storage "${key}" is listed but never used by the pickle`);
+    if (!ref) throw new Error(`${file}: legacy storage ${quoteName(key)} is listed but never used by the pickle`);
     return ref;
   });
   const data = (await legacyStoragesFast(fh, file, refs, keys.end, size, littleEndian)) ?? (await legacyStoragesWalk(fh, file, refs, keys.end, size, littleEndian));
@@ -123,11 +128,11 @@ async function legacyStoragesWalk(fh: FileHandle, file: string, refs: StorageRef
   const data = new Map<string, StorageData>();
   let pos = start;
   for (const ref of refs) {
-    if (pos + 8 > size) throw new Error(`${file}: truncated: storage "${ref.key}" has no element count at byte ${pos}`);
+    if (pos + 8 > size) throw new Error(`${file}: truncated: storage ${quoteName(ref.key)} has no element count at byte ${pos}`);
     const count = new DataView((await readExactly(fh, file, pos, 8)).buffer).getBigInt64(0, le);
     const left = size - pos - 8;
     if (count < 0n || count * BigInt(ref.elementSize) > BigInt(left)) {
-      throw new Error(`${file}: storage "${ref.key}" claims ${count} elements of ${ref.elementSize} bytes, but only ${left} bytes remain (truncated or damaged)`);
+      throw new Error(`${file}: storage ${quoteName(ref.key)} claims ${count} elements of ${ref.elementSize} bytes, but only ${left} bytes remain (truncated or damaged)`);
     }
     const bytes = Number(count) * ref.elementSize;
     data.set(ref.key, { bytes, position: known(pos + 8) });

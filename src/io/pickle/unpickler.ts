@@ -193,7 +193,7 @@ class Machine {
         case 0x58: this.push(this.str(this.u32())); break; // BINUNICODE
         case 0x8c: this.push(this.str(this.u8())); break; // SHORT_BINUNICODE
         case 0x8d: this.push(this.str(this.u64())); break; // BINUNICODE8
-        case 0x56: this.push(unescapeUnicode(this.line())); break; // UNICODE (raw-unicode-escape)
+        case 0x56: this.push(unescapeUnicode(this.line(), () => this.fail('UNICODE escape beyond U+10FFFF'))); break; // UNICODE (raw-unicode-escape)
         case 0x54: { // BINSTRING (python 2 str)
           const n = this.i32();
           if (n < 0) this.fail('negative BINSTRING length');
@@ -287,6 +287,9 @@ function unquote(s: string, bad: () => never): string {
 }
 
 /** raw-unicode-escape: \uXXXX and \UXXXXXXXX, everything else literal. */
-function unescapeUnicode(s: string): string {
-  return s.replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_, a?: string, b?: string) => String.fromCodePoint(parseInt((a ?? b)!, 16)));
+function unescapeUnicode(s: string, bad: () => never): string {
+  return s.replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_, a?: string, b?: string) => {
+    const cp = parseInt((a ?? b)!, 16);
+    return cp > 0x10ffff ? bad() : String.fromCodePoint(cp); // \U0110ffff and up: a RangeError otherwise
+  });
 }

@@ -2,6 +2,7 @@
 // an object of an unknown class is an inert record of its class, arguments and state, and a
 // tensor is a description (storage, offset, shape, strides) whose bytes are read later.
 import type { StDType } from '../types.js';
+import { displayName, quoteName } from '../../util/escape.js';
 
 /** A reference to `module.name`, never imported. */
 export class PyGlobal {
@@ -88,12 +89,12 @@ export const STORAGE_TYPES: Readonly<Record<string, { size: number; dtype?: StDT
 /** A short description of a value for error messages. */
 export function describe(v: unknown): string {
   if (v === null) return 'None';
-  if (v instanceof PyGlobal) return v.full;
-  if (v instanceof PyObject) return `a ${v.className} object`;
+  if (v instanceof PyGlobal) return displayName(v.full);
+  if (v instanceof PyObject) return `a ${displayName(v.className)} object`;
   if (v instanceof PyDict) return 'a dict';
   if (v instanceof PySet) return 'a set';
   if (isTensorRef(v)) return 'a tensor';
   if (Array.isArray(v)) return 'a tuple/list';
   if (v instanceof Uint8Array) return 'bytes';
-  return typeof v === 'string' ? JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}…` : v) : String(v);
+  return typeof v === 'string' ? quoteName(v, 60) : String(v);
 }
