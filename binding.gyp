@@ -10,10 +10,10 @@
       "target_name": "ctlkit",
       "sources": [
         "native/addon.cpp",
-        "native/bind/attention_layout.cpp", "native/bind/ceilings.cpp", "native/bind/combine_metrics.cpp", "native/bind/conv_pool.cpp", "native/bind/decoder.cpp",
-        "native/bind/gemm.cpp", "native/bind/merge.cpp", "native/bind/norm_elementwise.cpp", "native/bind/runtime.cpp",
+        "native/bind/attention.cpp", "native/bind/ceilings.cpp", "native/bind/combine.cpp", "native/bind/conv2d.cpp", "native/bind/decoder.cpp", "native/bind/elementwise.cpp", "native/bind/feature_stats.cpp",
+        "native/bind/gemm.cpp", "native/bind/layout.cpp", "native/bind/merge.cpp", "native/bind/norm.cpp", "native/bind/pool.cpp", "native/bind/runtime.cpp",
         "native/ops/attention.cpp", "native/ops/ceilings.cpp", "native/ops/combine.cpp", "native/ops/conv2d.cpp", "native/ops/decoder.cpp", "native/ops/elementwise.cpp",
-        "native/ops/gemm.cpp", "native/ops/gemm_kernel.cpp", "native/ops/layout.cpp", "native/ops/merge.cpp", "native/ops/metrics.cpp", "native/ops/norm.cpp",
+        "native/ops/gemm.cpp", "native/ops/gemm_kernel.cpp", "native/ops/layout.cpp", "native/ops/merge.cpp", "native/ops/feature_stats.cpp", "native/ops/norm.cpp",
         "native/ops/pool.cpp", "native/ops/winograd.cpp", "native/ops/winograd_avx2.cpp",
         "native/runtime/cpu.cpp", "native/runtime/thread_pool.cpp"
       ],
@@ -30,7 +30,7 @@
     {
       "target_name": "ctlkit_avx512",
       "type": "static_library",
-      "sources": ["native/ops/ceilings_avx512.cpp", "native/ops/gemm_kernel_avx512.cpp", "native/ops/metrics_avx512.cpp"],
+      "sources": ["native/ops/ceilings_avx512.cpp", "native/ops/gemm_kernel_avx512.cpp", "native/ops/feature_stats_avx512.cpp"],
       "cflags_cc": ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mfma"]
     }
   ]

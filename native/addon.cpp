@@ -13,7 +13,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ctl::register_attention(env, exports);
   ctl::register_layout(env, exports);
   ctl::register_combine(env, exports);
-  ctl::register_metrics(env, exports);
+  ctl::register_feature_stats(env, exports);
   ctl::register_ceilings(env, exports);
   ctl::register_merge(env, exports);
   ctl::register_decoder(env, exports);

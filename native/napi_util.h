@@ -239,4 +239,14 @@ inline Napi::Value run_job(const Args& args, double work, std::function<void()> 
   return queue_job(args, std::move(task), keep);
 }
 
+// All basis tensors must have the same length; returns it.
+inline size_t common_length(const Args& args, const std::vector<ArrayArg<float>>& basis, const char* name) {
+  if (basis.empty()) args.fail(name, "must hold at least one tensor");
+  for (size_t j = 1; j < basis.size(); j++)
+    if (basis[j].length != basis[0].length)
+      args.fail(name, "[" + std::to_string(j) + "] has " + std::to_string(basis[j].length) + " elements, [0] has " +
+                          std::to_string(basis[0].length));
+  return basis[0].length;
+}
+
 }  // namespace ctl

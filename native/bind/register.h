@@ -12,7 +12,7 @@ void register_elementwise(Napi::Env env, Napi::Object exports);
 void register_attention(Napi::Env env, Napi::Object exports);
 void register_layout(Napi::Env env, Napi::Object exports);
 void register_combine(Napi::Env env, Napi::Object exports);
-void register_metrics(Napi::Env env, Napi::Object exports);
+void register_feature_stats(Napi::Env env, Napi::Object exports);
 void register_ceilings(Napi::Env env, Napi::Object exports);
 void register_merge(Napi::Env env, Napi::Object exports);
 void register_decoder(Napi::Env env, Napi::Object exports);

@@ -1,11 +1,11 @@
 // featureStats, featureProducts: fixed-size chunks of each sample give partial sums, reduced in a fixed order
 // (the result does not depend on the thread count).
-#include "ops/metrics.h"
+#include "ops/feature_stats.h"
 
 #include <algorithm>
 #include <vector>
 
-#include "ops/metrics_isa.h"
+#include "ops/feature_stats_isa.h"
 #include "runtime/cpu.h"
 #include "runtime/thread_pool.h"
 

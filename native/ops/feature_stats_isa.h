@@ -1,5 +1,5 @@
 // The featureProducts / featureStats chunk kernels of the wider ISAs, each in its own translation
-// unit compiled with that ISA's flags (metrics_<isa>.cpp); metrics.cpp calls them after checking the CPU.
+// unit compiled with that ISA's flags (feature_stats_<isa>.cpp); feature_stats.cpp calls them after checking the CPU.
 #pragma once
 #include <cstddef>
 

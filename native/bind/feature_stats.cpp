@@ -1,67 +1,14 @@
-// combine, featureStats, featureProducts → Promise<void>; combineNow (synchronous).
+// featureStats, featureProducts → Promise<void>.
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "bind/register.h"
 #include "napi_util.h"
-#include "ops/combine.h"
-#include "ops/metrics.h"
+#include "ops/feature_stats.h"
 
 namespace ctl {
 namespace {
-
-// All basis tensors must have the same length; returns it.
-size_t common_length(const Args& args, const std::vector<ArrayArg<float>>& basis, const char* name) {
-  if (basis.empty()) args.fail(name, "must hold at least one tensor");
-  for (size_t j = 1; j < basis.size(); j++)
-    if (basis[j].length != basis[0].length)
-      args.fail(name, "[" + std::to_string(j) + "] has " + std::to_string(basis[j].length) + " elements, [0] has " +
-                          std::to_string(basis[0].length));
-  return basis[0].length;
-}
-
-// The checked arguments of combine / combineNow: (basis[M], coeffs[K·M] (Float64Array, row-major), outs[K]).
-struct CombineCall {
-  size_t len, m, k;
-  std::vector<const float*> basis;
-  std::vector<float*> outs;
-  std::vector<double> coeffs;  // copied: JS may reuse the array
-  std::vector<Napi::Object> keep;
-};
-
-CombineCall combine_call(const Args& args) {
-  auto basis = args.array_list<float>(0, "basis");
-  size_t len = common_length(args, basis, "basis");
-  auto outs = args.array_list<float>(2, "outs");
-  size_t m = basis.size(), k = outs.size();
-  auto coeffs = args.array<double>(1, "coeffs", checked_product(args.fn(), {k, m}));
-  for (size_t r = 0; r < k; r++)
-    if (outs[r].length != len)
-      args.fail("outs", "[" + std::to_string(r) + "] has " + std::to_string(outs[r].length) + " elements, expected " +
-                            std::to_string(len));
-  CombineCall c{len, m, k, {}, {}, std::vector<double>(coeffs.data, coeffs.data + coeffs.length), {coeffs.object}};
-  for (auto& b : basis) c.basis.push_back(b.data), c.keep.push_back(b.object);
-  for (auto& o : outs) c.outs.push_back(o.data), c.keep.push_back(o.object);
-  return c;
-}
-
-Napi::Value combine_js(const Napi::CallbackInfo& info) {
-  Args args(info, "combine", 3);
-  auto c = std::make_shared<CombineCall>(combine_call(args));
-  double work = double(c->len) * double(c->m + c->k);
-  return run_job(
-      args, work, [c] { combine(c->len, c->m, c->basis.data(), c->k, c->coeffs.data(), c->outs.data()); }, c->keep);
-}
-
-// combineNow(basis, coeffs, outs): combine, finished before it returns, on the calling thread.
-Napi::Value combine_now_js(const Napi::CallbackInfo& info) {
-  Args args(info, "combineNow", 3);
-  CombineCall c = combine_call(args);
-  InlineScope serial;
-  combine(c.len, c.m, c.basis.data(), c.k, c.coeffs.data(), c.outs.data());
-  return info.Env().Undefined();
-}
 
 // featureStats(f, basis[M], c[M] (Float64Array), n, dot[n], ff[n], gg[n] (Float64Arrays))
 Napi::Value feature_stats_js(const Napi::CallbackInfo& info) {
@@ -122,12 +69,7 @@ Napi::Value feature_products_js(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-void register_combine(Napi::Env env, Napi::Object exports) {
-  export_function(env, exports, "combine", combine_js);
-  export_function(env, exports, "combineNow", combine_now_js);
-}
-
-void register_metrics(Napi::Env env, Napi::Object exports) {
+void register_feature_stats(Napi::Env env, Napi::Object exports) {
   export_function(env, exports, "featureStats", feature_stats_js);
   export_function(env, exports, "featureProducts", feature_products_js);
 }

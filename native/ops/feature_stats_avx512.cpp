@@ -5,7 +5,7 @@
 #if defined(__x86_64__) || defined(__i386__)  // (x86 only: elsewhere this file is empty)
 #include <immintrin.h>
 
-#include "ops/metrics_isa.h"
+#include "ops/feature_stats_isa.h"
 
 namespace ctl {
 namespace {
