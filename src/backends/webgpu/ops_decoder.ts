@@ -1,20 +1,13 @@
 // Decoder-LLM ops on WebGPU (shaders/<op>.wgsl): rmsNorm, rope, silu, mul, groupedAttention, narrow, softcap.
 // Argument rules: ../decoder_shapes.ts. Tolerances: test/harness/cases_decoder.ts.
-import { numel } from '../../tensor.js';
 import type { AttentionOptions } from '../backend.js';
 import { groupedAttentionShape, mulShape, narrowShape, rmsNormShape, ropeShape, softcapCheck } from '../decoder_shapes.js';
 import { fail, grid, type GpuContext, type GpuTensor } from './context.js';
+import { pointwise, WG } from './pointwise.js';
 
-const WG = 256;
 const ATTN_WG = 64;
 const ATTN_MAX_S = 2048; // shaders/grouped_attention.wgsl MAX_S
 
-async function pointwise(ctx: GpuContext, op: string, shader: string, shape: readonly number[], inputs: GpuTensor[], u: number[], overrides: Record<string, number | boolean> = {}, f: number[] = []): Promise<GpuTensor> {
-  const y = ctx.alloc(op, shape);
-  const n = numel(shape);
-  if (n > 0) await ctx.dispatch(op, shader, { WG, ...overrides }, { u: [n, ...u], f }, [...inputs, y], grid(op, Math.ceil(n / WG)));
-  return y;
-}
 
 // TOL.reduction: float32 Σx² in a tree reduction
 export async function rmsNorm(ctx: GpuContext, x: GpuTensor, weight: GpuTensor, eps: number, unitOffset: boolean): Promise<GpuTensor> {
@@ -62,5 +55,5 @@ export async function narrow(ctx: GpuContext, x: GpuTensor, start: number, lengt
 // TOL.transcendental: the GPU's tanh
 export async function softcap(ctx: GpuContext, x: GpuTensor, cap: number): Promise<GpuTensor> {
   softcapCheck(cap);
-  return pointwise(ctx, 'softcap', 'softcap', x.shape, [x], [], {}, [cap]);
+  return pointwise(ctx, 'softcap', 'softcap', x.shape, [x], [], [cap]);
 }

@@ -17,6 +17,6 @@ export async function pointwise(
 ): Promise<GpuTensor> {
   const y = ctx.alloc(op, shape);
   const n = numel(shape);
-  await ctx.dispatch(op, shader, { WG, ...overrides }, { u: [n, ...u], f }, [...inputs, y], grid(op, Math.ceil(n / WG)));
+  if (n > 0) await ctx.dispatch(op, shader, { WG, ...overrides }, { u: [n, ...u], f }, [...inputs, y], grid(op, Math.ceil(n / WG)));
   return y;
 }
