@@ -1,6 +1,6 @@
 // Attention cases: qkv [N,T,3D] packed, H heads, softmax(q kᵀ / √(D/H)) v; FLOPs count the two
 // products (causal: the unmasked half, as the test cases count it).
-import { attentionOp } from '../test/harness/cases_sequence.js';
+import { attentionOp } from '../test/harness/cases_attention.js';
 import type { BenchCase } from './harness.js';
 
 const att = (label: string, n: number, t: number, d: number, heads: number, causal: boolean, quick: boolean, onReference = false): BenchCase => ({

@@ -2,7 +2,8 @@
 // (⟨F_n,G_n⟩, ‖F_n‖², ‖G_n‖² with G = Σ_j c_j basis_j on the fly) and featureProducts (⟨F_n, basis_j⟩
 // for all j, ‖F_n‖²): memory-bound, so GB/s
 // counting the bytes read plus written, against the measured copy bandwidth.
-import { combineOp, productsOp, statsOp } from '../test/harness/cases_merge.js';
+import { combineOp } from '../test/harness/cases_combine.js';
+import { productsOp, statsOp } from '../test/harness/cases_feature_stats.js';
 import type { BenchCase } from './harness.js';
 
 const comb = (label: string, numel: number, k: number, m: number, quick: boolean, onReference = false): BenchCase => ({

@@ -1,6 +1,6 @@
 // conv2d cases (NCHW, no bias as in ResNet): the layer shapes of a ResNet-18 with the CIFAR stem
 // (3×3/1 stem conv, no max pool, 32×32 inputs), at batch 32 and 64.
-import { convOp } from '../test/harness/cases_dense.js';
+import { convOp } from '../test/harness/cases_conv2d.js';
 import type { BenchCase, TorchSpec } from './harness.js';
 
 type ConvSpec = Extract<TorchSpec, { kind: 'conv2d' }>;

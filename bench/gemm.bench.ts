@@ -1,6 +1,6 @@
 // GEMM cases: C[M,N] = A[M,K] · B[K,N] (transB: B as [N,K], as torch Linear weights are stored).
 // Square 1024³ and 2048³ (the targets) and transformer-shaped products.
-import { matmulOp } from '../test/harness/cases_dense.js';
+import { matmulOp } from '../test/harness/cases_gemm.js';
 import type { BenchCase } from './harness.js';
 
 const gemm = (label: string, m: number, k: number, n: number, transB: boolean, quick: boolean, onReference = false): BenchCase => ({

@@ -4,19 +4,27 @@
 // bench/ times `run` on chosen cases (`flops` / `bytes` give the work of one run).
 import type { Backend, DeviceTensor } from '../../src/backends/backend.js';
 import type { HostTensor, OpCase } from './case_kit.js';
+import { attentionCases } from './cases_attention.js';
+import { combineCases } from './cases_combine.js';
+import { conv2dCases } from './cases_conv2d.js';
 import { decoderCases } from './cases_decoder.js';
-import { denseCases } from './cases_dense.js';
 import { elementwiseCases } from './cases_elementwise.js';
-import { mergeCases } from './cases_merge.js';
-import { sequenceCases } from './cases_sequence.js';
+import { featureStatsCases } from './cases_feature_stats.js';
+import { gemmCases } from './cases_gemm.js';
+import { layoutCases } from './cases_layout.js';
+import { normCases } from './cases_norm.js';
+import { poolCases } from './cases_pool.js';
 import { makeRng, seedOf, type Rng } from './rng.js';
 
 export type { CaseOutput, HostTensor, OpCase, Tolerance } from './case_kit.js';
 export { TOL } from './case_kit.js';
 export { makeRng, seedOf, type Rng } from './rng.js';
 
-/** Every op case, all ops of the Backend interface. */
-export const cases: readonly OpCase[] = [...denseCases, ...elementwiseCases, ...sequenceCases, ...mergeCases, ...decoderCases];
+/** Every op case, one file per op family of the op table (src/backends/ops.ts). */
+export const cases: readonly OpCase[] = [
+  ...gemmCases, ...conv2dCases, ...normCases, ...elementwiseCases, ...poolCases, ...attentionCases, ...layoutCases,
+  ...combineCases, ...featureStatsCases, ...decoderCases,
+];
 
 /** Cases whose vars() contains `filter` (all when it is empty or undefined). */
 export function selectCases(filter?: string): OpCase[] {

@@ -1,58 +1,9 @@
-// Op cases for the dense ops: matmul, linear, conv2d, batchNorm, layerNorm.
+// Op cases for conv2d: strides, padding, dilation, groups, the Winograd and implicit-GEMM paths,
+// the fused epilogue, and weights given as a WeightSum (conv2d and linear).
 import { weightSum } from '../../src/backends/weight_sum.js';
-import { numel } from '../../src/tensor.js';
-import { b01, nanAt, nonfinite, randn, sh, TOL, uniform, type OpCase } from './case_kit.js';
+import { nonfinite, randn, TOL, uniform, type OpCase } from './case_kit.js';
 
 const list: OpCase[] = [];
-
-// ---- matmul: C[M,N] = A[M,K] · B[K,N]; sizes cross GEMM tile edges (67×129×33, 1×1023×3) ----
-export function matmulOp(batch: number[], m: number, k: number, n: number, transB: boolean, special = false): OpCase {
-  const aShape = [...batch, m, k];
-  return {
-    op: 'matmul',
-    vars: () => `matmul(A=${sh(aShape)},N=${n},transB=${b01(transB)}${special ? ',nonfinite' : ''})`,
-    make: (rng) => {
-      const a = randn(rng, aShape);
-      return [special ? nonfinite(a, 37) : a, randn(rng, transB ? [n, k] : [k, n])];
-    },
-    run: (be, [a, b]) => be.matmul(a, b, transB),
-    tol: TOL.reduction,
-    flops: 2 * numel(batch) * m * k * n,
-  };
-}
-const matmulCase = (...a: Parameters<typeof matmulOp>): void => void list.push(matmulOp(...a));
-for (const t of [false, true]) {
-  matmulCase([], 1, 1, 1, t);
-  matmulCase([], 3, 7, 5, t);
-  matmulCase([], 67, 129, 33, t);
-  matmulCase([], 1, 1023, 3, t);
-  matmulCase([], 130, 67, 257, t);
-}
-matmulCase([], 33, 1, 7, false);
-matmulCase([2, 3], 5, 9, 4, false);
-matmulCase([], 5, 9, 4, false, true);
-
-// ---- linear: y = x · Wᵀ + b, W as [out,in] (torch Linear) or [in,out] (HF Conv1D) ----
-function linearCase(xShape: number[], outF: number, layout: 'outIn' | 'inOut', bias: boolean): void {
-  const inF = xShape[xShape.length - 1];
-  list.push({
-    op: 'linear',
-    vars: () => `linear(x=${sh(xShape)},out=${outF},layout=${layout},bias=${b01(bias)})`,
-    make: (rng) => {
-      const ins = [randn(rng, xShape), randn(rng, layout === 'outIn' ? [outF, inF] : [inF, outF], 1 / Math.sqrt(inF))];
-      return bias ? [...ins, randn(rng, [outF])] : ins;
-    },
-    run: (be, [x, w, b]) => be.linear(x, w, b ?? null, layout),
-    tol: TOL.reduction,
-    flops: 2 * numel(xShape) * outF,
-  });
-}
-for (const layout of ['outIn', 'inOut'] as const) {
-  linearCase([1, 1], 1, layout, true);
-  linearCase([7, 33], 3, layout, true);
-  linearCase([2, 5, 129], 67, layout, true);
-  linearCase([3, 1023], 3, layout, false);
-}
 
 // ---- conv2d (NCHW): stride, padding, dilation, groups ----
 export function convOp(n: number, c: number, h: number, w: number, o: number, kh: number, kw: number,
@@ -154,60 +105,4 @@ convEpilogueCase(3, 5, 7, 8, 1, 1, 1, { bn: true, residual: true });
 convEpilogueCase(1, 5, 7, 8, 1, 1, 1, { relu: true });
 convEpilogueCase(2, 4, 5, 4, 3, 1, 2, { bn: true, residual: true, relu: true });
 
-// ---- batchNorm (eval) and layerNorm ----
-function batchNormCase(shape: number[]): void {
-  list.push({
-    op: 'batchNorm',
-    vars: () => `batchNorm(x=${sh(shape)},eps=1e-5)`,
-    make: (rng) => [randn(rng, shape, 2, 0.5), randn(rng, [shape[1]]), uniform(rng, [shape[1]], 0.1, 3),
-      randn(rng, [shape[1]]), randn(rng, [shape[1]])],
-    run: (be, [x, mean, variance, w, b]) => be.batchNorm(x, mean, variance, w, b, 1e-5),
-    tol: TOL.elementwise,
-  });
-}
-batchNormCase([2, 5, 7, 3]);
-batchNormCase([1, 1, 1, 1]);
-batchNormCase([3, 33]);
-
-function layerNormCase(shape: number[], eps: number, offset = 0, special = false): void {
-  const d = shape[shape.length - 1];
-  list.push({
-    op: 'layerNorm',
-    vars: () => `layerNorm(x=${sh(shape)},eps=${eps}${offset ? `,mean=${offset}` : ''}${special ? ',nan' : ''})`,
-    make: (rng) => {
-      const x = randn(rng, shape, 1, offset);
-      return [special ? nanAt(x, [d + 2]) : x, randn(rng, [d]), randn(rng, [d])];
-    },
-    run: (be, [x, w, b]) => be.layerNorm(x, w, b, eps),
-    tol: TOL.reduction,
-  });
-}
-layerNormCase([1, 1], 1e-5);
-layerNormCase([2, 7, 33], 1e-5);
-layerNormCase([3, 1023], 1e-6);
-layerNormCase([4, 1023], 1e-5, 50);
-layerNormCase([3, 7], 1e-5, 0, true);
-
-// l2Normalize: CLIP embeddings before a zero-shot head (widths 512/768 and odd ones), a NaN, a zero row
-function l2NormalizeCase(shape: number[], special: '' | 'nan' | 'zero_row' = ''): void {
-  const d = shape[shape.length - 1];
-  list.push({
-    op: 'l2Normalize',
-    vars: () => `l2Normalize(x=${sh(shape)}${special ? `,${special}` : ''})`,
-    make: (rng) => {
-      const x = randn(rng, shape, 3);
-      if (special === 'zero_row') x.data.fill(0, d, 2 * d);
-      return [special === 'nan' ? nanAt(x, [d + 2]) : x];
-    },
-    run: (be, [x]) => be.l2Normalize(x),
-    tol: TOL.reduction,
-  });
-}
-l2NormalizeCase([1, 1]);
-l2NormalizeCase([5, 512]);
-l2NormalizeCase([2, 3, 37]);
-l2NormalizeCase([3, 1031]);
-l2NormalizeCase([3, 7], 'nan');
-l2NormalizeCase([3, 7], 'zero_row');
-
-export const denseCases: readonly OpCase[] = list;
+export const conv2dCases: readonly OpCase[] = list;

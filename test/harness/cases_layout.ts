@@ -1,39 +1,7 @@
-// Op cases for the sequence ops: attention (causal and not), embedding, transpose12,
-// prependToken, selectToken.
-import { nanAt, randn, sh, TOL, type HostTensor, type OpCase } from './case_kit.js';
+// Op cases for the layout family: embedding, transpose12, prependToken, selectToken, concatLast.
+import { randn, sh, TOL, type HostTensor, type OpCase } from './case_kit.js';
 
 const list: OpCase[] = [];
-
-// qkv [N, T, 3D], heads H: softmax(q kᵀ / √(D/H)) v per head
-export function attentionOp(n: number, t: number, d: number, heads: number, causal: boolean, special = false): OpCase {
-  return {
-    op: 'attention',
-    vars: () => `attention(N=${n},T=${t},D=${d},H=${heads},causal=${causal ? 1 : 0}${special ? ',nan' : ''})`,
-    make: (rng) => {
-      const qkv = randn(rng, [n, t, 3 * d]);
-      // a NaN in token 1's q of head 0 and in the last token's k: rows and columns that must turn NaN
-      return [special ? nanAt(qkv, [3 * d, (t - 1) * 3 * d + d + 1]) : qkv];
-    },
-    run: (be, [qkv]) => be.attention(qkv, heads, causal),
-    tol: TOL.reduction,
-    flops: 4 * n * heads * t * (causal ? (t + 1) / 2 : t) * (d / heads),
-  };
-}
-const attentionCase = (...a: Parameters<typeof attentionOp>): void => void list.push(attentionOp(...a));
-for (const causal of [false, true]) {
-  attentionCase(2, 7, 8, 2, causal);
-  attentionCase(1, 1, 4, 1, causal);
-  attentionCase(1, 33, 64, 4, causal);
-  attentionCase(3, 17, 12, 3, causal);
-  attentionCase(1, 129, 128, 2, causal);
-  attentionCase(2, 5, 8, 2, causal, true);
-}
-// Vision-transformer shapes (issue 12): head dims 20, 40, 80 (not multiples of 16 or 32) and
-// ViT-B/32's 50 tokens × 12 heads of 64.
-attentionCase(1, 17, 60, 3, false);
-attentionCase(2, 50, 120, 3, false);
-attentionCase(2, 10, 160, 2, false);
-attentionCase(1, 50, 768, 12, false);
 
 function idsOf(shape: readonly number[], vocab: number, draw: () => number): HostTensor {
   const data = new Int32Array(shape.reduce((p, d) => p * d, 1));
@@ -97,4 +65,20 @@ selectCase([2, 7, 33], 6);
 selectCase([1, 1, 5], 0);
 selectCase([3, 1023, 3], 511);
 
-export const sequenceCases: readonly OpCase[] = list;
+// concatLast: widths that are not multiples of 4 or 8, a single input, a width-0 input, rank 1 and 3
+function concatCase(lead: number[], widths: number[]): void {
+  list.push({
+    op: 'concatLast',
+    vars: () => `concatLast(lead=${sh(lead)},widths=${widths.join('|')})`,
+    make: (rng) => widths.map((w) => randn(rng, [...lead, w])),
+    run: (be, xs) => be.concatLast(xs),
+    tol: TOL.exact,
+  });
+}
+concatCase([], [3, 5]);
+concatCase([7], [24, 24, 24]);
+concatCase([2, 9], [13, 1, 0, 6]);
+concatCase([3, 4], [11]);
+concatCase([1], [7203, 4099, 4099]);
+
+export const layoutCases: readonly OpCase[] = list;
