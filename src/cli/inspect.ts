@@ -6,6 +6,7 @@ import { numel, shapeStr } from '../tensor.js';
 import { loadModelConfig } from '../models/config.js';
 import { formatModelSummary, summarizeModel, type ModelSummary } from './model_summary.js';
 import { formatTable } from '../report/format.js';
+import { formatSystemInfo, systemInfo } from './system_info.js';
 import { writeJsonAtomic } from './util.js';
 import { displayName } from '../util/escape.js';
 import { attachHead } from '../models/zero_shot_head.js';
@@ -50,12 +51,21 @@ export function register(program: Command): void {
   program
     .command('inspect')
     .description("list a checkpoint's metadata, tensors (name, dtype, shape), detected architecture, hooks and input")
-    .argument('<checkpoint>', 'a .safetensors file, a *.safetensors.index.json, or a folder holding model.safetensors')
+    .argument('[checkpoint]', 'a .safetensors file, a *.safetensors.index.json, a torch.save file, or a folder holding one')
+    .option('--system', "this machine instead: CPU, memory, the native addon's ISA level and threads")
     .option('--config <file>', 'model config.json (default: config.json beside the checkpoint)')
     .option('--head <file>', 'a zero-shot head file to lay over the checkpoint (adds the hook logits)')
     .option('--json [file]', 'print JSON instead of the table, or write it to <file>')
-    .addHelpText('after', '\nExamples:\n  ctlkit inspect runs/ft_a/model.safetensors\n  ctlkit inspect runs/ft_a --json summary.json')
-    .action(async (checkpoint: string, opts: { json?: string | true; config?: string; head?: string }) => {
+    .addHelpText('after', '\nExamples:\n  ctlkit inspect runs/ft_a/model.safetensors\n  ctlkit inspect runs/ft_a --json summary.json\n  ctlkit inspect --system')
+    .action(async (checkpoint: string | undefined, opts: { json?: string | true; config?: string; head?: string; system?: boolean }) => {
+      if (opts.system) {
+        if (checkpoint !== undefined) throw new Error('inspect: --system takes no checkpoint');
+        const info = systemInfo();
+        if (typeof opts.json === 'string') await writeJsonAtomic(opts.json, info);
+        else console.log(opts.json ? JSON.stringify(info, null, 2) : formatSystemInfo(info));
+        return;
+      }
+      if (checkpoint === undefined) throw new Error('inspect: give a checkpoint (a file or a folder), or --system');
       let ckpt = await openCheckpoint(checkpoint);
       if (opts.head !== undefined) {
         try {
