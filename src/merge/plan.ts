@@ -5,7 +5,8 @@
 import { METHODS } from './methods/index.js';
 import type { MergeMethod, ParamDef, ParamValue } from './methods/types.js';
 import { evaluateSetting, outDType, type MergeConfig, type Parameters } from './config.js';
-import { isFloatDType, type Source } from './source.js';
+import { isFloatDType } from '../io/checkpoint_set.js';
+import type { Source } from './source.js';
 import { shapeStr } from '../tensor.js';
 import { showValue } from '../util/escape.js';
 

@@ -87,4 +87,3 @@ export async function openSource(p: string): Promise<Source> {
 }
 
 export const elementSize = (t: TensorInfo): number => DTYPE_SIZE[t.dtype];
-export const isFloatDType = (d: string): boolean => d === 'F32' || d === 'F16' || d === 'BF16' || d === 'F64';
