@@ -8,7 +8,6 @@ import { checkedBackend, type BackendCore } from '../checked.js';
 import type { OpName, OpPlan } from '../ops.js';
 import { isWeightSum } from '../weight_sum.js';
 import { loadNative, type NativeModule } from './bindings.js';
-import { groupedAttentionShape, mulShape, narrowShape, rmsNormShape, ropeShape, softcapCheck } from '../decoder_shapes.js';
 
 type Storage = Float32Array | Int32Array;
 

@@ -1,12 +1,12 @@
 // Decoder-LLM ops on the reference backend (float64 accumulation): rmsNorm, rope, silu, mul,
-// groupedAttention, narrow, softcap. Argument rules: ../decoder_shapes.ts.
+// groupedAttention, narrow, softcap. Each takes the plan the op table checked (../ops.ts).
 import type { AttentionOptions, DeviceTensor } from '../backend.js';
-import { groupedAttentionShape, mulShape, narrowShape, rmsNormShape, ropeShape, softcapCheck } from '../decoder_shapes.js';
+import type { OpPlan } from '../ops.js';
 import { f32, wrap, type RefTensor } from './tensor_store.js';
 
 // y = x / sqrt(Σx²/D + eps) · (w or 1 + w) per row of the last dim
-export function rmsNorm(xT: DeviceTensor, wT: DeviceTensor, eps: number, unitOffset: boolean): RefTensor {
-  const { d } = rmsNormShape(xT, wT, eps);
+export function rmsNorm(p: OpPlan<'rmsNorm'>, xT: DeviceTensor, wT: DeviceTensor, eps: number, unitOffset: boolean): RefTensor {
+  const { d } = p;
   const x = f32('rmsNorm', 'x', xT).data;
   const w = f32('rmsNorm', 'weight', wT).data;
   const out = new Float32Array(x.length);
@@ -20,8 +20,8 @@ export function rmsNorm(xT: DeviceTensor, wT: DeviceTensor, eps: number, unitOff
 }
 
 // y_i = x_i c_i − x_{i+h} s_i, y_{i+h} = x_{i+h} c_i + x_i s_i for i < h = R/2 (per token t); rest copied
-export function rope(xT: DeviceTensor, cosT: DeviceTensor, sinT: DeviceTensor): RefTensor {
-  const { n, t, heads, e, half } = ropeShape(xT, cosT, sinT);
+export function rope(p: OpPlan<'rope'>, xT: DeviceTensor, cosT: DeviceTensor, sinT: DeviceTensor): RefTensor {
+  const { n, t, heads, e, half } = p;
   const x = f32('rope', 'x', xT).data;
   const cos = f32('rope', 'cos', cosT).data;
   const sin = f32('rope', 'sin', sinT).data;
@@ -43,22 +43,22 @@ export function rope(xT: DeviceTensor, cosT: DeviceTensor, sinT: DeviceTensor): 
 }
 
 // y = x / (1 + e^−x)
-export function silu(xT: DeviceTensor): RefTensor {
+export function silu(_p: OpPlan<'silu'>, xT: DeviceTensor): RefTensor {
   const x = f32('silu', 'x', xT).data;
   return wrap(Float32Array.from(x, (v) => v / (1 + Math.exp(-v))), xT.shape);
 }
 
 // y = a · b (b repeated over a's leading dims)
-export function mul(aT: DeviceTensor, bT: DeviceTensor): RefTensor {
-  const shape = mulShape(aT, bT);
+export function mul(p: OpPlan<'mul'>, aT: DeviceTensor, bT: DeviceTensor): RefTensor {
+  const { shape } = p;
   const a = f32('mul', 'a', aT).data;
   const b = f32('mul', 'b', bT).data;
   return wrap(Float32Array.from(a, (v, i) => v * b[i % b.length]), shape);
 }
 
 // out[n,i,h·E+c] = Σ_j softmax_j(cap(q_{i,h} · k_{j,g} · scale)) v_{j,g}[c], g = ⌊h / (H/Hkv)⌋, j allowed by the mask
-export function groupedAttention(qT: DeviceTensor, kT: DeviceTensor, vT: DeviceTensor, o: AttentionOptions): RefTensor {
-  const { n, t, s, e, group, out: outShape } = groupedAttentionShape(qT, kT, vT, o);
+export function groupedAttention(plan: OpPlan<'groupedAttention'>, qT: DeviceTensor, kT: DeviceTensor, vT: DeviceTensor, o: AttentionOptions): RefTensor {
+  const { n, t, s, e, group, out: outShape } = plan;
   const q = f32('groupedAttention', 'q', qT).data;
   const k = f32('groupedAttention', 'k', kT).data;
   const v = f32('groupedAttention', 'v', vT).data;
@@ -99,8 +99,8 @@ export function groupedAttention(qT: DeviceTensor, kT: DeviceTensor, vT: DeviceT
 }
 
 // y[r, :] = x[r, start : start + length]
-export function narrow(xT: DeviceTensor, start: number, length: number): RefTensor {
-  const { rows, d, out: shape } = narrowShape(xT, start, length);
+export function narrow(p: OpPlan<'narrow'>, xT: DeviceTensor, start: number, length: number): RefTensor {
+  const { rows, d, out: shape } = p;
   const x = f32('narrow', 'x', xT).data;
   const out = new Float32Array(rows * length);
   for (let r = 0; r < rows; r++) out.set(x.subarray(r * d + start, r * d + start + length), r * length);
@@ -108,8 +108,7 @@ export function narrow(xT: DeviceTensor, start: number, length: number): RefTens
 }
 
 // y = cap · tanh(x / cap)
-export function softcap(xT: DeviceTensor, cap: number): RefTensor {
-  softcapCheck(cap);
+export function softcap(_p: OpPlan<'softcap'>, xT: DeviceTensor, cap: number): RefTensor {
   const x = f32('softcap', 'x', xT).data;
   return wrap(Float32Array.from(x, (v) => cap * Math.tanh(v / cap)), xT.shape);
 }

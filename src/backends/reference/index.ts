@@ -100,15 +100,13 @@ class ReferenceCore implements BackendCore {
   combine = live(this, 'combine', combine);
   featureStats = live(this, 'featureStats', featureStats);
   featureProducts = live(this, 'featureProducts', featureProducts);
-  // the decoder ops (reference/decoder.ts) take the caller's arguments only
-  rmsNorm = live(this, 'rmsNorm', (_p: OpPlan<'rmsNorm'>, x: DeviceTensor, w: DeviceTensor, eps: number, unitOffset: boolean) => rmsNorm(x, w, eps, unitOffset));
-  rope = live(this, 'rope', (_p: OpPlan<'rope'>, x: DeviceTensor, cos: DeviceTensor, sin: DeviceTensor) => rope(x, cos, sin));
-  silu = live(this, 'silu', (_p: OpPlan<'silu'>, x: DeviceTensor) => silu(x));
-  mul = live(this, 'mul', (_p: OpPlan<'mul'>, a: DeviceTensor, b: DeviceTensor) => mul(a, b));
-  groupedAttention = live(this, 'groupedAttention', (_p: OpPlan<'groupedAttention'>, q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, o: AttentionOptions) =>
-    groupedAttention(q, k, v, o));
-  narrow = live(this, 'narrow', (_p: OpPlan<'narrow'>, x: DeviceTensor, start: number, length: number) => narrow(x, start, length));
-  softcap = live(this, 'softcap', (_p: OpPlan<'softcap'>, x: DeviceTensor, cap: number) => softcap(x, cap));
+  rmsNorm = live(this, 'rmsNorm', rmsNorm);
+  rope = live(this, 'rope', rope);
+  silu = live(this, 'silu', silu);
+  mul = live(this, 'mul', mul);
+  groupedAttention = live(this, 'groupedAttention', groupedAttention);
+  narrow = live(this, 'narrow', narrow);
+  softcap = live(this, 'softcap', softcap);
 
   /** The checked Backend over this core (the epilogue composes its ops through it). */
   backend!: Backend;

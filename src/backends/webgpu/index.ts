@@ -140,24 +140,24 @@ export class WebGPUCore implements BackendCore {
   async featureProducts(p: OpPlan<'featureProducts'>, fs: readonly DeviceTensor[], basis: readonly DeviceTensor[]): Promise<FeatureProducts[]> {
     return featureProducts(this.ctx, p, gl(fs, 'featureProducts', 'fs'), gl(basis, 'featureProducts', 'basis'));
   }
-  // the decoder ops (ops_decoder.ts) take the caller's arguments only
-  async rmsNorm(_p: OpPlan<'rmsNorm'>, x: DeviceTensor, weight: DeviceTensor, eps: number, unitOffset: boolean): Promise<DeviceTensor> {
-    return dec.rmsNorm(this.ctx, g(x, 'rmsNorm', 'x'), g(weight, 'rmsNorm', 'weight'), eps, unitOffset);
+  // the decoder ops (ops_decoder.ts)
+  async rmsNorm(p: OpPlan<'rmsNorm'>, x: DeviceTensor, weight: DeviceTensor, eps: number, unitOffset: boolean): Promise<DeviceTensor> {
+    return dec.rmsNorm(this.ctx, p, g(x, 'rmsNorm', 'x'), g(weight, 'rmsNorm', 'weight'), eps, unitOffset);
   }
-  async rope(_p: OpPlan<'rope'>, x: DeviceTensor, cos: DeviceTensor, sin: DeviceTensor): Promise<DeviceTensor> {
-    return dec.rope(this.ctx, g(x, 'rope', 'x'), g(cos, 'rope', 'cos'), g(sin, 'rope', 'sin'));
+  async rope(p: OpPlan<'rope'>, x: DeviceTensor, cos: DeviceTensor, sin: DeviceTensor): Promise<DeviceTensor> {
+    return dec.rope(this.ctx, p, g(x, 'rope', 'x'), g(cos, 'rope', 'cos'), g(sin, 'rope', 'sin'));
   }
   async silu(_p: OpPlan<'silu'>, x: DeviceTensor): Promise<DeviceTensor> {
     return dec.silu(this.ctx, g(x, 'silu', 'x'));
   }
-  async mul(_p: OpPlan<'mul'>, a: DeviceTensor, b: DeviceTensor): Promise<DeviceTensor> {
-    return dec.mul(this.ctx, g(a, 'mul', 'a'), g(b, 'mul', 'b'));
+  async mul(p: OpPlan<'mul'>, a: DeviceTensor, b: DeviceTensor): Promise<DeviceTensor> {
+    return dec.mul(this.ctx, p, g(a, 'mul', 'a'), g(b, 'mul', 'b'));
   }
-  async groupedAttention(_p: OpPlan<'groupedAttention'>, q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, o: AttentionOptions): Promise<DeviceTensor> {
-    return dec.groupedAttention(this.ctx, g(q, 'groupedAttention', 'q'), g(k, 'groupedAttention', 'k'), g(v, 'groupedAttention', 'v'), o);
+  async groupedAttention(p: OpPlan<'groupedAttention'>, q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, o: AttentionOptions): Promise<DeviceTensor> {
+    return dec.groupedAttention(this.ctx, p, g(q, 'groupedAttention', 'q'), g(k, 'groupedAttention', 'k'), g(v, 'groupedAttention', 'v'), o);
   }
-  async narrow(_p: OpPlan<'narrow'>, x: DeviceTensor, start: number, length: number): Promise<DeviceTensor> {
-    return dec.narrow(this.ctx, g(x, 'narrow', 'x'), start, length);
+  async narrow(p: OpPlan<'narrow'>, x: DeviceTensor, start: number, length: number): Promise<DeviceTensor> {
+    return dec.narrow(this.ctx, p, g(x, 'narrow', 'x'), start, length);
   }
   async softcap(_p: OpPlan<'softcap'>, x: DeviceTensor, cap: number): Promise<DeviceTensor> {
     return dec.softcap(this.ctx, g(x, 'softcap', 'x'), cap);
