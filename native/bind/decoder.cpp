@@ -1,6 +1,7 @@
 // rmsNorm, rope, silu, mul, groupedAttention, narrow, softcap → Promise<void>.
 #include <string>
 
+#include "bind/pointwise.h"
 #include "bind/register.h"
 #include "napi_util.h"
 #include "ops/decoder.h"
@@ -40,25 +41,13 @@ Napi::Value rope_js(const Napi::CallbackInfo& info) {
 // silu(x, out)
 Napi::Value silu_js(const Napi::CallbackInfo& info) {
   Args args(info, "silu", 2);
-  auto x = args.array<float>(0, "x");
-  auto out = args.array<float>(1, "out", x.length);
-  const float* xp = x.data;
-  float* yp = out.data;
-  size_t n = x.length;
-  return run_job(args, 16.0 * double(n), [=] { silu(n, xp, yp); }, {x.object, out.object});
+  return unary_job(args, 16.0, [](size_t n, const float* x, float* y) { silu(n, x, y); });
 }
 
 // mul(a, b, out): b repeats over a
 Napi::Value mul_js(const Napi::CallbackInfo& info) {
   Args args(info, "mul", 3);
-  auto a = args.array<float>(0, "a"), b = args.array<float>(1, "b");
-  if (b.length == 0 ? a.length != 0 : a.length % b.length != 0)
-    args.fail("b", "has " + std::to_string(b.length) + " elements, which does not divide a's " + std::to_string(a.length));
-  auto out = args.array<float>(2, "out", a.length);
-  const float *ap = a.data, *bp = b.data;
-  float* yp = out.data;
-  size_t na = a.length, nb = b.length;
-  return run_job(args, double(na), [=] { mul_suffix(na, ap, nb, bp, yp); }, {a.object, b.object, out.object});
+  return suffix_job(args, mul_suffix);
 }
 
 // groupedAttention(q, k, v, out, [n, t, s, heads, kvHeads, e], causal, window, scale, softcap)
@@ -95,15 +84,10 @@ Napi::Value narrow_js(const Napi::CallbackInfo& info) {
 // softcap(x, out, cap)
 Napi::Value softcap_js(const Napi::CallbackInfo& info) {
   Args args(info, "softcap", 3);
-  auto x = args.array<float>(0, "x");
-  auto out = args.array<float>(1, "out", x.length);
   double cap = args.number(2, "cap");
   if (!(cap > 0)) args.fail("cap", "must be a positive number");
-  const float* xp = x.data;
-  float* yp = out.data;
-  size_t n = x.length;
-  float c = float(cap);
-  return run_job(args, 16.0 * double(n), [=] { softcap(n, xp, c, yp); }, {x.object, out.object});
+  const float c = float(cap);
+  return unary_job(args, 16.0, [c](size_t n, const float* x, float* y) { softcap(n, x, c, y); });
 }
 
 }  // namespace
