@@ -55,8 +55,8 @@ function checkIdentity(parts: Part[]): Part {
   for (const p of parts) count.set(key(p), (count.get(key(p)) ?? 0) + 1);
   const ref = parts.reduce((best, p) => (count.get(key(p))! > count.get(key(best))! ? p : best), parts[0]);
   for (const p of parts) {
-    const why = identityDiff(ref.m.identity, p.m.identity);
-    if (why) throw new Error(`foreign part: ${p.dir} is from another merge: ${why} from ${path.basename(ref.dir)}; remove it or run that part again`);
+    const why = identityDiff(ref.m.identity, p.m.identity, path.basename(ref.dir));
+    if (why) throw new Error(`foreign part: ${p.dir} is from another merge (${why}); remove it or run that part again`);
   }
   return ref;
 }

@@ -103,8 +103,9 @@ export function partFile(f: ShardFile): PartFile {
   };
 }
 
-/** The first identity field in which `b` differs from `a`, in words; undefined when equal. */
-export function identityDiff(a: MergeIdentity, b: MergeIdentity): string | undefined {
+/** The first identity field in which `b` differs from `a` (the parts' common one, named `aName`),
+ *  in words; undefined when equal. */
+export function identityDiff(a: MergeIdentity, b: MergeIdentity, aName: string): string | undefined {
   const words: Record<keyof MergeIdentity, string> = {
     ctlkit: 'ctlkit version', config: 'merge config', method: 'merge method', seed: '--seed', dtype: 'output dtype',
     shard_bytes: '--shard-size', engine: 'kernels', models: 'input checkpoints', layout: 'output layout', files: 'file count',
@@ -115,11 +116,16 @@ export function identityDiff(a: MergeIdentity, b: MergeIdentity): string | undef
     if (k === 'models') {
       const i = a.models.findIndex((m, j) => JSON.stringify(m) !== JSON.stringify(b.models[j]));
       const ma = a.models[i], mb = b.models[i];
-      if (ma && mb && ma.path === mb.path) return `the header of ${ma.path} differs (another checkpoint at that path)`;
-      return `its input checkpoints differ (${mb?.path ?? 'none'} vs ${ma?.path ?? 'none'})`;
+      if (ma && mb && ma.path === mb.path) return `the header of ${ma.path} differs from the one in ${aName} (another checkpoint at that path)`;
+      return `input checkpoints: ${mb?.path ?? 'none'} here, ${ma?.path ?? 'none'} in ${aName}`;
     }
-    const show = (v: unknown) => (typeof v === 'string' && v.length === 64 ? `sha256 ${v.slice(0, 12)}…` : JSON.stringify(v));
-    return `its ${words[k]} differs (${show(b[k])} vs ${show(a[k])})`;
+    if (k === 'extras') {
+      const names = [...new Set([...Object.keys(a.extras), ...Object.keys(b.extras)])].sort();
+      const f = names.find((n) => a.extras[n] !== b.extras[n])!;
+      return `${f}: ${b.extras[f] ? 'another file' : 'absent'} here, ${a.extras[f] ? 'present' : 'absent'} in ${aName}`;
+    }
+    const show = (v: unknown) => (typeof v === 'string' && /^[0-9a-f]{64}$/.test(v) ? `sha256 ${v.slice(0, 12)}…` : JSON.stringify(v));
+    return `${words[k]}: ${show(b[k])} here, ${show(a[k])} in ${aName}`;
   }
   return undefined;
 }
