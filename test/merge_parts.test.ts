@@ -160,6 +160,15 @@ refuse('foreign part: another seed, another config, other kernels; a damaged fil
     await parts('ties', 'kern', 3);
     await merge(yml('ties'), opts('kern', { backend: 'reference', tensors: { index: 0, count: 3 } }));
     await refused('kern', new RegExp(`^foreign part: .*part-0-of-3 is from another merge \\(kernels: "reference" here, "native [a-z0-9+]+" in part-1-of-3\\)`));
+    // a node whose kernels take the generic path (no AVX2): refused, though the bits agreed on these fixtures
+    await parts('ties', 'isa', 3);
+    const cfg = path.join(dir, 'isa.yml');
+    writeFileSync(cfg, yml('ties'));
+    const r = spawnSync(bin, ['merge', '--config', cfg, '--out', path.join(dir, 'isa'), '--tensors', '1/3', '--shard-size', SHARD, '--seed', '7'], { cwd: root, encoding: 'utf8', env: { ...process.env, CTLKIT_ISA: 'generic' } });
+    assert.is(r.status, 0, r.stderr);
+    if (!/"native generic"/.test(readFileSync(path.join(staged('isa'), 'part-0-of-3', 'part.json'), 'utf8'))) {
+      await refused('isa', new RegExp(`^foreign part: .*part-1-of-3 is from another merge \\(kernels: "native generic" here, "native avx2\\+fma" in part-0-of-3\\)`));
+    }
   }
   await parts('ties', 'cut', 3);
   const f = path.join(staged('cut'), 'part-1-of-3', 'model-00004-of-00006.safetensors');
