@@ -3,6 +3,8 @@
 // model.safetensors, or to model-0000K-of-0000N.safetensors + model.safetensors.index.json
 // ({metadata: {total_size}, weight_map}) when they exceed the shard size. Tensors are declared up
 // front (shard layout and headers are fixed), then written once each as raw little-endian bytes.
+// The layout is a function of the tensors and the shard size alone (shardLayout), so a merge split
+// over machines can write some of the files (`only`) exactly as the whole merge would write them.
 import fs from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
@@ -16,6 +18,22 @@ export interface ShardedWriterOptions {
   /** Largest data bytes per shard (a larger tensor gets a shard of its own). Default 5 GB. */
   shardBytes?: number;
   metadata?: Record<string, string>;
+  /** Write only these files of the layout (one part of a merge run on several machines): the
+   *  other files' tensors are not declared, and no index is written. */
+  only?: readonly string[];
+  /** An existing folder at the target is replaced on commit (a part run again). */
+  replace?: boolean;
+}
+
+/** One file of a layout: its name, tensors in file order, header bytes and whole size. */
+export interface ShardFile {
+  name: string;
+  tensors: TensorInfo[];
+  header: Uint8Array;
+  /** Header + data bytes: the file's size. */
+  size: number;
+  /** Data bytes. */
+  bytes: number;
 }
 
 interface Slot { shard: number; position: number; bytes: number; info: TensorInfo }
@@ -51,47 +69,81 @@ function header(tensors: TensorInfo[], metadata: Record<string, string>): { byte
   return { bytes, offsets };
 }
 
+export const INDEX_FILE = 'model.safetensors.index.json';
+
+const tensorBytes = (t: TensorInfo): number => checkedProduct([...t.shape, DTYPE_SIZE[t.dtype]]) ?? Infinity;
+
+/** The files of an HF folder holding `infos`: tensors sorted by name, a new file whenever the next
+ *  tensor would take the current one past `shardBytes` (a larger tensor gets a file of its own);
+ *  model.safetensors when one file, model-0000K-of-0000N.safetensors otherwise. */
+export function shardLayout(infos: readonly TensorInfo[], shardBytes: number, metadata: Record<string, string> = {}): { files: ShardFile[]; totalSize: number } {
+  const sorted = [...infos].sort(byName);
+  const groups: TensorInfo[][] = [[]];
+  let size = 0;
+  let total = 0;
+  const names = new Set<string>();
+  for (const t of sorted) {
+    if (names.has(t.name)) throw new Error(`tensor "${t.name}" declared twice`);
+    names.add(t.name);
+    const b = tensorBytes(t);
+    if (size > 0 && size + b > shardBytes) {
+      groups.push([]);
+      size = 0;
+    }
+    groups[groups.length - 1].push(t);
+    size += b;
+    total += b;
+  }
+  const N = groups.length;
+  const pad = (k: number) => String(k).padStart(5, '0');
+  const files = groups.map((tensors, k) => {
+    const h = header(tensors, metadata);
+    const bytes = tensors.reduce((s, t) => s + tensorBytes(t), 0);
+    return { name: N === 1 ? 'model.safetensors' : `model-${pad(k + 1)}-of-${pad(N)}.safetensors`, tensors, header: h.bytes, size: h.bytes.length + bytes, bytes };
+  });
+  return { files, totalSize: total };
+}
+
+/** model.safetensors.index.json of the files (in their order): metadata.total_size and weight_map. */
+export function indexJson(files: readonly { name: string; tensors: readonly { name: string }[] }[], totalSize: number): string {
+  const weight_map: Record<string, string> = {};
+  for (const f of files) for (const t of f.tensors) weight_map[t.name] = f.name;
+  return JSON.stringify({ metadata: { total_size: totalSize }, weight_map }, null, 2) + '\n';
+}
+
 export class ShardedWriter {
   private readonly written = new Set<string>();
   private readonly extra: string[] = [];
   private state: 'open' | 'committed' | 'aborted' = 'open';
 
-  private constructor(readonly dir: string, readonly tmp: string, private readonly shards: Shard[], private readonly slots: Map<string, Slot>, private readonly totalSize: number) {}
+  private constructor(readonly dir: string, readonly tmp: string, private readonly shards: Shard[], private readonly slots: Map<string, Slot>,
+    private readonly totalSize: number, private readonly index: 'index' | 'none' | 'never', private readonly replace: boolean) {}
 
   /** Lays out the shards and creates the temporary folder with every shard's header. */
   static async create(dir: string, infos: readonly TensorInfo[], opts: ShardedWriterOptions = {}): Promise<ShardedWriter> {
-    const limit = opts.shardBytes ?? 5e9;
-    const sorted = [...infos].sort(byName);
-    const groups: TensorInfo[][] = [[]];
-    let size = 0;
-    let total = 0;
-    for (const t of sorted) {
-      const b = checkedProduct([...t.shape, DTYPE_SIZE[t.dtype]]) ?? Infinity;
-      if (size > 0 && size + b > limit) {
-        groups.push([]);
-        size = 0;
-      }
-      groups[groups.length - 1].push(t);
-      size += b;
-      total += b;
+    let layout: ReturnType<typeof shardLayout>;
+    try {
+      layout = shardLayout(infos, opts.shardBytes ?? 5e9, opts.metadata ?? {});
+    } catch (e) {
+      throw new Error(`${dir}: ${(e as Error).message}`);
     }
-    const N = groups.length;
-    const pad = (k: number) => String(k).padStart(5, '0');
+    const only = opts.only && new Set(opts.only);
+    for (const f of only ?? []) if (!layout.files.some((x) => x.name === f)) throw new Error(`${dir}: no file '${f}' in the layout`);
     const slots = new Map<string, Slot>();
-    const shards: Shard[] = groups.map((tensors, k) => {
-      const name = N === 1 ? 'model.safetensors' : `model-${pad(k + 1)}-of-${pad(N)}.safetensors`;
-      const h = header(tensors, opts.metadata ?? {});
-      tensors.forEach((t, i) => {
-        if (slots.has(t.name)) throw new Error(`${dir}: tensor "${t.name}" declared twice`);
-        slots.set(t.name, { shard: k, position: h.bytes.length + h.offsets[i], bytes: checkedProduct([...t.shape, DTYPE_SIZE[t.dtype]])!, info: t });
-      });
-      return { name, header: h.bytes, tensors };
+    const shards: Shard[] = layout.files.filter((f) => !only || only.has(f.name)).map((f, k) => {
+      let position = f.header.length;
+      for (const t of f.tensors) {
+        const bytes = tensorBytes(t);
+        slots.set(t.name, { shard: k, position, bytes, info: t });
+        position += bytes;
+      }
+      return { name: f.name, header: f.header, tensors: f.tensors };
     });
     const exists = await fs.readdir(dir).then((e) => e.length > 0, () => false);
-    if (exists) throw new Error(`${dir}: output folder exists and is not empty (choose a new folder)`);
+    if (exists && !opts.replace) throw new Error(`${dir}: output folder exists and is not empty (choose a new folder)`);
     const tmp = tempPathFor(dir);
     await fs.mkdir(tmp).catch((e: unknown) => { throw new Error(`${dir}: cannot create the output folder (${fsReason(e)})`); });
-    const w = new ShardedWriter(dir, tmp, shards, slots, total);
+    const w = new ShardedWriter(dir, tmp, shards, slots, layout.totalSize, only ? 'never' : layout.files.length > 1 ? 'index' : 'none', opts.replace ?? false);
     try {
       for (const s of shards) {
         s.fh = await fs.open(path.join(tmp, s.name), 'wx');
@@ -139,13 +191,12 @@ export class ShardedWriter {
         s.fh = undefined;
       }
       const files = this.shards.map((s) => s.name);
-      if (this.shards.length > 1) {
-        const weight_map: Record<string, string> = {};
-        for (const s of this.shards) for (const t of s.tensors) weight_map[t.name] = s.name;
-        await fs.writeFile(path.join(this.tmp, 'model.safetensors.index.json'), JSON.stringify({ metadata: { total_size: this.totalSize }, weight_map }, null, 2) + '\n');
-        files.push('model.safetensors.index.json');
+      if (this.index === 'index') {
+        await fs.writeFile(path.join(this.tmp, INDEX_FILE), indexJson(this.shards, this.totalSize));
+        files.push(INDEX_FILE);
       }
-      await fs.rmdir(this.dir).catch(() => undefined); // an empty folder at the target is replaced
+      if (this.replace) await fs.rm(this.dir, { recursive: true, force: true });
+      else await fs.rmdir(this.dir).catch(() => undefined); // an empty folder at the target is replaced
       await fs.rename(this.tmp, this.dir).catch((e: unknown) => { throw new Error(`${this.dir}: cannot move the finished folder into place (${fsReason(e)})`); });
       this.state = 'committed';
       return [...files, ...this.extra].sort();

@@ -1,7 +1,7 @@
 // The native path of a merge: linear, task_arithmetic, ties, dare_linear and dare_ties run in
 // native/ops/merge.cpp on the raw checkpoint bytes (F32/F16/BF16 decoded and the output encoded in
 // the kernel). Same math as methods/ (the golden tests compare both on every case).
-import { loadNative } from '../backends/native/bindings.js';
+import { loadNative, type NativeModule } from '../backends/native/bindings.js';
 import type { MergePlan, PlanItem } from './plan.js';
 import type { Source } from './source.js';
 import { streamKey } from './methods/rng.js';
@@ -28,6 +28,9 @@ const HOT: Record<string, { sparsify: number; consensus: boolean }> = {
 };
 
 export interface NativeMerger {
+  /** The kernels' code path ('avx2+fma' or 'generic', native/ops/merge.cpp): results are the same
+   *  bits on every machine taking the same path. */
+  path: string;
   handles(it: PlanItem): boolean;
   load(it: PlanItem, sources: Source[]): Promise<Uint8Array[]>;
   /** Merges one tensor; its input buffers go back to the pool. */
@@ -78,7 +81,9 @@ export function nativeMerger(plan: MergePlan, sources: Source[], required: boole
   const dt = (sources: Source[], model: number, tensor: string) => sources[model].tensors.get(tensor)!.dtype;
   const dtypes = new Map<PlanItem, Int32Array>();
   const pool = new BufferPool();
+  const isa = (loaded as unknown as Partial<NativeModule>).cpuFeatures?.().isa;
   return {
+    path: isa === undefined ? 'unknown' : isa === 'generic' ? 'generic' : 'avx2+fma',
     release: (buf) => pool.give(buf),
     // F64 inputs (rare) take the reference path
     handles: (it) => it.kind === 'merge' && [...(it.base ? [it.base] : []), ...it.inputs].every((x) => dt(sources, x.model, x.tensor) !== 'F64'),
