@@ -64,14 +64,15 @@ function checkStray(a: BasisArgs, alpha: GridArg, lambda: GridArg, modelsAlone: 
 
 /**
  * Builds the matrix from the mode options and the α / λ options; `fallback` is the grid used when the
- * mode's option is absent (sweep: a default grid; merge: none, the option is required). With
- * `basisAlone` (sweep with checkpoint rows), `--models` without a mode is the basis alone: a matrix
- * of no rows, the caller adds its rows.
+ * mode's option is absent (sweep: a default grid; merge: none, the option is required). `merged`
+ * (sweep, which has checkpoint rows: --merged): whether any are given; then `--models` without a
+ * mode is the basis alone, a matrix of no rows, and the caller adds its rows.
  */
-export function matrixFromArgs(a: BasisArgs, alpha: GridArg, lambda: GridArg, fallback?: string, basisAlone = false): CoefficientMatrix {
+export function matrixFromArgs(a: BasisArgs, alpha: GridArg, lambda: GridArg, fallback?: string, merged?: { given: boolean }): CoefficientMatrix {
+  const basisAlone = merged !== undefined;
   const modes = [a.interpolate && '--interpolate', a.average && '--average', a.taskArithmetic && '--task-arithmetic', a.coefficients && '--coefficients'].filter(Boolean);
   if (modes.length > 1) throw new Error(`choose exactly one of --interpolate, --average, --task-arithmetic, --coefficients (got ${modes.join(', ')})`);
-  const modelsAlone = basisAlone && modes.length === 0 && a.models !== undefined;
+  const modelsAlone = merged?.given === true && modes.length === 0 && a.models !== undefined;
   checkStray(a, alpha, lambda, modelsAlone, basisAlone);
   if (modelsAlone) {
     if (a.models!.length === 0) throw new Error('--models: no models given');

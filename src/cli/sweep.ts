@@ -138,7 +138,7 @@ export function register(program: Command): void {
       const metrics = a.metric === undefined ? undefined : parseMetrics(a.metric);
       const maxMemory = a.maxMemory === undefined ? undefined : parseBytes(a.maxMemory, '--max-memory');
       const merged = a.merged.map(parseMergedRow);
-      let matrix = matrixFromArgs(a, { flag: '--alphas', value: a.alphas }, { flag: '--lambdas', value: a.lambdas }, DEFAULT_GRID, merged.length > 0);
+      let matrix = matrixFromArgs(a, { flag: '--alphas', value: a.alphas }, { flag: '--lambdas', value: a.lambdas }, DEFAULT_GRID, { given: merged.length > 0 });
       if (a.compare === 'all') matrix.plan = allComparisonsPlan(matrix.m);
       try {
         matrix = withCheckpointRows(matrix, merged);
