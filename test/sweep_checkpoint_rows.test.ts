@@ -174,6 +174,14 @@ const rowsSuite = (name: 'reference' | 'native') => {
     sameMetrics(r.rows[2], r.rows[0], 'combo vs coefficient row', 1e-5);
     // ft_a's own weights, run from its own file (not shared with basis B's features): the same numbers
     sameMetrics(r.rows[3], r.rows[1], 'copy_a vs unit row', 1e-12);
+    // --metric: the other dissimilarities read the row's features and its target the same way
+    const withMetrics = await runSweep({ matrix, inputs: INPUTS, metrics: ['cosine', 'abs_div', 'lin_cka', 'procrustes'] }, { backend: be, batch: 3 });
+    for (const hook of r.layers) {
+      const of = (k: number) => (withMetrics.rows[k].layers[hook] as unknown as { metrics: Record<string, Record<string, number | null>> }).metrics;
+      for (const [metric, fields] of Object.entries(of(0))) {
+        for (const [key, v] of Object.entries(fields)) if (v !== null) near(of(2)[metric][key], v, `--metric ${metric} ${hook} ${key}`, 1e-5);
+      }
+    }
     // any float dtype: ft_a rounded to BF16 is close to ft_a, not equal
     for (const hook of r.layers) {
       const d = r.rows[4].layers[hook].dist_alpha_int;
@@ -228,6 +236,9 @@ const rowsSuite = (name: 'reference' | 'native') => {
       near(r.rows[k].loss, t.loss, `${r.rows[k].name} loss`, 1e-6);
       assert.is(r.rows[k].accuracy, t.accuracy);
     }
+    // the basis streamed per stage and the last stage's rows reduced one at a time: the same numbers
+    const streamed = await runSweep({ matrix, inputs: INPUTS }, { backend: be, batch: 3, memory: { basisCacheBytes: 1, featureBytes: 1 } });
+    streamed.rows.forEach((row, k) => sameMetrics(row, r.rows[k], `streamed row ${k}`, 1e-12));
     assert.ok(farthest > 1e-3, `TIES's features are farther from the linear combination than task arithmetic's at some layer (${farthest})`);
     // b_vs_a is ft_b against ft_a: the basis pair's distance, not 0 (a shared unit row would give 0)
     for (const hook of r.layers) {
