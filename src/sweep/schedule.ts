@@ -134,6 +134,10 @@ export async function runSchedule(inp: ScheduleInput, opts: ScheduleOptions): Pr
     state.metrics = { names: inp.metrics, set: new MetricSet(inp.metrics, plan, K, M, n, layers, maxMemory), rowCoeffs };
   }
   // checkpoint rows: their distinct checkpoints, held like the basis; own[k] indexes row k's (−1: linear)
+  const rc = inp.rowCheckpoints;
+  if ((rc !== undefined && rc.length !== K) || matrix.checkpoints?.some((c, k) => (c !== null) !== ((rc?.[k] ?? null) !== null))) {
+    throw new Error(`runSchedule: rowCheckpoints must hold one entry per row (${K}), a checkpoint exactly for the matrix's checkpoint rows`);
+  }
   const ownCkpts: Checkpoint[] = [];
   const own = Array.from({ length: K }, (_, k) => {
     const c = inp.rowCheckpoints?.[k] ?? null;
