@@ -31,6 +31,14 @@ export {
   coefficientRow,
   type CoefficientMatrix,
 } from './sweep/coefficients.js';
+export {
+  withCheckpointRows,
+  checkpointRowMatrix,
+  basisOnly,
+  isCheckpointRow,
+  type CheckpointRowSpec,
+  type CheckpointRow,
+} from './sweep/checkpoint_rows.js';
 export { runSweep, type SweepSpec, type SweepOptions, type SweepProgress, type ShareOptions } from './sweep/runner.js';
 export { reduceSweeps, type ReduceOptions } from './sweep/reduce.js';
 export { readPartial, type SweepPartial, type SweepIdentity } from './sweep/partial.js';

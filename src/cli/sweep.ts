@@ -18,6 +18,8 @@ import { checkCompatible, closeAll } from '../io/checkpoint_set.js';
 import { formatRange, parseShard, type ShardSpec } from '../sweep/shard.js';
 import type { SweepPartial } from '../sweep/partial.js';
 import { METRIC_NAMES, parseMetrics } from '../metrics/metric_names.js';
+import { checkRowCheckpoint, withCheckpointRows, type CheckpointRowSpec } from '../sweep/checkpoint_rows.js';
+import { MERGED_SYNTAX, parseMergedRow } from './checkpoint_row_args.js';
 
 interface SweepArgs extends BasisArgs {
   alphas?: string;
@@ -40,6 +42,7 @@ interface SweepArgs extends BasisArgs {
   rows?: string;
   metric?: string;
   maxMemory?: string;
+  merged: string[];
 }
 
 /** A byte count: an integer with an optional K/M/G/T suffix (powers of 1024, optional 'iB'/'B'). */
@@ -66,7 +69,7 @@ export function resultsTable(r: SweepResults): string {
     const first = r.metrics?.[0];
     const d = r.layers.map((l) => (first ? (row.layers[l] as unknown as { metrics: Record<string, { dist_alpha_int: number }> }).metrics[first] : row.layers[l]).dist_alpha_int);
     const dists = wide ? d.map(fmt) : [fmt(d.reduce((s, x) => s + x, 0) / d.length), fmt(Math.max(...d))];
-    return [String(k), String(row.alpha ?? row.lambda ?? ''), fmt(row.loss), fmt(row.accuracy), ...dists];
+    return [row.name === undefined ? String(k) : `${k} ${row.name}`, String(row.alpha ?? row.lambda ?? ''), fmt(row.loss), fmt(row.accuracy), ...dists];
   });
   const lines = [formatTable(header, rows, header.map((_, i) => i).slice(1))];
   if (r.barrier) lines.push(`barrier: loss midpoint ${fmt(r.barrier.loss.midpoint)} weighted ${fmt(r.barrier.loss.weighted)}; error midpoint ${fmt(r.barrier.error.midpoint)} weighted ${fmt(r.barrier.error.weighted)}`);
@@ -127,14 +130,21 @@ export function register(program: Command): void {
     .option('--max-memory <bytes>', 'host memory the pooled metrics (lin_cka, lin_cka_prime, procrustes) may hold, e.g. 8G (default: half of RAM)')
     .option('--shard <K/N>', 'run shard K of N (0-based) of the samples, in whole chunks of --batch, and write a partial to --out for ctlkit reduce; auto/N reads $SLURM_ARRAY_TASK_ID or $JOB_COMPLETION_INDEX')
     .option('--rows <K/N>', 'run row shard K of N of the matrix rows (with or without --shard) and write a partial')
-    .addHelpText('after', '\nExamples:\n  ctlkit sweep --interpolate ft_a.safetensors ft_b.safetensors --alphas 0:1:11 --inputs data.safetensors --out results.json\n  ctlkit sweep --task-arithmetic --base pre.safetensors --tasks ft_a.safetensors ft_b.safetensors --lambdas 0:1:6 --inputs data.safetensors --csv ta.csv\n  ctlkit sweep --interpolate ft_a.safetensors ft_b.safetensors --inputs data.safetensors --shard $SLURM_ARRAY_TASK_ID/8 --out parts/part_$SLURM_ARRAY_TASK_ID.json\n  ctlkit reduce parts/part_*.json --out results.json')
+    .option('--merged <NAME=PATH:TARGET>', `a row whose weights are read from a checkpoint (e.g. a TIES or DARE merge), compared with the features of the linear combination TARGET of the basis: ${MERGED_SYNTAX}; repeatable`, (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .addHelpText('after', '\nExamples:\n  ctlkit sweep --interpolate ft_a.safetensors ft_b.safetensors --alphas 0:1:11 --inputs data.safetensors --out results.json\n  ctlkit sweep --task-arithmetic --base pre.safetensors --tasks ft_a.safetensors ft_b.safetensors --lambdas 0:1:6 --inputs data.safetensors --csv ta.csv\n  ctlkit sweep --task-arithmetic --base pre.safetensors --tasks ft_a.safetensors ft_b.safetensors --lambdas 0.5 --merged ties=ties_out:lambda=0.5 --inputs data.safetensors\n  ctlkit sweep --interpolate ft_a.safetensors ft_b.safetensors --inputs data.safetensors --shard $SLURM_ARRAY_TASK_ID/8 --out parts/part_$SLURM_ARRAY_TASK_ID.json\n  ctlkit reduce parts/part_*.json --out results.json')
     .action(async (a: SweepArgs) => {
       // every argument is checked before the backend starts
       if (a.compare !== 'default' && a.compare !== 'all') throw new Error(`--compare: expected default or all, got '${a.compare}'`);
       const metrics = a.metric === undefined ? undefined : parseMetrics(a.metric);
       const maxMemory = a.maxMemory === undefined ? undefined : parseBytes(a.maxMemory, '--max-memory');
-      const matrix = matrixFromArgs(a, { flag: '--alphas', value: a.alphas }, { flag: '--lambdas', value: a.lambdas }, DEFAULT_GRID);
+      const merged = a.merged.map(parseMergedRow);
+      let matrix = matrixFromArgs(a, { flag: '--alphas', value: a.alphas }, { flag: '--lambdas', value: a.lambdas }, DEFAULT_GRID, { given: merged.length > 0 });
       if (a.compare === 'all') matrix.plan = allComparisonsPlan(matrix.m);
+      try {
+        matrix = withCheckpointRows(matrix, merged);
+      } catch (e) {
+        throw new Error(`--merged: ${(e as Error).message}`);
+      }
       const spec: SweepSpec = {
         matrix,
         inputs: a.inputs,
@@ -150,7 +160,7 @@ export function register(program: Command): void {
         metrics,
       };
       const batch = parseIntArg(a.batch, '--batch', 1);
-      await validateBasis(spec.matrix.basis, a.config); // a bad checkpoint is reported before any backend starts
+      await validateBasis(spec.matrix.basis, a.config, merged); // a bad checkpoint is reported before any backend starts
       const share = shareFromArgs(a);
       const backend = await createBackend(a.backend as BackendChoice);
       try {
@@ -174,11 +184,18 @@ export function register(program: Command): void {
 /** Opens every basis checkpoint (headers only), checks they agree and builds the model, then closes
  *  them: what runSweep checks first, done before the backend is created, so an error on a bad
  *  checkpoint is not preceded by a GPU adapter probe's output. */
-async function validateBasis(models: readonly string[], config: string | undefined): Promise<void> {
+async function validateBasis(models: readonly string[], config: string | undefined, rows: readonly CheckpointRowSpec[]): Promise<void> {
   const ckpts: Checkpoint[] = [];
   try {
     for (const m of models) ckpts.push(await openCheckpoint(m));
     checkCompatible(ckpts);
+    for (const r of rows) {
+      const c = await openCheckpoint(r.path).catch((e: Error) => {
+        throw new Error(`--merged ${r.name}: ${e.message}`);
+      });
+      ckpts.push(c);
+      checkRowCheckpoint(ckpts[0], c, r.name);
+    }
     buildModel(ckpts[0].tensors, await loadModelConfig(models[0], config), models[0]);
   } finally {
     await closeAll(ckpts);

@@ -19,6 +19,17 @@ export interface CoefficientMatrix {
   lambdas?: number[];
   /** What the sweep compares and reports (default: plan.ts DEFAULT_PLAN). */
   plan?: SweepPlan;
+  /** Per row (K entries) when some rows are checkpoint rows (checkpoint_rows.ts): null for a row
+   *  whose weights are Σ_j C[k,j] θ_j; else the checkpoint its weights are read from, and C[k,·]
+   *  is only its comparison target Σ_j C[k,j] f(θ_j). */
+  checkpoints?: (CheckpointRow | null)[];
+}
+
+/** A row whose weights are a checkpoint of its own (a TIES or DARE merge, any model of the basis's
+ *  shapes): its name in results.json and the path it is read from. */
+export interface CheckpointRow {
+  name: string;
+  path: string;
 }
 
 /** Row k of the matrix as a plain array. */

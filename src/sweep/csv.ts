@@ -33,14 +33,17 @@ function extraMetrics(r: SweepResults): string[] {
 /** One line per (row, layer) with the official sub_linearity.csv column names, then any others. */
 export function resultsToCsv(r: SweepResults): string {
   const metrics = [...CSV_METRICS, ...extraMetrics(r)];
-  const header = ['row', 'alpha', 'lambda', 'coefficients', 'layer', ...metrics, 'loss', 'accuracy'];
+  // checkpoint rows: their name and checkpoint in two last columns (only then, so other CSVs keep their columns)
+  const named = r.rows.some((row) => row.name !== undefined);
+  const header = ['row', 'alpha', 'lambda', 'coefficients', 'layer', ...metrics, 'loss', 'accuracy', ...(named ? ['name', 'checkpoint'] : [])];
   const cell = (v: unknown): string => (v === undefined || v === null ? '' : String(v));
   const quoted = (s: string): string => `"${s.replaceAll('"', '""')}"`;
   const lines = [header.join(',')];
   r.rows.forEach((row, k) => {
     for (const layer of r.layers) {
       const m: Record<string, unknown> = { ...flat(r.baseline?.[layer]), ...flat(row.layers[layer]) };
-      lines.push([k, cell(row.alpha), cell(row.lambda), quoted(row.coefficients.join(' ')), quoted(layer), ...metrics.map((c) => cell(m[c])), cell(row.loss), cell(row.accuracy)].join(','));
+      lines.push([k, cell(row.alpha), cell(row.lambda), quoted(row.coefficients.join(' ')), quoted(layer), ...metrics.map((c) => cell(m[c])), cell(row.loss), cell(row.accuracy),
+        ...(named ? [row.name === undefined ? '' : quoted(row.name), row.checkpoint === undefined ? '' : quoted(row.checkpoint)] : [])].join(','));
     }
   });
   return lines.join('\n') + '\n';

@@ -32,6 +32,8 @@ export interface SweepIdentity {
   config: string;
   /** per basis model: the path given and the sha256 of its header (tensor names, dtypes, shapes, metadata) */
   models: { path: string; header: string }[];
+  /** per checkpoint row (only when the sweep has some): its row, path and header sha256 */
+  checkpointRows?: { row: number; path: string; header: string }[];
   /** the coefficient matrix with its plan (encoded) */
   matrix: unknown;
   layers: string[];
@@ -156,6 +158,7 @@ export function subMatrix(m: CoefficientMatrix, r: Range): CoefficientMatrix {
   const sub: CoefficientMatrix = { ...m, data: m.data.slice(r.start * m.m, r.end * m.m), k: r.end - r.start };
   if (m.alphas) sub.alphas = m.alphas.slice(r.start, r.end);
   if (m.lambdas) sub.lambdas = m.lambdas.slice(r.start, r.end);
+  if (m.checkpoints) sub.checkpoints = m.checkpoints.slice(r.start, r.end);
   return sub;
 }
 
@@ -180,6 +183,8 @@ export interface IdentityInput {
   architecture: string;
   config: ModelConfig;
   checkpoints: readonly Checkpoint[];
+  /** per row of the matrix: a checkpoint row's checkpoint, null for a linear row */
+  rowCheckpoints?: readonly (Checkpoint | null)[];
   matrix: CoefficientMatrix;
   layers: string[];
   spec: DataSpec;
@@ -196,6 +201,10 @@ export function sweepIdentity(x: IdentityInput): SweepIdentity {
     architecture: x.architecture,
     config: sha256(JSON.stringify(x.config)),
     models: x.checkpoints.map((c) => ({ path: c.path, header: headerHash(c) })),
+    // only when there are checkpoint rows, so that other sweeps' identities are unchanged
+    ...(x.rowCheckpoints?.some((c) => c !== null)
+      ? { checkpointRows: x.rowCheckpoints.flatMap((c, row) => (c === null ? [] : [{ row, path: c.path, header: headerHash(c) }])) }
+      : {}),
     matrix: encodeMatrix(x.matrix),
     layers: [...x.layers],
     inputs: {

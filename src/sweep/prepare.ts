@@ -12,6 +12,7 @@ import { attachHead } from '../models/zero_shot_head.js';
 import { validateInput } from '../models/input.js';
 import { intValues, isFloat, type Tensor } from '../tensor.js';
 import { gatherRows, sampleIndices } from './subsample.js';
+import { checkRowCheckpoint } from './checkpoint_rows.js';
 import { checkLabels } from './validate.js';
 
 export interface DataSpec {
@@ -35,6 +36,8 @@ export interface DataSpec {
 export interface Prepared {
   model: Model;
   checkpoints: Checkpoint[];
+  /** The checkpoint rows' own checkpoints (checkpoint_rows.ts), one per path given to `prepare`. */
+  rowCheckpoints: Checkpoint[];
   inputs: { data: Float32Array | Int32Array; shape: number[] };
   labels?: { data: Int32Array; shape: number[] };
 }
@@ -60,14 +63,19 @@ async function loadData(spec: DataSpec): Promise<{ inputs: Tensor; labels?: Tens
   return { inputs, labels, inputName, labelName };
 }
 
-/** Opens `models` (headers only), builds the architecture once and loads the inputs. */
-export async function prepare(models: readonly string[], data: DataSpec): Promise<Prepared> {
+/** Opens `models` (headers only) and the checkpoint rows' checkpoints `rows` (checked against the
+ *  basis; `name` is the row's, for errors), builds the architecture once and loads the inputs. */
+export async function prepare(models: readonly string[], data: DataSpec, rows: readonly { path: string; name: string }[] = []): Promise<Prepared> {
   if (models.length === 0) throw new Error('no models given');
-  let checkpoints: Checkpoint[] = [];
+  let opened: Checkpoint[] = [];
   try {
-    for (const m of models) checkpoints.push(await openCheckpoint(m));
-    if (data.head !== undefined) checkpoints = await attachHead(checkpoints, data.head);
+    for (const m of [...models, ...rows.map((r) => r.path)]) opened.push(await openCheckpoint(m));
+    // a zero-shot head is laid over the checkpoint rows too: the same head as every basis model's
+    if (data.head !== undefined) opened = await attachHead(opened, data.head);
+    const checkpoints = opened.slice(0, models.length);
+    const rowCheckpoints = opened.slice(models.length);
     checkCompatible(checkpoints);
+    rows.forEach((r, i) => checkRowCheckpoint(checkpoints[0], rowCheckpoints[i], r.name));
     const config = typeof data.config === 'object' ? data.config : await loadModelConfig(models[0], data.config);
     const model = buildModel(checkpoints[0].tensors, config, models[0]);
     const { inputs, labels, inputName, labelName } = await loadData(data);
@@ -88,9 +96,9 @@ export async function prepare(models: readonly string[], data: DataSpec): Promis
       xShape = [idx.length, ...xShape.slice(1)];
       if (y) y = { data: gatherRows(y.data, n, idx), shape: [idx.length, ...y.shape.slice(1)] };
     }
-    return { model, checkpoints, inputs: { data: x, shape: xShape }, labels: y };
+    return { model, checkpoints, rowCheckpoints, inputs: { data: x, shape: xShape }, labels: y };
   } catch (e) {
-    await closeAll(checkpoints);
+    await closeAll(opened);
     throw e;
   }
 }

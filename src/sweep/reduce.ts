@@ -33,7 +33,7 @@ const short = (v: unknown): string => {
 /** What differs between two identities, in words. */
 function difference(a: SweepIdentity, b: SweepIdentity): string {
   const names: Record<keyof SweepIdentity, string> = {
-    ctlkit: 'ctlkit version', architecture: 'architecture', config: 'model config', models: 'models', matrix: 'coefficient matrix or plan',
+    ctlkit: 'ctlkit version', architecture: 'architecture', config: 'model config', models: 'models', checkpointRows: 'checkpoint rows', matrix: 'coefficient matrix or plan',
     layers: 'layers', inputs: 'inputs', selection: 'sample selection (--samples/--seed)', batch: 'batch size',
   };
   for (const key of Object.keys(names) as (keyof SweepIdentity)[]) {
@@ -42,6 +42,11 @@ function difference(a: SweepIdentity, b: SweepIdentity): string {
       const j = a.models.findIndex((m, i) => canonical(m) !== canonical(b.models[i]));
       const [x, y] = [a.models[j], b.models[j]];
       return x.path !== y.path ? `basis model ${j} is ${x.path}, not ${y.path}` : `basis model ${j} (${x.path}) has a different header`;
+    }
+    if (key === 'checkpointRows' && a.checkpointRows && b.checkpointRows && a.checkpointRows.length === b.checkpointRows.length) {
+      const i = a.checkpointRows.findIndex((r, j) => canonical(r) !== canonical(b.checkpointRows![j]));
+      const [x, y] = [a.checkpointRows[i], b.checkpointRows[i]];
+      if (x.path === y.path) return `checkpoint row ${x.row} (${x.path}) has a different header`;
     }
     if (key === 'inputs' && a.inputs.sha256 !== b.inputs.sha256 && a.inputs.source === b.inputs.source) return `the samples read from ${a.inputs.source} differ`;
     return `${names[key]} ${short(a[key])}, not ${short(b[key])}`;

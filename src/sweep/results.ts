@@ -62,9 +62,11 @@ export function buildResults(state: ScheduleState, ctx: ResultsContext): SweepRe
   const { plan } = state;
   const rows: SweepRow[] = [];
   for (let k = 0; k < matrix.k; k++) {
-    const row: SweepRow = { coefficients: coefficientRow(matrix, k), layers: {} };
-    if (matrix.alphas) row.alpha = matrix.alphas[k];
-    if (matrix.lambdas) row.lambda = matrix.lambdas[k];
+    const own = matrix.checkpoints?.[k];
+    const row: SweepRow = { ...(own ? { name: own.name, checkpoint: own.path } : {}), coefficients: coefficientRow(matrix, k), layers: {} };
+    // a checkpoint row's α / λ is the one its target was given as (NaN: given as coefficients)
+    if (matrix.alphas && Number.isFinite(matrix.alphas[k])) row.alpha = matrix.alphas[k];
+    if (matrix.lambdas && Number.isFinite(matrix.lambdas[k])) row.lambda = matrix.lambdas[k];
     if (state.rowTask) Object.assign(row, state.rowTask[k].result());
     for (const l of layers) {
       const items = plan.rows.map((cmp, i) => ({ tag: cmp.tag, fields: cmp.fields, acc: state.rows[k][i].get(l)! }));
@@ -89,11 +91,14 @@ export function buildResults(state: ScheduleState, ctx: ResultsContext): SweepRe
   }
   if (state.basisTask) {
     const basis = state.basisTask.map((t) => t.result());
-    if (plan.barrier && matrix.alphas) {
+    // the barrier is along the linear path: the checkpoint rows are not on it
+    const path = rows.map((_, k) => k).filter((k) => !matrix.checkpoints?.[k]);
+    if (plan.barrier && matrix.alphas && path.length > 0) {
       const [a, b] = plan.barrier.map((j) => basis[j]);
+      const alphas = path.map((k) => matrix.alphas![k]);
       res.barrier = {
-        loss: barrier(matrix.alphas, rows.map((r) => r.loss!), a.loss, b.loss),
-        error: barrier(matrix.alphas, rows.map((r) => 1 - r.accuracy!), 1 - a.accuracy, 1 - b.accuracy),
+        loss: barrier(alphas, path.map((k) => rows[k].loss!), a.loss, b.loss),
+        error: barrier(alphas, path.map((k) => 1 - rows[k].accuracy!), 1 - a.accuracy, 1 - b.accuracy),
       };
     }
     if (plan.reportBasis) res.basis = basis;

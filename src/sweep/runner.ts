@@ -14,11 +14,14 @@ import type { SweepResults } from './types.js';
 import { encodeState, subMatrix, sweepIdentity, type SweepPartial } from './partial.js';
 import { checkShard, rowRange, sampleRange, type ShardSpec } from './shard.js';
 import { checkMatrix, resolveLayers } from './validate.js';
+import { rowCheckpointPaths } from './checkpoint_rows.js';
 
 export type { SweepProgress } from './schedule.js';
 
 export interface SweepSpec extends DataSpec {
-  /** The basis (matrix.basis: checkpoint paths) and the K×M coefficients. */
+  /** The basis (matrix.basis: checkpoint paths) and the K×M coefficients; rows whose weights are a
+   *  checkpoint of their own (a TIES / DARE merge) are added with withCheckpointRows
+   *  (checkpoint_rows.ts), their coefficients the comparison target only. */
   matrix: CoefficientMatrix;
   /** Hooks to measure (default: all hooks of the architecture). */
   layers?: string[];
@@ -64,15 +67,20 @@ export async function runSweep(spec: SweepSpec, opts: SweepOptions & ShareOption
     throw new Error(`--metric ${spec.metrics.join(',')}: a sharded sweep (--shard/--rows) reduces the cosine metrics only; run the other metrics unsharded`);
   }
   opts.signal?.throwIfAborted();
-  const prep = await prepare(matrix.basis, spec);
+  const own = rowCheckpointPaths(matrix);
+  const prep = await prepare(matrix.basis, spec, own.paths.map((p, i) => ({ path: p, name: matrix.checkpoints![own.of.indexOf(i)]!.name })));
   try {
+    const rowCheckpoints = matrix.checkpoints ? own.of.map((i) => (i < 0 ? null : prep.rowCheckpoints[i])) : undefined;
     const layers = resolveLayers(prep.model, spec.layers);
     const share = sampleRange(prep.inputs.shape[0], batch, shard.samples);
     const sliced = split ? sliceSamples(prep, share.start, share.end) : prep;
     const samples = sliced.inputs.shape[0];
     opts.onProgress?.({ phase: 'validate', samplesDone: 0, samplesTotal: samples });
     const state = await runSchedule(
-      { model: prep.model, checkpoints: prep.checkpoints, matrix: split ? subMatrix(matrix, rows) : matrix, inputs: sliced.inputs, labels: sliced.labels, layers, metrics: spec.metrics },
+      {
+        model: prep.model, checkpoints: prep.checkpoints, matrix: split ? subMatrix(matrix, rows) : matrix, inputs: sliced.inputs, labels: sliced.labels, layers, metrics: spec.metrics,
+        rowCheckpoints: split ? rowCheckpoints?.slice(rows.start, rows.end) : rowCheckpoints,
+      },
       { backend: opts.backend, batch, signal: opts.signal, onProgress: opts.onProgress, memory: opts.memory, maxMemory: opts.maxMemory },
     );
     await opts.backend.flush();
@@ -81,7 +89,7 @@ export async function runSweep(spec: SweepSpec, opts: SweepOptions & ShareOption
       return {
         format: 'ctlkit-sweep-partial',
         version: 1,
-        identity: sweepIdentity({ architecture: prep.model.config.architecture, config: prep.model.config, checkpoints: prep.checkpoints, matrix, layers, spec, inputs: prep.inputs, labels: prep.labels, batch }),
+        identity: sweepIdentity({ architecture: prep.model.config.architecture, config: prep.model.config, checkpoints: prep.checkpoints, rowCheckpoints, matrix, layers, spec, inputs: prep.inputs, labels: prep.labels, batch }),
         shard,
         covers: { samples: share, rows },
         backend: opts.backend.name,
@@ -100,7 +108,7 @@ export async function runSweep(spec: SweepSpec, opts: SweepOptions & ShareOption
       elapsedSeconds: (performance.now() - t0) / 1000,
     });
   } finally {
-    await closeAll(prep.checkpoints);
+    await closeAll([...prep.checkpoints, ...prep.rowCheckpoints]);
   }
 }
 

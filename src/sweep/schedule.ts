@@ -7,7 +7,9 @@
 // basis j's, its output is basis j's output: shared, not recomputed. A first stage that is linear in
 // its weights (Stage.linearInParams) gives each row Σ_j c_j (basis j's output). At LLM scale the basis
 // streams (each stage's parameters read when it runs, released after) and a last stage with huge
-// outputs (lm_head) runs and is reduced one row at a time.
+// outputs (lm_head) runs and is reduced one row at a time. A checkpoint row (checkpoint_rows.ts)
+// runs on its own checkpoint's weights, held like the basis's; its coefficients are only its
+// comparison target, so neither shortcut applies to it.
 import { totalmem } from 'node:os';
 import type { Backend, DeviceTensor, FeatureProducts } from '../backends/backend.js';
 import type { Checkpoint } from '../io/types.js';
@@ -55,6 +57,9 @@ export interface ScheduleInput {
   layers: readonly string[];
   /** `--metric` (default: cosine only, no MetricSet). */
   metrics?: readonly MetricName[];
+  /** Per row of `matrix`: the checkpoint of a checkpoint row (its weights), null for a linear row
+   *  (weights Σ_j C[k,j] θ_j). Absent: every row is linear. */
+  rowCheckpoints?: readonly (Checkpoint | null)[];
 }
 
 export interface ScheduleOptions {
@@ -85,6 +90,8 @@ export interface ScheduleState {
 }
 
 export function rowName(m: CoefficientMatrix, k: number): string {
+  const c = m.checkpoints?.[k];
+  if (c) return `row ${k} (${c.name}: ${c.path})`;
   if (m.alphas) return `row ${k} (alpha ${m.alphas[k]})`;
   if (m.lambdas) return `row ${k} (lambda ${m.lambdas[k]})`;
   return `row ${k}`;
@@ -126,15 +133,30 @@ export async function runSchedule(inp: ScheduleInput, opts: ScheduleOptions): Pr
     const maxMemory = opts.maxMemory ?? totalmem() / 2;
     state.metrics = { names: inp.metrics, set: new MetricSet(inp.metrics, plan, K, M, n, layers, maxMemory), rowCoeffs };
   }
-  const unit = rowCoeffs.map(unitIndex);
+  // checkpoint rows: their distinct checkpoints, held like the basis; own[k] indexes row k's (−1: linear)
+  const rc = inp.rowCheckpoints;
+  if ((rc !== undefined && rc.length !== K) || matrix.checkpoints?.some((c, k) => (c !== null) !== ((rc?.[k] ?? null) !== null))) {
+    throw new Error(`runSchedule: rowCheckpoints must hold one entry per row (${K}), a checkpoint exactly for the matrix's checkpoint rows`);
+  }
+  const ownCkpts: Checkpoint[] = [];
+  const own = Array.from({ length: K }, (_, k) => {
+    const c = inp.rowCheckpoints?.[k] ?? null;
+    if (c === null) return -1;
+    const i = ownCkpts.indexOf(c);
+    return i >= 0 ? i : ownCkpts.push(c) - 1;
+  });
+  // a unit row shares basis j's features only when its weights are basis j's: never a checkpoint row
+  const unit = rowCoeffs.map((c, k) => (own[k] >= 0 ? -1 : unitIndex(c)));
   const params = new BasisParams(be, inp.checkpoints, unit.some((j) => j >= 0));
-  const streamBasis = n <= opts.batch || basisBytes(inp.checkpoints, model.stages.slice(0, last + 1)) > (opts.memory?.basisCacheBytes ?? BASIS_CACHE_BYTES);
+  const ownParams = new BasisParams(be, ownCkpts);
+  const streamBasis = n <= opts.batch || basisBytes([...inp.checkpoints, ...ownCkpts], model.stages.slice(0, last + 1)) > (opts.memory?.basisCacheBytes ?? BASIS_CACHE_BYTES);
   const progress = (p: Omit<SweepProgress, 'samplesTotal'>) => opts.onProgress?.({ ...p, samplesTotal: n });
   /** Stages whose rows were reduced one at a time inside `run` (their outputs are the basis lanes only). */
   const reducedInRun = new Set<number>();
 
   /** Row k's output at `stage` from its input x. */
   const rowOutput = async (stage: Stage, si: number, k: number, x: DeviceTensor, xb: readonly DeviceTensor[], ob: readonly DeviceTensor[]): Promise<DeviceTensor> => {
+    if (own[k] >= 0) return stage.run(be, x, ownParams.lookup(stage, own[k]));
     const j = unit[k];
     if (j >= 0 && x === xb[j] && params.othersFinite(stage, j)) return ob[j];
     // same input for every model, output linear in the weights: Σ_j c_j f(x; θ_j), exact
@@ -151,6 +173,7 @@ export async function runSchedule(inp: ScheduleInput, opts: ScheduleOptions): Pr
   const run = async (stage: Stage, si: number, inputs: readonly DeviceTensor[], chunk: Chunk): Promise<DeviceTensor[]> => {
     progress({ phase: 'forward', layer: stage.name, samplesDone: chunk.start });
     await params.load(stage);
+    await ownParams.load(stage);
     try {
       const xb = inputs.slice(0, M), xr = inputs.slice(M);
       const ob: DeviceTensor[] = [];
@@ -170,7 +193,10 @@ export async function runSchedule(inp: ScheduleInput, opts: ScheduleOptions): Pr
       }
       return [...ob, ...or];
     } finally {
-      if (streamBasis) params.releaseStage(stage);
+      if (streamBasis) {
+        params.releaseStage(stage);
+        ownParams.releaseStage(stage);
+      }
     }
   };
 
@@ -214,6 +240,7 @@ export async function runSchedule(inp: ScheduleInput, opts: ScheduleOptions): Pr
     });
   } finally {
     params.release();
+    ownParams.release();
   }
   return state;
 }

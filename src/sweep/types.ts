@@ -39,7 +39,11 @@ export interface BaselineMetrics {
 }
 
 export interface SweepRow {
+  /** A linear row's weights Σ_j c_j θ_j; a checkpoint row's comparison target Σ_j c_j f(θ_j). */
   coefficients: number[];
+  /** A checkpoint row (its weights read from `checkpoint`): its name. */
+  name?: string;
+  checkpoint?: string;
   alpha?: number;
   lambda?: number;
   /** mean cross-entropy (natural log) over samples, with labels */

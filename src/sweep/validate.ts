@@ -12,6 +12,16 @@ export function checkMatrix(matrix: CoefficientMatrix, models: number): void {
   matrix.data.forEach((v, i) => {
     if (!Number.isFinite(v)) throw new Error(`coefficient matrix: row ${Math.floor(i / matrix.m)} column ${i % matrix.m} is ${v}`);
   });
+  const c = matrix.checkpoints;
+  if (c === undefined) return;
+  if (!Array.isArray(c) || c.length !== matrix.k) {
+    throw new Error(`coefficient matrix: checkpoints has ${Array.isArray(c) ? c.length : 'no'} entries, expected ${matrix.k} (one per row: null, or a checkpoint row's {name, path})`);
+  }
+  c.forEach((r, k) => {
+    if (r !== null && (typeof r !== 'object' || typeof r.name !== 'string' || r.name === '' || typeof r.path !== 'string' || r.path === '')) {
+      throw new Error(`coefficient matrix: checkpoints[${k}] is not null or a checkpoint row {name, path}`);
+    }
+  });
 }
 
 /** The requested hooks in forward order (all hooks when none requested); unknown names are an error. */
