@@ -7,6 +7,7 @@
 // position counts add.
 import { registerAccumulator, sameKind, stateNumbers, type Mergeable } from './accumulator.js';
 import { CompensatedSum } from './moments.js';
+import { firstNonFinite } from '../util/finite.js';
 
 /** Barriers of a loss curve between its two ends. */
 export interface Barrier {
@@ -79,11 +80,12 @@ export class TaskAccumulator implements Mergeable {
     checkLabelRange(labels, classes, where);
     for (let r = 0; r < labels.length; r++) {
       const base = r * classes;
+      const bad = firstNonFinite(logits, base, base + classes);
+      if (bad >= 0) throw new Error(`${where}: NaN or Inf in the logits (position ${r}, class ${bad - base})`);
       let max = -Infinity;
       let arg = 0;
       for (let c = 0; c < classes; c++) {
         const z = logits[base + c];
-        if (!Number.isFinite(z)) throw new Error(`${where}: NaN or Inf in the logits (position ${r}, class ${c})`);
         if (z > max) {
           max = z;
           arg = c;

@@ -7,6 +7,7 @@ import { weightSum } from '../backends/weight_sum.js';
 import type { Checkpoint } from '../io/types.js';
 import { isFloat, type Tensor } from '../tensor.js';
 import type { ParamLookup, Stage } from './family.js';
+import { allFinite } from '../util/finite.js';
 
 /** Host tensors by checkpoint name: a checkpoint's `read`, or combined weights. */
 export type HostParams = (name: string) => Promise<Tensor> | Tensor;
@@ -74,7 +75,7 @@ export class BasisParams {
     if (!isFloat(t)) throw new Error(`${this.ckpts[j].path}: tensor '${name}' is ${t.dtype}, a model parameter must be float`);
     const d = this.be.upload(t.data, t.shape);
     this.cache[j].set(name, d);
-    if (this.trackNonFinite && !t.data.every(Number.isFinite)) this.nonFinite.add(`${j}\0${name}`);
+    if (this.trackNonFinite && !allFinite(t.data)) this.nonFinite.add(`${j}\0${name}`);
     return d;
   }
 
