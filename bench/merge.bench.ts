@@ -3,6 +3,8 @@
 // own) and by a naive PyTorch script (load every tensor, compute in float32, write BF16) in the same
 // run; GB/s = checkpoint bytes read + written per second. Warm page cache, then cold (pages evicted
 // with posix_fadvise DONTNEED through python), and the disk's own read speed as the cold ceiling.
+// model_stock (base + 2 models) and karcher (3 models) run on the TypeScript reference path.
+// Usage: node dist/bench/merge.bench.js --make-models DIR [layers]  (then --models DIR reuses them)
 // Usage: node dist/bench/merge.bench.js [--layers 7] [--methods linear,ties,dare_ties] [--out merge-bench.json] [--no-torch] [--no-cold] [--models DIR]
 import { spawnSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
@@ -20,7 +22,12 @@ const CONFIGS: Record<string, string> = {
   task_arithmetic: 'merge_method: task_arithmetic\nbase_model: base\nmodels:\n  - {model: a, parameters: {weight: 0.5}}\n  - {model: b, parameters: {weight: 0.5}}\ndtype: bfloat16\n',
   ties: 'merge_method: ties\nbase_model: base\nmodels:\n  - {model: a, parameters: {weight: 0.5, density: 0.5}}\n  - {model: b, parameters: {weight: 0.5, density: 0.5}}\ndtype: bfloat16\n',
   dare_ties: 'merge_method: dare_ties\nbase_model: base\nmodels:\n  - {model: a, parameters: {weight: 0.5, density: 0.5}}\n  - {model: b, parameters: {weight: 0.5, density: 0.5}}\ndtype: bfloat16\n',
+  model_stock: 'merge_method: model_stock\nbase_model: base\nmodels:\n  - {model: a}\n  - {model: b}\ndtype: bfloat16\n',
+  karcher: 'merge_method: karcher\nmodels:\n  - {model: base}\n  - {model: a}\n  - {model: b}\ndtype: bfloat16\n',
 };
+
+// Methods the naive script implements (model_stock and karcher: ctlkit only for now).
+const TORCH_METHODS = new Set(['linear', 'task_arithmetic', 'ties', 'dare_ties']);
 
 // The naive script: every tensor of every model loaded (torch.frombuffer on the whole file), the
 // method in float32 (mergekit's math: TIES trims with topk of |δ|), BF16 written with one write.
@@ -150,6 +157,10 @@ function diskRead(files: string[]): number {
 
 async function main(argv: string[]): Promise<void> {
   if (argv[0] === '--one') return one(argv[1], argv[2], argv[3]);
+  if (argv[0] === '--make-models') { // models kept for later runs with --models DIR
+    for (const m of ['base', 'a', 'b']) await makeModel(path.join(argv[1], m), Number(argv[2] ?? 7));
+    return;
+  }
   const arg = (k: string, d: string) => { const i = argv.indexOf(k); return i >= 0 ? argv[i + 1] : d; };
   const layers = Number(arg('--layers', '7'));
   const methods = arg('--methods', 'linear,task_arithmetic,ties,dare_ties').split(',');
@@ -172,7 +183,7 @@ async function main(argv: string[]): Promise<void> {
         fs.rmSync(out, { recursive: true });
         rows.push({ method, engine: 'ctlkit', cache, seconds: r.seconds, gb: r.bytes / 1e9, gb_per_s: r.bytes / 1e9 / r.seconds, peak_rss_mib: Math.round(r.rss / 2 ** 20), native_tensors: r.native, cpu_seconds: +r.cpu.toFixed(2) });
         console.error(`bench: ${method} ctlkit ${cache}: ${r.seconds.toFixed(2)} s (cpu ${r.cpu.toFixed(2)} s), ${(r.bytes / 1e9 / r.seconds).toFixed(2)} GB/s, peak RSS ${Math.round(r.rss / 2 ** 20)} MiB`);
-        if (!argv.includes('--no-torch') && cache === 'warm') {
+        if (!argv.includes('--no-torch') && cache === 'warm' && TORCH_METHODS.has(method)) {
           const t = spawnSync(PYTHON, ['-c', TORCH_SCRIPT, method, root, path.join(root, 'torch-out.safetensors')], { encoding: 'utf8', env: torchEnv() });
           if (t.status !== 0) { console.error(`bench: torch ${method} failed: ${t.stderr.trim().split('\n').pop()}`); continue; }
           const secs = JSON.parse(t.stdout.trim().split('\n').pop()!).seconds as number;
