@@ -3,23 +3,24 @@
 
 #include <cmath>
 
+#include "ops/elementwise_isa.h"
 #include "ops/simd_math.h"
 #include "runtime/cpu.h"
 #include "runtime/thread_pool.h"
 
 namespace ctl {
-namespace {
 
-constexpr size_t kGrain = 1 << 15;
-
-// y = ½x(1 + erf(x/√2)) or ½x(1 + tanh(√(2/π)(x + 0.044715x³))), one element (portable)
+// the scalar formulas (elementwise_isa.h): tails and non-finite blocks of every SIMD path
 float gelu_scalar(float v, bool tanh_approx) {
   if (tanh_approx) return 0.5f * v * (1.f + std::tanh(0.7978845608028654f * (v + 0.044715f * v * v * v)));
   return 0.5f * v * (1.f + std::erf(v * 0.7071067811865476f));
 }
 
-// y = x·σ(1.702x) = x / (1 + e^(−1.702x)), one element (portable); −∞ gives NaN as in torch
 float quick_gelu_scalar(float v) { return v / (1.f + std::exp(-1.702f * v)); }
+
+namespace {
+
+constexpr size_t kGrain = 1 << 15;
 
 #if defined(__x86_64__) || defined(__i386__)
 // erf: y = ½x·erfc(−x/√2) (no cancellation for x < 0); tanh: y = x / (1 + e^{−2u}), u = √(2/π)(x + 0.044715x³).
@@ -79,9 +80,13 @@ void relu(size_t n, const float* x, float* y) {
 }
 
 void gelu(size_t n, const float* x, bool tanh_approx, float* y) {
-  [[maybe_unused]] bool simd = use_avx2_fma();
+  [[maybe_unused]] bool simd = use_avx2_fma(), wide = use_avx512();
   parallel_for(n, kGrain / 4, [&](size_t b, size_t e) {
 #if defined(__x86_64__) || defined(__i386__)
+    if (wide) {
+      gelu_avx512(b, e, x, tanh_approx, y);
+      return;
+    }
     if (simd) {
       gelu_avx2(b, e, x, tanh_approx, y);
       return;
@@ -92,9 +97,13 @@ void gelu(size_t n, const float* x, bool tanh_approx, float* y) {
 }
 
 void quick_gelu(size_t n, const float* x, float* y) {
-  [[maybe_unused]] bool simd = use_avx2_fma();
+  [[maybe_unused]] bool simd = use_avx2_fma(), wide = use_avx512();
   parallel_for(n, kGrain / 4, [&](size_t b, size_t e) {
 #if defined(__x86_64__) || defined(__i386__)
+    if (wide) {
+      quick_gelu_avx512(b, e, x, y);
+      return;
+    }
     if (simd) {
       quick_gelu_avx2(b, e, x, y);
       return;

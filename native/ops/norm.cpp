@@ -5,15 +5,24 @@
 #include <cmath>
 #include <vector>
 
+#include "ops/norm_isa.h"
+#include "runtime/cpu.h"
 #include "runtime/thread_pool.h"
 
 namespace ctl {
 
 void layer_norm(size_t rows, size_t cols, const float* x, const float* weight, const float* bias, double eps, float* y) {
+  [[maybe_unused]] bool wide = use_avx512();
   parallel_for(rows, std::max<size_t>(1, 8192 / std::max<size_t>(cols, 1)), [&](size_t b, size_t e) {
     for (size_t r = b; r < e; r++) {
       const float* xr = x + r * cols;
       float* yr = y + r * cols;
+#if defined(__x86_64__) || defined(__i386__)
+      if (wide) {
+        layer_norm_row_avx512(cols, xr, weight, bias, eps, yr);
+        continue;
+      }
+#endif
       double s = 0.0;
       for (size_t i = 0; i < cols; i++) s += xr[i];
       double mean = s / double(cols);

@@ -33,6 +33,8 @@ function layerNormCase(shape: number[], eps: number, offset = 0, special = false
 }
 layerNormCase([1, 1], 1e-5);
 layerNormCase([2, 7, 33], 1e-5);
+layerNormCase([3, 16], 1e-5); // the 16-wide paths: a whole step, then a step and a full 8-lane tail
+layerNormCase([3, 24], 1e-5);
 layerNormCase([3, 1023], 1e-6);
 layerNormCase([4, 1023], 1e-5, 50);
 layerNormCase([3, 7], 1e-5, 0, true);
