@@ -7,7 +7,12 @@
 
 #include "ops/aligned_buffer.h"
 #include "ops/gemm_kernel.h"
+#include "runtime/cpu.h"
 #include "runtime/thread_pool.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 namespace ctl {
 namespace {
@@ -45,13 +50,55 @@ void pack_b(const GemmArgs& g, size_t pc, size_t kc, size_t j0, size_t panel_beg
   }
 }
 
+#if defined(__x86_64__) || defined(__i386__)
+static_assert(MR == 6, "pack_panel_avx2 transposes 6-row panels");
+// dst[p·6 + i] = src[i·lda + p] for p < kc, i < 6: 6×8 blocks transposed in registers as 8×8 with two
+// zero rows; column j goes out as 8 floats at dst + 6(p + j), its 2 zeros overwritten by column j + 1
+// (the last column of a block: a 6-lane masked store)
+__attribute__((target("avx2,fma"))) void pack_panel_avx2(const float* src, size_t lda, size_t kc, float* dst) {
+  const __m256i six = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
+  const __m256 z = _mm256_setzero_ps();
+  size_t p = 0;
+  for (; p + 8 <= kc; p += 8) {
+    __m256 t0 = _mm256_unpacklo_ps(_mm256_loadu_ps(src + p), _mm256_loadu_ps(src + lda + p));
+    __m256 t1 = _mm256_unpackhi_ps(_mm256_loadu_ps(src + p), _mm256_loadu_ps(src + lda + p));
+    __m256 t2 = _mm256_unpacklo_ps(_mm256_loadu_ps(src + 2 * lda + p), _mm256_loadu_ps(src + 3 * lda + p));
+    __m256 t3 = _mm256_unpackhi_ps(_mm256_loadu_ps(src + 2 * lda + p), _mm256_loadu_ps(src + 3 * lda + p));
+    __m256 t4 = _mm256_unpacklo_ps(_mm256_loadu_ps(src + 4 * lda + p), _mm256_loadu_ps(src + 5 * lda + p));
+    __m256 t5 = _mm256_unpackhi_ps(_mm256_loadu_ps(src + 4 * lda + p), _mm256_loadu_ps(src + 5 * lda + p));
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    __m256 u4 = _mm256_shuffle_ps(t4, z, 0x44), u5 = _mm256_shuffle_ps(t4, z, 0xEE);
+    __m256 u6 = _mm256_shuffle_ps(t5, z, 0x44), u7 = _mm256_shuffle_ps(t5, z, 0xEE);
+    float* d = dst + p * MR;
+    _mm256_storeu_ps(d, _mm256_permute2f128_ps(u0, u4, 0x20));
+    _mm256_storeu_ps(d + 6, _mm256_permute2f128_ps(u1, u5, 0x20));
+    _mm256_storeu_ps(d + 12, _mm256_permute2f128_ps(u2, u6, 0x20));
+    _mm256_storeu_ps(d + 18, _mm256_permute2f128_ps(u3, u7, 0x20));
+    _mm256_storeu_ps(d + 24, _mm256_permute2f128_ps(u0, u4, 0x31));
+    _mm256_storeu_ps(d + 30, _mm256_permute2f128_ps(u1, u5, 0x31));
+    _mm256_storeu_ps(d + 36, _mm256_permute2f128_ps(u2, u6, 0x31));
+    _mm256_maskstore_ps(d + 42, six, _mm256_permute2f128_ps(u3, u7, 0x31));
+  }
+  for (; p < kc; p++)
+    for (size_t i = 0; i < MR; i++) dst[p * MR + i] = src[i * lda + p];
+}
+#endif
+
 // Ap[panel][p][i] = A(i0 + panel·MR + i, pc + p), zero beyond row m; written in order, MR rows read
 // side by side.
 void pack_a(const GemmArgs& g, size_t i0, size_t mc, size_t pc, size_t kc, float* ap) {
+  [[maybe_unused]] const bool simd = use_avx2_fma();
   for (size_t r = 0; r < mc; r += MR) {
     float* dst = ap + r * kc;
     size_t h = std::min(MR, mc - r);
     const float* src = g.a + (i0 + r) * g.lda + pc;
+#if defined(__x86_64__) || defined(__i386__)
+    if (h == MR && simd) {
+      pack_panel_avx2(src, g.lda, kc, dst);
+      continue;
+    }
+#endif
     if (h == MR) {
       for (size_t p = 0; p < kc; p++)
         for (size_t i = 0; i < MR; i++) dst[p * MR + i] = src[i * g.lda + p];
