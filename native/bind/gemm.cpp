@@ -3,8 +3,6 @@
 #include "napi_util.h"
 #include "ops/gemm.h"
 
-#include <algorithm>
-
 namespace ctl {
 namespace {
 
@@ -16,16 +14,9 @@ Napi::Value gemm_js(const Napi::CallbackInfo& info) {
   auto b = args.array<float>(1, "b", checked_product("gemm", {k, n}));
   auto bias = args.optional_array<float>(2, "bias", n);
   auto out = args.array<float>(3, "out", checked_product("gemm", {m, n}));
-  GemmArgs g{m, n, k, a.data, k, b.data, trans_b ? k : n, trans_b, out.data, n, bias.data != nullptr};
-  const float* bias_p = bias.data;
-  return run_job(
-      args, double(m) * n * k,
-      [g, bias_p] {
-        if (bias_p != nullptr)
-          for (size_t i = 0; i < g.m; i++) std::copy(bias_p, bias_p + g.n, g.c + i * g.ldc);
-        gemm(g);
-      },
-      {a.object, b.object, out.object, bias.object});
+  GemmArgs g{m, n, k, a.data, k, b.data, trans_b ? k : n, trans_b, out.data, n, false};
+  g.bias = bias.data;
+  return run_job(args, double(m) * n * k, [g] { gemm(g); }, {a.object, b.object, out.object, bias.object});
 }
 
 }  // namespace

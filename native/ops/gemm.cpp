@@ -109,10 +109,23 @@ void pack_a(const GemmArgs& g, size_t i0, size_t mc, size_t pc, size_t kc, float
   }
 }
 
+// C[i:i+h, col:col+w] = bias[col:col+w], or += when accumulating (columns contiguous).
+inline void bias_tile(const GemmArgs& g, size_t i, size_t h, size_t col, size_t w) {
+  for (size_t r = 0; r < h; r++) {
+    float* c = c_at(g, i + r, col);
+    for (size_t j = 0; j < w; j++) c[j] = g.accumulate ? c[j] + g.bias[col + j] : g.bias[col + j];
+  }
+}
+
 // One MR×NR tile at C(i, col) from A panel ar and B panel bq: h rows and w columns of it are real.
+// bias: add g.bias to the tile first (the first depth slice).
 inline void narrow_tile(const GemmArgs& g, MicroKernel kern, const float* ar, const float* bq, size_t i, size_t col,
-                        size_t kc, bool acc) {
+                        size_t kc, bool acc, bool bias) {
   size_t h = std::min(MR, g.m - i), w = std::min(NR, g.n - col);
+  if (bias) {
+    bias_tile(g, i, h, col, w);
+    acc = true;
+  }
   float* c = c_at(g, i, col);
   if (h == MR && w == NR) return kern(kc, ar, bq, c, g.ldc, acc);
   alignas(64) float tmp[MR * NR];
@@ -125,22 +138,26 @@ inline void narrow_tile(const GemmArgs& g, MicroKernel kern, const float* ar, co
 inline bool contiguous(const GemmArgs& g, size_t col, size_t w) { return !g.c_group || col % g.c_group + w <= g.c_group; }
 
 // C block rows [i0, i0+mc), panels [q0, q1) of the packed B (columns from j0), depth kc. Full tiles of
-// the ISA's wide kernel (AP A panels × BP B panels) where they fit, MR×NR tiles elsewhere.
+// the ISA's wide kernel (AP A panels × BP B panels) where they fit, MR×NR tiles elsewhere. bias: the
+// first depth slice of a GEMM with g.bias (each tile gets the bias just before its kernel).
 void macro_kernel(const GemmArgs& g, const GemmKernels& kn, const float* ap, const float* bp, size_t i0, size_t mc,
-                  size_t j0, size_t q0, size_t q1, size_t kc, bool acc) {
+                  size_t j0, size_t q0, size_t q1, size_t kc, bool acc, bool bias) {
   const size_t AP = kn.a_panels, BP = kn.b_panels, wide_h = AP * MR, wide_w = BP * NR;
   for (size_t q = q0; q < q1;) {
     size_t col = j0 + q * NR;
     const float* bq = bp + q * kc * NR;
     if (kn.wide && q + BP <= q1 && col + wide_w <= g.n && contiguous(g, col, wide_w)) {
       size_t r = 0;
-      for (; r + wide_h <= mc && i0 + r + wide_h <= g.m; r += wide_h)
-        kn.wide(kc, ap + r * kc, MR * kc, bq, kc * NR, c_at(g, i0 + r, col), g.ldc, acc);
+      for (; r + wide_h <= mc && i0 + r + wide_h <= g.m; r += wide_h) {
+        if (bias) bias_tile(g, i0 + r, wide_h, col, wide_w);
+        kn.wide(kc, ap + r * kc, MR * kc, bq, kc * NR, c_at(g, i0 + r, col), g.ldc, acc || bias);
+      }
       for (; r < mc; r += MR)
-        for (size_t b = 0; b < BP; b++) narrow_tile(g, kn.micro, ap + r * kc, bq + b * kc * NR, i0 + r, col + b * NR, kc, acc);
+        for (size_t b = 0; b < BP; b++)
+          narrow_tile(g, kn.micro, ap + r * kc, bq + b * kc * NR, i0 + r, col + b * NR, kc, acc, bias);
       q += BP;
     } else {  // a last panel, or a pair split by a column group: MR×NR tiles
-      for (size_t r = 0; r < mc; r += MR) narrow_tile(g, kn.micro, ap + r * kc, bq, i0 + r, col, kc, acc);
+      for (size_t r = 0; r < mc; r += MR) narrow_tile(g, kn.micro, ap + r * kc, bq, i0 + r, col, kc, acc, bias);
       q++;
     }
   }
@@ -179,7 +196,7 @@ void gemm_streamed_b(const GemmArgs& g, const GemmKernels& kern, size_t mc_step,
         for (size_t q = q0; q < q1; q++) g.b_source->pack(pc, kc, q * NR, bp + (q - q0) * kc * NR);
         for (size_t ic = 0; ic < g.m; ic += mc_step)
           macro_kernel(g, kern, ap_all + s * a_slice + ic * kc_step, bp, ic, std::min(mc_step, g.m - ic), q0 * NR, 0,
-                       q1 - q0, kc, g.accumulate || s > 0);
+                       q1 - q0, kc, g.accumulate || s > 0, g.bias && s == 0);
       }
     }
   });
@@ -192,9 +209,11 @@ void gemm_streamed_b(const GemmArgs& g, const GemmKernels& kern, size_t mc_step,
 void gemm(const GemmArgs& g) {
   if (g.m == 0 || g.n == 0) return;
   if (g.k == 0) {
-    if (!g.accumulate)
-      for (size_t i = 0; i < g.m; i++)
-        for (size_t j = 0; j < g.n; j++) *c_at(g, i, j) = 0.f;
+    for (size_t i = 0; i < g.m; i++)
+      for (size_t j = 0; j < g.n; j++) {
+        float* c = c_at(g, i, j);
+        *c = (g.accumulate ? *c : 0.f) + (g.bias ? g.bias[j] : 0.f);
+      }
     return;
   }
   const GemmKernels& kern = gemm_kernels();
@@ -226,7 +245,7 @@ void gemm(const GemmArgs& g) {
           size_t mc = std::min(mc_step, g.m - ic), q1 = std::min(panels, q0 + per_chunk);
           float* ap = a_pack.get(mc_step * KC);
           pack_a(g, ic, mc, pc, kc, ap);
-          macro_kernel(g, kern, ap, bp, ic, mc, jc, q0, q1, kc, acc);
+          macro_kernel(g, kern, ap, bp, ic, mc, jc, q0, q1, kc, acc, g.bias && pc == 0);
         }
       });
     }

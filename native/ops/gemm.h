@@ -28,6 +28,9 @@ struct GemmArgs {
   // When nonzero: C's columns come in groups of c_group (a multiple of NR), group q starting at
   // c + q·c_group_stride (e.g. one NCHW output plane per sample); rows stay ldc apart.
   size_t c_group = 0, c_group_stride = 0;
+  // When set: C(i, j) (+)= bias[j] + Σ_p A(i, p)·B(p, j), the bias added to each C tile of the first
+  // depth slice just before its kernel runs (the tile is in L1 then: no separate pass over C)
+  const float* bias = nullptr;
 };
 
 // C = A·B (or C += A·B): packed, cache-blocked, with the active ISA's micro-kernels (AVX-512 12×32,
