@@ -22,6 +22,44 @@ float* c_at(const GemmArgs& g, size_t i, size_t j) {
   return g.c + i * g.ldc + (g.c_group ? (j / g.c_group) * g.c_group_stride + j % g.c_group : j);
 }
 
+#if defined(__x86_64__) || defined(__i386__)
+// d[p·ld + j] = s[j·lds + p] for p, j < 8: one 8×8 block transposed in registers
+__attribute__((target("avx2,fma"))) inline void transpose8x8_avx2(const float* s, size_t lds, float* d, size_t ld) {
+  __m256 t0 = _mm256_unpacklo_ps(_mm256_loadu_ps(s), _mm256_loadu_ps(s + lds));
+  __m256 t1 = _mm256_unpackhi_ps(_mm256_loadu_ps(s), _mm256_loadu_ps(s + lds));
+  __m256 t2 = _mm256_unpacklo_ps(_mm256_loadu_ps(s + 2 * lds), _mm256_loadu_ps(s + 3 * lds));
+  __m256 t3 = _mm256_unpackhi_ps(_mm256_loadu_ps(s + 2 * lds), _mm256_loadu_ps(s + 3 * lds));
+  __m256 t4 = _mm256_unpacklo_ps(_mm256_loadu_ps(s + 4 * lds), _mm256_loadu_ps(s + 5 * lds));
+  __m256 t5 = _mm256_unpackhi_ps(_mm256_loadu_ps(s + 4 * lds), _mm256_loadu_ps(s + 5 * lds));
+  __m256 t6 = _mm256_unpacklo_ps(_mm256_loadu_ps(s + 6 * lds), _mm256_loadu_ps(s + 7 * lds));
+  __m256 t7 = _mm256_unpackhi_ps(_mm256_loadu_ps(s + 6 * lds), _mm256_loadu_ps(s + 7 * lds));
+  __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  _mm256_storeu_ps(d, _mm256_permute2f128_ps(u0, u4, 0x20));
+  _mm256_storeu_ps(d + ld, _mm256_permute2f128_ps(u1, u5, 0x20));
+  _mm256_storeu_ps(d + 2 * ld, _mm256_permute2f128_ps(u2, u6, 0x20));
+  _mm256_storeu_ps(d + 3 * ld, _mm256_permute2f128_ps(u3, u7, 0x20));
+  _mm256_storeu_ps(d + 4 * ld, _mm256_permute2f128_ps(u0, u4, 0x31));
+  _mm256_storeu_ps(d + 5 * ld, _mm256_permute2f128_ps(u1, u5, 0x31));
+  _mm256_storeu_ps(d + 6 * ld, _mm256_permute2f128_ps(u2, u6, 0x31));
+  _mm256_storeu_ps(d + 7 * ld, _mm256_permute2f128_ps(u3, u7, 0x31));
+}
+
+static_assert(NR == 16, "pack_bt_panel_avx2 fills 16-column panels");
+// dst[p·16 + j] = src[j·lds + p] for j < 16 and p up to a multiple of 8 of kc (returned; the caller
+// packs the rest): a panel of Bᵀ rows, two 8×8 blocks per 8 depths
+__attribute__((target("avx2,fma"))) size_t pack_bt_panel_avx2(const float* src, size_t lds, size_t kc, float* dst) {
+  size_t p = 0;
+  for (; p + 8 <= kc; p += 8) {
+    transpose8x8_avx2(src + p, lds, dst + p * NR, NR);
+    transpose8x8_avx2(src + 8 * lds + p, lds, dst + p * NR + 8, NR);
+  }
+  return p;
+}
+#endif
+
 // Bp[panel][p][j] = B(pc + p, j0 + panel·NR + j), zero beyond column n. Each source row (B) or
 // column (Bᵀ) is read in order and each panel line written whole: rows of B are ldb apart, so reading
 // a panel's 16 columns row after row would touch a new page per line.
@@ -34,10 +72,15 @@ void pack_b(const GemmArgs& g, size_t pc, size_t kc, size_t j0, size_t panel_beg
       for (size_t q = panel_begin; q < full_end; q++) std::memcpy(bp + (q * kc + p) * NR, src + q * NR, NR * sizeof(float));
     }
   } else {
+    [[maybe_unused]] const bool simd = use_avx2_fma();
     for (size_t q = panel_begin; q < full_end; q++) {
       const float* src = g.b + (j0 + q * NR) * g.ldb + pc;
       float* dst = bp + q * kc * NR;
-      for (size_t p = 0; p < kc; p++)
+      size_t p = 0;
+#if defined(__x86_64__) || defined(__i386__)
+      if (simd) p = pack_bt_panel_avx2(src, g.ldb, kc, dst);
+#endif
+      for (; p < kc; p++)
         for (size_t j = 0; j < NR; j++) dst[p * NR + j] = src[j * g.ldb + p];
     }
   }
