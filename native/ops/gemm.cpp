@@ -195,9 +195,15 @@ void macro_kernel(const GemmArgs& g, const GemmKernels& kn, const float* ap, con
         if (bias) bias_tile(g, i0 + r, wide_h, col, wide_w);
         kn.wide(kc, ap + r * kc, MR * kc, bq, kc * NR, c_at(g, i0 + r, col), g.ldc, acc || bias);
       }
-      for (; r < mc; r += MR)
+      for (; r < mc; r += MR) {
+        if (BP == 2 && kn.strip2 && i0 + r + MR <= g.m) {  // a whole A panel: one MR×2NR strip
+          if (bias) bias_tile(g, i0 + r, MR, col, wide_w);
+          kn.strip2(kc, ap + r * kc, bq, kc * NR, c_at(g, i0 + r, col), NR, g.ldc, acc || bias);
+          continue;
+        }
         for (size_t b = 0; b < BP; b++)
           narrow_tile(g, kn.micro, ap + r * kc, bq + b * kc * NR, i0 + r, col + b * NR, kc, acc, bias);
+      }
       q += BP;
     } else {  // a last panel, or a pair split by a column group: MR×NR tiles
       for (size_t r = 0; r < mc; r += MR) narrow_tile(g, kn.micro, ap + r * kc, bq, i0 + r, col, kc, acc, bias);

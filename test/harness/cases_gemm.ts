@@ -26,6 +26,7 @@ for (const t of [false, true]) {
   matmulCase([], 67, 129, 33, t);
   matmulCase([], 1, 1023, 3, t);
   matmulCase([], 130, 67, 257, t);
+  matmulCase([], 66, 600, 96, t); // 5 wide tiles + one 6-row panel; two depth slices, k mod 8 = 4
 }
 matmulCase([], 33, 1, 7, false);
 matmulCase([2, 3], 5, 9, 4, false);
@@ -51,6 +52,7 @@ for (const layout of ['outIn', 'inOut'] as const) {
   linearCase([7, 33], 3, layout, true);
   linearCase([2, 5, 129], 67, layout, true);
   linearCase([3, 1023], 3, layout, false);
+  linearCase([2, 33, 520], 96, layout, true); // the bias enters the first of two depth slices
 }
 
 export const gemmCases: readonly OpCase[] = list;
