@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "ops/aligned_buffer.h"
+#include "ops/attention_isa.h"
 #include "ops/gemm.h"
 #include "ops/simd_math.h"
 #include "runtime/cpu.h"
@@ -79,7 +80,7 @@ void softmax_row(float* s, size_t len, size_t row_len, bool simd) {
 void attention(size_t n, size_t t, size_t d, size_t heads, bool causal, const float* qkv, float* y) {
   size_t dh = d / heads, ld = 3 * d;
   float scale = 1.f / std::sqrt(float(dh));
-  bool simd = use_avx2_fma();
+  bool simd = use_avx2_fma(), wide = use_avx512();
   parallel_for(n * heads, 1, [&](size_t b, size_t e) {
     float* s = scores_buffer.get(t * t);
     for (size_t task = b; task < e; task++) {
@@ -91,7 +92,11 @@ void attention(size_t n, size_t t, size_t d, size_t heads, bool causal, const fl
       for (size_t i = 0; i < t; i++) {
         float* row = s + i * t;
         size_t len = causal ? i + 1 : t;
-        for (size_t j = 0; j < len; j++) row[j] *= scale;
+#if defined(__x86_64__) || defined(__i386__)
+        if (wide && softmax_row_avx512(row, len, t, scale)) continue;
+        if (!wide)  // (the AVX-512 row kernel leaves the row scaled when it declines it)
+#endif
+          for (size_t j = 0; j < len; j++) row[j] *= scale;
         softmax_row(row, len, t, simd);
       }
       gemm(GemmArgs{t, dh, t, s, t, v, ld, false, y + smp * t * d + h * dh, d, false});
