@@ -1,6 +1,6 @@
 // ctlkit as a dependency: `npm pack` of a copy of the sources (so `prepack` builds dist from nothing),
 // `npm install <tgz>` into an empty project, offline; then the addon built inside
-// node_modules/ctlkit, `npx ctlkit`, `import { merge } from 'ctlkit'` merging two checkpoints
+// node_modules/ctlkit, `npx ctlkit` (and its demo on the bundled checkpoints), `import { merge } from 'ctlkit'` merging two checkpoints
 // written here as raw bytes, and `tsc` on a .ts file using ctlkit's types.
 //
 // Offline: npm 11 resolves a new dependency's version ranges from full packuments, which `npm ci`
@@ -164,6 +164,9 @@ test('npm pack → npm install <tgz> (offline) in an empty project: addon, npx c
     // 3. The bin.
     assert.is(run('npx', ['--offline', 'ctlkit', '--version'], app, 60_000).out.trim(), pkg.version);
     assert.match(run('npx', ['--offline', 'ctlkit', '--help'], app, 60_000).out, /merge/);
+    // the demo runs on the checkpoints shipped in the package (examples/<arch>/)
+    run('npx', ['--offline', 'ctlkit', 'demo', '--arch', 'mlp', '--samples', '8', '--alphas', '0:1:3', '--lambdas', '0:1:3', '--out', 'rep'], app, 120_000);
+    assert.ok(fs.existsSync(path.join(app, 'rep', 'mlp_finetuned.json')) && fs.existsSync(path.join(app, 'rep', 'index.html')), 'ctlkit demo wrote no results');
 
     // 4. The API: merge two checkpoints; the output is the weighted average computed here.
     fs.writeFileSync(path.join(app, 'a.safetensors'), safetensorsBytes(modelA));
