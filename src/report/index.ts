@@ -4,10 +4,11 @@ import path from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { SweepResults } from '../sweep/types.js';
 import { renderPage, type Section } from './html.js';
-import { coefSpec, compareSpec, heatmapSpec, lossErrorSpec, renderSvg, type ReportEntry } from './plots.js';
+import type { ReportEntry } from './entry.js';
+import { coefSpec, compareSpec, heatmapSpec, lossErrorSpec, renderSvg } from './plots.js';
 import { cellText, layerSummary, num } from './table.js';
 
-export type { ReportEntry } from './plots.js';
+export type { ReportEntry } from './entry.js';
 
 export interface ReportOptions {
   title?: string;

@@ -3,14 +3,7 @@ import * as vl from 'vega-lite';
 import * as vega from 'vega';
 import type { TopLevelSpec } from 'vega-lite';
 import type { SweepResults, SweepRow } from '../sweep/types.js';
-
-/** One sweep result with the name it is shown under. */
-export interface ReportEntry {
-  label: string;
-  results: SweepResults;
-  /** a short name for legends (default: label) */
-  short?: string;
-}
+import type { ReportEntry } from './entry.js';
 
 const WIDTH = 360;
 const HEIGHT = 220;
