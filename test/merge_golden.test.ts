@@ -16,7 +16,7 @@ const dir = mkdtempSync(path.join(tmpdir(), 'ctl-merge-golden-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 const root = fixture('merge');
 const cases = readdirSync(root).filter((f) => f.endsWith('.yml')).map((f) => f.slice(0, -4)).sort();
-const NATIVE = new Set(['linear', 'task_arithmetic', 'ties', 'dare_linear', 'dare_ties']);
+const NATIVE = new Set(['linear', 'task_arithmetic', 'ties', 'dare_linear', 'dare_ties', 'model_stock', 'karcher']);
 const addon = loadMergeAddon(process.env.CTLKIT_REQUIRE_BACKENDS?.includes('native') ?? false);
 
 async function compare(out: string, expected: string, what: string): Promise<void> {
