@@ -36,7 +36,7 @@ void merge_gta(size_t n, MergeInput base, const std::vector<MergeInput>& xs, con
 
 // Per segment s (consecutive runs of `seg` elements; seg divides n) the Gram matrix of
 // δ_j = f64(x_j) − f64(base) (base.data null: δ_j = f64(x_j)): sums[s·P + p(a, b)] = Σ_i δ_a δ_b for
-// a ≤ b, p in row order (0,0) (0,1) … (0,M−1) (1,1) …, P = M(M+1)/2 (src/merge/gram.ts).
+// a ≤ b, p in row order (0,0) (0,1) … (0,M−1) (1,1) …, P = M(M+1)/2 (karcher: src/merge/karcher_gram.ts).
 // Deterministic for any thread count: fixed blocks within each segment, reduced in block order.
 void merge_gram(size_t n, size_t seg, MergeInput base, const std::vector<MergeInput>& xs, double* sums);
 
