@@ -13,7 +13,7 @@
         "native/bind/attention.cpp", "native/bind/ceilings.cpp", "native/bind/combine.cpp", "native/bind/conv2d.cpp", "native/bind/decoder.cpp", "native/bind/elementwise.cpp", "native/bind/feature_stats.cpp",
         "native/bind/gemm.cpp", "native/bind/layout.cpp", "native/bind/merge.cpp", "native/bind/norm.cpp", "native/bind/pool.cpp", "native/bind/runtime.cpp",
         "native/ops/attention.cpp", "native/ops/ceilings.cpp", "native/ops/combine.cpp", "native/ops/conv2d.cpp", "native/ops/decoder.cpp", "native/ops/elementwise.cpp",
-        "native/ops/gemm.cpp", "native/ops/gemm_kernel.cpp", "native/ops/layout.cpp", "native/ops/merge.cpp", "native/ops/feature_stats.cpp", "native/ops/norm.cpp",
+        "native/ops/gemm.cpp", "native/ops/gemm_kernel.cpp", "native/ops/layout.cpp", "native/ops/merge.cpp", "native/ops/merge_gram.cpp", "native/ops/feature_stats.cpp", "native/ops/norm.cpp",
         "native/ops/pool.cpp", "native/ops/winograd.cpp", "native/ops/winograd_avx2.cpp",
         "native/runtime/cpu.cpp", "native/runtime/thread_pool.cpp"
       ],

@@ -3,7 +3,7 @@
 // own) and by a naive PyTorch script (load every tensor, compute in float32, write BF16) in the same
 // run; GB/s = checkpoint bytes read + written per second. Warm page cache, then cold (pages evicted
 // with posix_fadvise DONTNEED through python), and the disk's own read speed as the cold ceiling.
-// model_stock (base + 2 models) and karcher (3 models) run on the TypeScript reference path.
+// model_stock (base + 2 models) and karcher (3 models): ctlkit only (native kernels, merge_gram.cpp).
 // Usage: node dist/bench/merge.bench.js --make-models DIR [layers]  (then --models DIR reuses them)
 // Usage: node dist/bench/merge.bench.js [--layers 7] [--methods linear,ties,dare_ties] [--out merge-bench.json] [--no-torch] [--no-cold] [--models DIR]
 import { spawnSync } from 'node:child_process';

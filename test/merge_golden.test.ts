@@ -1,7 +1,8 @@
 // Every merge method against the independent PyTorch reference (tools/merge_reference.py, written
 // from mergekit's source): 24 configs over four checkpoints (F32, BF16, F16, F32) with odd shapes
 // (7×5, 6×5, 3×4×3, vectors), gradients, filters and per-model overrides; float32 output within
-// 1e-6. Each case runs on the reference path and, where the method has a kernel, the native one.
+// 1e-6. Each case runs on the reference path and, where the method has a kernel, the native one
+// on every ISA level the CPU has.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -10,14 +11,16 @@ import path from 'node:path';
 import { merge } from '../src/merge/run.js';
 import { openCheckpoint } from '../src/io/checkpoint.js';
 import { loadMergeAddon } from '../src/merge/native.js';
+import { loadNative, type NativeModule } from '../src/backends/native/bindings.js';
 import { fixture } from './harness/paths.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ctl-merge-golden-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 const root = fixture('merge');
 const cases = readdirSync(root).filter((f) => f.endsWith('.yml')).map((f) => f.slice(0, -4)).sort();
-const NATIVE = new Set(['linear', 'task_arithmetic', 'ties', 'dare_linear', 'dare_ties']);
+const NATIVE = new Set(['linear', 'task_arithmetic', 'ties', 'dare_linear', 'dare_ties', 'model_stock', 'karcher']);
 const addon = loadMergeAddon(process.env.CTLKIT_REQUIRE_BACKENDS?.includes('native') ?? false);
+const nm = addon ? (loadNative() as NativeModule) : undefined;
 
 async function compare(out: string, expected: string, what: string): Promise<void> {
   const got = await openCheckpoint(out);
@@ -57,10 +60,17 @@ for (const c of cases) {
   const backends: ('reference' | 'native')[] = ['reference', ...(NATIVE.has(method) && addon ? ['native' as const] : [])];
   for (const backend of backends) {
     test(`${c} (${backend}) matches the PyTorch reference`, async () => {
-      const out = path.join(dir, `${c}-${backend}`);
-      const r = await merge(yml, { out, dtype: 'F32', seed: 7, backend, baseDir: root, configName: `${c}.yml` });
-      assert.is(backend === 'native' ? r.native > 0 && r.reference === 0 : r.native === 0, true, `ran on ${backend}`);
-      await compare(out, path.join(root, `${c}.expected.safetensors`), `${c} ${backend}`);
+      try {
+        for (const isa of backend === 'native' ? nm!.cpuFeatures().isas : [undefined]) {
+          if (isa) nm!.setIsa(isa);
+          const out = path.join(dir, `${c}-${backend}${isa ?? ''}`);
+          const r = await merge(yml, { out, dtype: 'F32', seed: 7, backend, baseDir: root, configName: `${c}.yml` });
+          assert.is(backend === 'native' ? r.native > 0 && r.reference === 0 : r.native === 0, true, `ran on ${backend}`);
+          await compare(out, path.join(root, `${c}.expected.safetensors`), `${c} ${backend} ${isa ?? ''}`);
+        }
+      } finally {
+        nm?.setSimd(true);
+      }
     });
   }
 }

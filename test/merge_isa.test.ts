@@ -1,7 +1,9 @@
 // The native merge kernels give the same bytes on every ISA level the CPU runs (AVX-512 block
 // kernels, the AVX2 clone, the portable loops): mixed input dtypes (BF16, F16 with subnormals, F32,
 // signed zeros), many ties in |δ| spread over several blocks, tails shorter than a vector, every
-// sparsify / consensus / flag combination and output dtype; and the same error for a non-finite result.
+// sparsify / consensus / flag combination and output dtype; model_stock and the Gram sums of karcher
+// (2, 3 and 9 models, with and without a base, segments of the whole tensor, of rows longer than a
+// block and of single elements); and the same error for a non-finite result.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
@@ -38,6 +40,17 @@ async function run(m: MergeAddon, n: number, inf: boolean): Promise<string> {
   if (inf) xf[1][n - 1] = Infinity;
   const xs = xf.map((f, j) => encode(f, xd[j]));
   const keys = Float64Array.of(11, 12, 13, 14, 15, 16);
+  // segments: the whole tensor, its largest proper divisor (rows), single elements (small n)
+  const div = Array.from({ length: n }, (_, d) => d + 1).filter((d) => d < n && n % d === 0).pop() ?? n;
+  const segs = [...new Set([n, div, ...(n < 100 ? [1] : [])])];
+  const many = [...xs, ...Array.from({ length: 6 }, (_, j) => encode(values(n, 20 + j), j % 3))];
+  const manyD = Int32Array.from(many, (_, j) => (j < 3 ? xd[j] : (j - 3) % 3));
+  for (const seg of segs) {
+    for (const [b, M] of [[base, 2], [base, 3], [null, 3], [null, 9]] as const) {
+      const sums = new Float64Array((n / seg) * (M * (M + 1)) / 2);
+      await m.mergeGram(b, 2, many.slice(0, M), manyD.slice(0, M), seg, sums).then(() => h.update(new Uint8Array(sums.buffer)), (e: Error) => h.update(e.message));
+    }
+  }
   for (const od of [0, 1, 2]) {
     const out = new Uint8Array(n * (od === 0 ? 4 : 2));
     const call = async (f: () => Promise<void>) => {
@@ -45,6 +58,9 @@ async function run(m: MergeAddon, n: number, inf: boolean): Promise<string> {
       await f().then(() => h.update(out), (e: Error) => h.update(e.message));
     };
     await call(() => m.mergeLinear(xs, xd, Float64Array.of(0.25, -0.5, 1.25), out, od));
+    for (const seg of segs) {
+      for (const M of [2, 3]) await call(() => m.mergeModelStock(base, 2, xs.slice(0, M), xd.slice(0, M), seg, out, od));
+    }
     for (const sp of [0, 1, 2]) {
       for (const cons of [0, 1, 2]) {
         for (const flags of [0, 1, 2, 3]) {
@@ -58,7 +74,7 @@ async function run(m: MergeAddon, n: number, inf: boolean): Promise<string> {
   return h.digest('hex');
 }
 
-test('native merge kernels: the same bytes on every ISA level (linear, task arithmetic, ties, dare, every flag)', async () => {
+test('native merge kernels: the same bytes on every ISA level (linear, task arithmetic, ties, dare, every flag, model_stock, Gram sums)', async () => {
   if (!addon || !nm) return;
   const isas = nm.cpuFeatures().isas;
   try {

@@ -1,4 +1,4 @@
-// mergeLinear, mergeGta → Promise<void> (kernels in native/ops/merge.cpp; callers in src/merge/native.ts).
+// mergeLinear, mergeGta, mergeGram, mergeModelStock → Promise<void> (kernels in native/ops/merge.cpp and merge_gram.cpp; callers in src/merge/native.ts).
 #include <memory>
 #include <string>
 #include <vector>
@@ -96,11 +96,55 @@ Napi::Value merge_gta_js(const Napi::CallbackInfo& info) {
   return run_job(args, double(in->n) * double(m + 2) * 4, [in, spec, b, o, od] { merge_gta(in->n, b, in->xs, *spec, o, od); }, in->keep);
 }
 
+// The segment length argument: divides the element count n (any value when n = 0).
+size_t segment_arg(const Args& args, size_t i, size_t n) {
+  size_t seg = args.size(i, "segment", 0);
+  if (n && (seg == 0 || n % seg)) args.fail("segment", "must divide the element count " + std::to_string(n) + ", got " + std::to_string(seg));
+  return seg;
+}
+
+// mergeGram(base (Uint8Array or null), baseDtype, xs, dtypes, segment, sums (Float64Array))
+Napi::Value merge_gram_js(const Napi::CallbackInfo& info) {
+  Args args(info, "mergeGram", 6);
+  auto in = std::make_shared<Inputs>(inputs_arg(args, 2, 3, "xs"));
+  const size_t m = in->xs.size();
+  if (m == 0 || m > 64) args.fail("xs", "must hold 1 to 64 tensors");
+  int bd = dtype_arg(args, int(args.integer(1, "baseDtype", 0, 2)), "baseDtype");
+  auto base = args.optional_array<uint8_t>(0, "base", in->n * elem_size(bd));
+  size_t seg = segment_arg(args, 4, in->n);
+  auto sums = args.array<double>(5, "sums", in->n ? in->n / seg * (m * (m + 1) / 2) : 0);
+  if (base.data) in->keep.push_back(base.object);
+  in->keep.push_back(sums.object);
+  MergeInput b{base.data, bd};
+  double* s = sums.data;
+  return run_job(args, double(in->n) * double(m + 1), [in, seg, b, s] { merge_gram(in->n, seg, b, in->xs, s); }, in->keep);
+}
+
+// mergeModelStock(base, baseDtype, xs, dtypes, segment, out, outDtype)
+Napi::Value merge_model_stock_js(const Napi::CallbackInfo& info) {
+  Args args(info, "mergeModelStock", 7);
+  auto in = std::make_shared<Inputs>(inputs_arg(args, 2, 3, "xs"));
+  const size_t m = in->xs.size();
+  if (m == 0 || m > 64) args.fail("xs", "must hold 1 to 64 tensors");
+  int bd = dtype_arg(args, int(args.integer(1, "baseDtype", 0, 2)), "baseDtype");
+  auto base = args.array<uint8_t>(0, "base", in->n * elem_size(bd));
+  size_t seg = segment_arg(args, 4, in->n);
+  int od = dtype_arg(args, int(args.integer(6, "outDtype", 0, 2)), "outDtype");
+  auto out = args.array<uint8_t>(5, "out", in->n * elem_size(od));
+  in->keep.push_back(base.object);
+  in->keep.push_back(out.object);
+  MergeInput b{base.data, bd};
+  void* o = out.data;
+  return run_job(args, double(in->n) * double(2 * m + 3), [in, seg, b, o, od] { merge_model_stock(in->n, seg, b, in->xs, o, od); }, in->keep);
+}
+
 }  // namespace
 
 void register_merge(Napi::Env env, Napi::Object exports) {
   export_function(env, exports, "mergeLinear", merge_linear_js);
   export_function(env, exports, "mergeGta", merge_gta_js);
+  export_function(env, exports, "mergeGram", merge_gram_js);
+  export_function(env, exports, "mergeModelStock", merge_model_stock_js);
 }
 
 }  // namespace ctl

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "ops/merge_isa.h"
+#include "ops/merge_portable.h"
 #include "runtime/cpu.h"
 #include "runtime/thread_pool.h"
 
@@ -22,52 +23,6 @@ namespace {
 using namespace merge_detail;
 
 constexpr size_t kMaxModels = 64;
-
-#define CTL_INLINE static inline __attribute__((always_inline))
-
-CTL_INLINE float load(const MergeInput& x, size_t i) {
-  switch (x.dtype) {
-    case kMergeBF16: return bits_f32(uint32_t(static_cast<const uint16_t*>(x.data)[i]) << 16);
-    case kMergeF16: return f16_to_f32(static_cast<const uint16_t*>(x.data)[i]);
-    default: return static_cast<const float*>(x.data)[i];
-  }
-}
-
-// Decodes [b, e) of x into dst (a typed loop per dtype, so each vectorizes).
-CTL_INLINE void decode(const MergeInput& x, size_t b, size_t e, float* dst) {
-  const size_t m = e - b;
-  if (x.dtype == kMergeBF16) {
-    const uint16_t* s = static_cast<const uint16_t*>(x.data) + b;
-    uint32_t* d = reinterpret_cast<uint32_t*>(dst);
-    for (size_t i = 0; i < m; i++) d[i] = uint32_t(s[i]) << 16;
-  } else if (x.dtype == kMergeF16) {
-    const uint16_t* s = static_cast<const uint16_t*>(x.data) + b;
-    for (size_t i = 0; i < m; i++) dst[i] = f16_to_f32(s[i]);
-  } else {
-    std::memcpy(dst, static_cast<const float*>(x.data) + b, m * 4);
-  }
-}
-
-// Rounds float64 results to float32, checks them, encodes [b, e) of out.
-CTL_INLINE void encode(const double* v, size_t b, size_t e, void* out, int dtype) {
-  const size_t m = e - b;
-  bool bad = false;
-  for (size_t i = 0; i < m; i++) bad |= !std::isfinite(float(v[i]));
-  if (bad) {
-    for (size_t i = 0; i < m; i++)
-      if (!std::isfinite(float(v[i]))) throw std::runtime_error("NaN or Inf at flat index " + std::to_string(b + i) + " after merging");
-  }
-  if (dtype == kMergeBF16) {
-    uint16_t* o = static_cast<uint16_t*>(out) + b;
-    for (size_t i = 0; i < m; i++) o[i] = f32_to_bf16(float(v[i]));
-  } else if (dtype == kMergeF16) {
-    uint16_t* o = static_cast<uint16_t*>(out) + b;
-    for (size_t i = 0; i < m; i++) o[i] = f32_to_f16(float(v[i]));
-  } else {
-    float* o = static_cast<float*>(out) + b;
-    for (size_t i = 0; i < m; i++) o[i] = float(v[i]);
-  }
-}
 
 // draw < p·2^32 (a float64 compare, as in rng.ts) ⟺ draw < ceil(p·2^32) as integers.
 inline uint64_t keep_below(double p) {
@@ -93,27 +48,6 @@ __attribute__((target("avx2,fma"))) void linear_block_avx2(size_t b, size_t e, c
 void linear_block_generic(size_t b, size_t e, const std::vector<MergeInput>& xs, const double* c, float* tmp, double* acc, void* out, int od) {
   linear_block(b, e, xs, c, tmp, acc, out, od);
 }
-
-size_t blocks_of(size_t n) { return (n + kBlock - 1) / kBlock; }
-
-// The error of the lowest failing block, whichever thread meets it first (the message does not
-// depend on timing).
-struct FirstError {
-  std::mutex mu;
-  size_t blk = SIZE_MAX;
-  std::string msg;
-  void note(size_t b, const std::exception& e) {
-    std::lock_guard<std::mutex> lock(mu);
-    if (b < blk) blk = b, msg = e.what();
-  }
-  bool after(size_t b) {
-    std::lock_guard<std::mutex> lock(mu);
-    return b > blk;
-  }
-  void rethrow() {
-    if (blk != SIZE_MAX) throw std::runtime_error(msg);
-  }
-};
 
 // The state of one merge_gta call that the block passes share (ctx points into it).
 struct GtaState {

@@ -34,4 +34,15 @@ struct GtaSpec {
 // Deterministic for any thread count: sums run over fixed blocks, reduced in block order.
 void merge_gta(size_t n, MergeInput base, const std::vector<MergeInput>& xs, const GtaSpec& spec, void* out, int out_dtype);
 
+// Per segment s (consecutive runs of `seg` elements; seg divides n) the Gram matrix of
+// δ_j = f64(x_j) − f64(base) (base.data null: δ_j = f64(x_j)): sums[s·P + p(a, b)] = Σ_i δ_a δ_b for
+// a ≤ b, p in row order (0,0) (0,1) … (0,M−1) (1,1) …, P = M(M+1)/2 (karcher: src/merge/karcher_gram.ts).
+// Deterministic for any thread count: fixed blocks within each segment, reduced in block order.
+void merge_gram(size_t n, size_t seg, MergeInput base, const std::vector<MergeInput>& xs, double* sums);
+
+// model_stock per segment (src/merge/methods/model_stock.ts): cos = mean over pairs a < b of
+// clamp(δ_a·δ_b / max(|δ_a||δ_b|, 1e-6), ±1), t = N·cos / (1 + (N − 1)·cos), then
+// θ = (t·Σ_a x_a) / N + (1 − t)·θ_0 in float64, rounded to float32, then to out_dtype.
+void merge_model_stock(size_t n, size_t seg, MergeInput base, const std::vector<MergeInput>& xs, void* out, int out_dtype);
+
 }  // namespace ctl

@@ -246,6 +246,79 @@ bool linear_avx512(size_t b, size_t e, const MergeInput* xs, size_t M, const dou
   return true;
 }
 
+namespace {
+
+// gram_avx512 with M and the base known at compile time (the sums stay in registers).
+template <size_t M, bool kBase>
+void gram_fixed(size_t b, size_t e, MergeInput base, const MergeInput* xs, double* sums) {
+  constexpr size_t P = M * (M + 1) / 2;
+  __m512d acc[P];
+  for (size_t p = 0; p < P; p++) acc[p] = _mm512_setzero_pd();
+  for (size_t i = b; i < e; i += 16) {
+    const __mmask16 k = lanes(i, e);
+    __m512d dl[M], dh[M];
+    __m512d bl = _mm512_setzero_pd(), bh = bl;
+    if (kBase) {
+      const __m512 bf = load16(base, i, k);
+      bl = lo8(bf), bh = hi8(bf);
+    }
+    for (size_t j = 0; j < M; j++) {
+      const __m512 x = load16(xs[j], i, k);
+      dl[j] = kBase ? _mm512_sub_pd(lo8(x), bl) : lo8(x);
+      dh[j] = kBase ? _mm512_sub_pd(hi8(x), bh) : hi8(x);
+    }
+    size_t p = 0;
+    for (size_t a = 0; a < M; a++) {
+      for (size_t c = a; c < M; c++, p++) {
+        acc[p] = _mm512_add_pd(acc[p], _mm512_mul_pd(dl[a], dl[c]));
+        acc[p] = _mm512_add_pd(acc[p], _mm512_mul_pd(dh[a], dh[c]));
+      }
+    }
+  }
+  for (size_t p = 0; p < P; p++) sums[p] = reduce8(acc[p]);
+}
+
+template <size_t M>
+void gram_m(size_t b, size_t e, MergeInput base, const MergeInput* xs, double* sums) {
+  if (base.data) gram_fixed<M, true>(b, e, base, xs, sums);
+  else gram_fixed<M, false>(b, e, base, xs, sums);
+}
+
+}  // namespace
+
+bool gram_avx512(size_t b, size_t e, MergeInput base, const MergeInput* xs, size_t M, double* sums) {
+  static_assert(kGramWide == 8, "gram_avx512 instantiates M = 1 … 8");
+  switch (M) {
+    case 1: gram_m<1>(b, e, base, xs, sums); return true;
+    case 2: gram_m<2>(b, e, base, xs, sums); return true;
+    case 3: gram_m<3>(b, e, base, xs, sums); return true;
+    case 4: gram_m<4>(b, e, base, xs, sums); return true;
+    case 5: gram_m<5>(b, e, base, xs, sums); return true;
+    case 6: gram_m<6>(b, e, base, xs, sums); return true;
+    case 7: gram_m<7>(b, e, base, xs, sums); return true;
+    case 8: gram_m<8>(b, e, base, xs, sums); return true;
+    default: return false;
+  }
+}
+
+bool stock_write_avx512(size_t b, size_t e, MergeInput base, const MergeInput* xs, size_t N, double t, void* out, int out_dtype) {
+  const __m512d tv = _mm512_set1_pd(t), nn = _mm512_set1_pd(double(N)), u = _mm512_set1_pd(1 - t);
+  for (size_t i = b; i < e; i += 16) {
+    const __mmask16 k = lanes(i, e);
+    __m512d lo = _mm512_setzero_pd(), hi = lo;
+    for (size_t a = 0; a < N; a++) {
+      const __m512 x = load16(xs[a], i, k);
+      lo = _mm512_add_pd(lo, lo8(x));
+      hi = _mm512_add_pd(hi, hi8(x));
+    }
+    const __m512 bf = load16(base, i, k);
+    lo = _mm512_add_pd(_mm512_div_pd(_mm512_mul_pd(tv, lo), nn), _mm512_mul_pd(u, lo8(bf)));
+    hi = _mm512_add_pd(_mm512_div_pd(_mm512_mul_pd(tv, hi), nn), _mm512_mul_pd(u, hi8(bf)));
+    if (!store16(lo, hi, i, k, out, out_dtype)) return false;
+  }
+  return true;
+}
+
 }  // namespace merge_detail
 }  // namespace ctl
 

@@ -109,6 +109,12 @@ void gta_drawsums_avx512(const GtaCtx& g, size_t b0, size_t e0, double* before, 
 bool gta_final_avx512(const GtaCtx& g, size_t b0, size_t e0, const uint8_t* ties, const uint16_t* const* bits);
 // out = Σ_j c_j x_j over [b, e) (float64, j in order); false: a result is not finite.
 bool linear_avx512(size_t b, size_t e, const MergeInput* xs, size_t M, const double* c, void* out, int out_dtype);
+// sums[p(a, b)] = Σ δ_a δ_b over [b, e) for a ≤ b (merge_gram; base.data null: δ = x); false
+// when M is over kGramWide (the portable way then).
+constexpr size_t kGramWide = 8;
+bool gram_avx512(size_t b, size_t e, MergeInput base, const MergeInput* xs, size_t M, double* sums);
+// out = (t·Σ_a x_a) / N + (1 − t)·base over [b, e) (model_stock); false: a result is not finite.
+bool stock_write_avx512(size_t b, size_t e, MergeInput base, const MergeInput* xs, size_t N, double t, void* out, int out_dtype);
 #endif
 
 }  // namespace merge_detail

@@ -1,11 +1,13 @@
 // The native path of a merge: linear, task_arithmetic, ties, dare_linear and dare_ties run in
-// native/ops/merge.cpp on the raw checkpoint bytes (F32/F16/BF16 decoded and the output encoded in
-// the kernel). Same math as methods/ (the golden tests compare both on every case).
+// native/ops/merge.cpp, model_stock and karcher (on Gram matrices, karcher_gram.ts) in
+// native/ops/merge_gram.cpp, on the raw checkpoint bytes (F32/F16/BF16 decoded and the output
+// encoded in the kernel). Same math as methods/ (the golden tests compare both on every case).
 import { loadNative, type NativeModule } from '../backends/native/bindings.js';
 import type { MergePlan, PlanItem } from './plan.js';
 import type { Source } from './source.js';
 import { streamKey } from './methods/rng.js';
 import { num } from './methods/types.js';
+import { karcherCoefficients } from './karcher_gram.js';
 
 /** dtype codes shared with native/ops/merge.h. */
 export const DTYPE_CODE = { F32: 0, F16: 1, BF16: 2 } as const;
@@ -18,6 +20,11 @@ export interface MergeAddon {
    *  keys: [k0, k1] per model; flags: bit 0 normalize, bit 1 rescale. */
   mergeGta(base: Uint8Array, baseDtype: number, xs: Uint8Array[], dtypes: Int32Array, weights: Float64Array, densities: Float64Array,
     keys: Float64Array, sparsify: number, consensus: number, flags: number, lambda: number, out: Uint8Array, outDtype: number): Promise<void>;
+  /** Per run of `segment` elements, the Gram matrix of δ_j = x_j − base (base null: x_j) into sums:
+   *  the upper triangle in row order, M(M+1)/2 float64 per segment. */
+  mergeGram(base: Uint8Array | null, baseDtype: number, xs: Uint8Array[], dtypes: Int32Array, segment: number, sums: Float64Array): Promise<void>;
+  /** model_stock (methods/model_stock.ts) per run of `segment` elements. */
+  mergeModelStock(base: Uint8Array, baseDtype: number, xs: Uint8Array[], dtypes: Int32Array, segment: number, out: Uint8Array, outDtype: number): Promise<void>;
 }
 
 const HOT: Record<string, { sparsify: number; consensus: boolean }> = {
@@ -27,9 +34,12 @@ const HOT: Record<string, { sparsify: number; consensus: boolean }> = {
   dare_ties: { sparsify: 2, consensus: true },
 };
 
+/** The methods with a native kernel. */
+const NATIVE_METHODS = ['linear', ...Object.keys(HOT), 'model_stock', 'karcher'];
+
 export interface NativeMerger {
-  /** The kernels' code path ('avx2+fma' or 'generic', native/ops/merge.cpp): results are the same
-   *  bits on every machine taking the same path. */
+  /** The kernels' ISA level ('avx512', 'avx2' or 'generic', the addon's active one): results are
+   *  the same bits on every machine taking the same path. */
   path: string;
   handles(it: PlanItem): boolean;
   load(it: PlanItem, sources: Source[]): Promise<Uint8Array[]>;
@@ -61,7 +71,7 @@ export class BufferPool {
 export function loadMergeAddon(required: boolean): MergeAddon | undefined {
   try {
     const m = loadNative() as unknown as Partial<MergeAddon>;
-    if (typeof m.mergeGta !== 'function' || typeof m.mergeLinear !== 'function') throw new Error('the addon has no merge kernels (rebuild it)');
+    if ([m.mergeGta, m.mergeLinear, m.mergeGram, m.mergeModelStock].some((f) => typeof f !== 'function')) throw new Error('the addon has no merge kernels (rebuild it)');
     return m as MergeAddon;
   } catch (e) {
     if (required) throw e;
@@ -71,8 +81,8 @@ export function loadMergeAddon(required: boolean): MergeAddon | undefined {
 
 export function nativeMerger(plan: MergePlan, sources: Source[], required: boolean): NativeMerger | undefined {
   const name = plan.method.name;
-  if (name !== 'linear' && !HOT[name]) {
-    if (required) throw new Error(`--backend native: ${name} has no native kernel (native: linear, ${Object.keys(HOT).join(', ')})`);
+  if (!NATIVE_METHODS.includes(name)) {
+    if (required) throw new Error(`--backend native: ${name} has no native kernel (native: ${NATIVE_METHODS.join(', ')})`);
     return undefined;
   }
   const loaded = loadMergeAddon(required);
@@ -83,12 +93,12 @@ export function nativeMerger(plan: MergePlan, sources: Source[], required: boole
   const pool = new BufferPool();
   const isa = (loaded as unknown as Partial<NativeModule>).cpuFeatures?.().isa;
   return {
-    path: isa === undefined ? 'unknown' : isa === 'generic' ? 'generic' : 'avx2+fma',
+    path: isa ?? 'unknown',
     release: (buf) => pool.give(buf),
     // F64 inputs (rare) take the reference path
-    handles: (it) => it.kind === 'merge' && [...(it.base ? [it.base] : []), ...it.inputs].every((x) => dt(sources, x.model, x.tensor) !== 'F64'),
+    handles: (it) => it.kind === 'merge' && operands(it).every((x) => dt(sources, x.model, x.tensor) !== 'F64'),
     async load(it, sources) {
-      const all = [...(it.base ? [it.base] : []), ...it.inputs];
+      const all = operands(it);
       const codes = all.map((x) => DTYPE_CODE[dt(sources, x.model, x.tensor) as keyof typeof DTYPE_CODE]);
       dtypes.set(it, Int32Array.from(codes));
       return Promise.all(all.map((x) => sources[x.model].readRaw(x.tensor, pool.take(sources[x.model].tensors.get(x.tensor)!.bytes))));
@@ -110,8 +120,31 @@ export function nativeMerger(plan: MergePlan, sources: Source[], required: boole
     },
   };
 
+  /** What the kernel reads: the base (karcher: none, it merges the listed models), then the inputs. */
+  function operands(it: PlanItem) {
+    return [...(it.base && name !== 'karcher' ? [it.base] : []), ...it.inputs];
+  }
+
   /** Runs the method's kernel on one tensor's raw inputs into `out`. */
   async function kernel(it: PlanItem, raw: Uint8Array[], seed: number, codes: Int32Array, n: number, out: Uint8Array): Promise<void> {
+    if (name === 'model_stock') {
+      const seg = it.global.filter_wise === true && it.shape.length ? it.shape[it.shape.length - 1] : n;
+      await addon.mergeModelStock(raw[0], codes[0], raw.slice(1), codes.slice(1), seg, out, DTYPE_CODE[plan.outDType]);
+      return;
+    }
+    if (name === 'karcher') {
+      const M = raw.length;
+      let coef: Float64Array = Float64Array.of(1);
+      if (M > 1 && n > 0) {
+        const G = new Float64Array((M * (M + 1)) / 2);
+        await addon.mergeGram(null, 0, raw, codes, n, G);
+        coef = karcherCoefficients(G, M, num(it.global.max_iter, 'max_iter'), num(it.global.tol, 'tol'));
+      }
+      const keep = [...coef.keys()].filter((j) => coef[j] !== 0);
+      if (keep.length === 0) out.fill(0);
+      else await addon.mergeLinear(keep.map((j) => raw[j]), Int32Array.from(keep, (j) => codes[j]), Float64Array.from(keep, (j) => coef[j]), out, DTYPE_CODE[plan.outDType]);
+      return;
+    }
     const w = Float64Array.from(it.inputs, (x) => num(x.params.weight, `${it.out}: weight`));
     if (name === 'linear') {
       const s = it.global.normalize === true ? w.reduce((a, b) => a + b, 0) : 1;
