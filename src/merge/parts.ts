@@ -24,7 +24,7 @@ export interface MergeIdentity {
   seed: number;
   dtype: 'F32' | 'F16' | 'BF16';
   shard_bytes: number;
-  /** 'reference', or the native kernels' ISA level ('native avx512' / 'native avx2' / 'native generic'). */
+  /** 'reference' or 'native' (the native kernels give the same bytes on every ISA level). */
   engine: string;
   /** Each input checkpoint (as the config names it) and sha256 of its header (names, dtypes, shapes). */
   models: { path: string; header: string }[];

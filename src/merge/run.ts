@@ -202,7 +202,7 @@ export async function merge(config: MergeConfig | string, opts: MergeRunOptions)
       const all = layout.files.map(partFile);
       const identity: MergeIdentity = {
         ctlkit: ctlkitVersion(), config: sha256(saved), method: plan.method.name, seed, dtype: plan.outDType, shard_bytes: shardBytes,
-        engine: native ? `native ${native.path}` : 'reference',
+        engine: native ? 'native' : 'reference', // every ISA level's kernels give the same bytes (merge_isa.test.ts)
         models: paths.map((p, i) => ({ path: p, header: headerHash(sources[i]) })),
         layout: layoutHash(all), files: all.length, tensors: plan.items.length, total_size: layout.totalSize, extras,
       };
