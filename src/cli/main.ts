@@ -12,6 +12,12 @@ import { register as registerReport } from './report.js';
 import { register as registerDemo } from './demo.js';
 import { register as registerConvert } from './convert.js';
 
+// a closed pipe (`ctlkit --help | head`) ends the command quietly, as other Unix tools do
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 const program = new Command()
