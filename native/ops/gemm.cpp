@@ -276,6 +276,11 @@ void gemm(const GemmArgs& g) {
   // on a few iterations per C tile load and store)
   size_t n_pc = (g.k + KC - 1) / KC, kc_step = (g.k + n_pc - 1) / n_pc;
   if (g.b_source != nullptr) return gemm_streamed_b(g, kern, mc_step, kc_step);
+  // here the n_ic row blocks share the wide tiles as evenly as whole tiles allow (1024 rows: 86 tiles
+  // of 12 as 11 or 10 per block, not 7 × 11 + 9, so 2 threads finish together)
+  const size_t tiles = (g.m + mr - 1) / mr;
+  n_ic = std::min(n_ic, tiles);
+  auto block_row = [&](size_t b) { return std::min(g.m, b * tiles / n_ic * mr); };
   float* bp = b_pack.get(KC * NC);
   for (size_t jc = 0; jc < g.n; jc += NC) {
     size_t nc = std::min(NC, g.n - jc);
@@ -290,8 +295,8 @@ void gemm(const GemmArgs& g) {
                    [&](size_t b, size_t e) { pack_b(g, pc, kc, jc, b, e, bp); });
       parallel_for(n_ic * chunks, 1, [&](size_t b, size_t e) {
         for (size_t t = b; t < e; t++) {
-          size_t ic = (t / chunks) * mc_step, q0 = (t % chunks) * per_chunk;
-          size_t mc = std::min(mc_step, g.m - ic), q1 = std::min(panels, q0 + per_chunk);
+          size_t ib = t / chunks, ic = block_row(ib), q0 = (t % chunks) * per_chunk;
+          size_t mc = block_row(ib + 1) - ic, q1 = std::min(panels, q0 + per_chunk);
           float* ap = a_pack.get(mc_step * KC);
           pack_a(g, ic, mc, pc, kc, ap);
           macro_kernel(g, kern, ap, bp, ic, mc, jc, q0, q1, kc, acc, g.bias && pc == 0);
