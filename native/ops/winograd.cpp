@@ -209,6 +209,39 @@ std::vector<Tile> tile_grid(const Conv2dArgs& a, size_t th, size_t tw) {
 
 }  // namespace
 
+namespace wino {
+Stage stage_tiles(const Conv2dArgs& a, const Tile* t, size_t cnt) {
+  size_t s_first = t[0].s, slots = t[cnt - 1].s - s_first + 1, width = (a.ow + 3) / 4 * 4 + 2;
+  thread_local std::vector<size_t> row0, rows, base;
+  row0.assign(slots, SIZE_MAX);
+  rows.assign(slots, 0);
+  base.assign(slots, 0);
+  for (size_t i = 0; i < cnt; i++) {
+    size_t slot = t[i].s - s_first, py = size_t(t[i].y0 + long(a.ph));
+    row0[slot] = std::min(row0[slot], py);
+    rows[slot] = std::max(rows[slot], py + 6);
+  }
+  size_t total = 0;
+  for (size_t i = 0; i < slots; i++) {
+    if (rows[i] == 0) continue;
+    rows[i] -= row0[i];
+    base[i] = total;
+    total += rows[i] * width;
+  }
+  thread_local AlignedBuffer stage_buffer, offset_buffer;
+  float* buf = stage_buffer.get(total);
+  size_t lanes = (cnt + NR - 1) / NR * NR;
+  int* off = reinterpret_cast<int*>(offset_buffer.get(lanes));
+  for (size_t i = 0; i < lanes; i++) {
+    const Tile& tl = t[i < cnt ? i : 0];
+    size_t slot = tl.s - s_first, py = size_t(tl.y0 + long(a.ph)), px = size_t(tl.x0 + long(a.pw));
+    off[i] = int(base[slot] + (py - row0[slot]) * width + px);
+  }
+  std::fill(buf, buf + total, 0.f);  // the padding: the same zeros for every channel
+  return {buf, off, s_first, slots, width, row0.data(), rows.data(), base.data()};
+}
+}  // namespace wino
+
 void set_winograd_enabled(bool on) { enabled.store(on); }
 
 bool winograd_applies(const Conv2dArgs& a) {

@@ -1,6 +1,6 @@
 // Shared by the Winograd F(4×4, 3×3) driver (winograd.cpp) and its AVX2 transforms
-// (winograd_avx2.cpp): lane layout, buffer strides, the tile record, the scalar 1-D transforms and
-// the output epilogue. Internal to those two files.
+// (winograd_avx2.cpp): lane layout, buffer strides, the tile record, the input staging, the scalar
+// 1-D transforms and the output epilogue. Internal to those two files.
 #pragma once
 #include <cstddef>
 
@@ -11,13 +11,13 @@
 namespace ctl {
 namespace wino {
 
-constexpr size_t L = 8;    // SIMD lanes: 8 tiles (input, output transforms) or 8 input channels (filter)
+constexpr size_t L = 8;    // SIMD lanes (portable, AVX2): 8 tiles (input, output transforms) or 8 filter rows
 constexpr size_t XI = 36;  // transform points per tile (6×6)
 static_assert(NR == 2 * L, "a B panel holds two lane groups of tiles");
 
-// AVX2 input transform: rows are prefetched this many channels ahead of the one being staged.
+// SIMD input transforms: rows are prefetched this many channels ahead of the one being staged.
 constexpr size_t kPrefetchChannels = 2;
-// AVX2 filter transform: weights are prefetched this many channels ahead.
+// SIMD filter transforms: weights are prefetched this many channels ahead.
 constexpr size_t kFilterPrefetchChannels = 16;
 
 // A stride between the 36 transform points of V, U or M: `floats` plus one cache line (NR floats), so
@@ -36,6 +36,20 @@ struct Tile {
   size_t out_at, hh, ww;
   bool inside;
 };
+
+// The SIMD input transforms' staging of cnt tiles t[0..cnt) (consecutive, as tile_grid orders them):
+// sample t[0].s + i (slot i < slots) holds its padded rows [row0[i], row0[i] + rows[i]) at
+// buf + base[i], `width` floats a row (4·⌈ow/4⌉ + 2 ≥ pw + w + pw: every patch and copied row fits),
+// zero-filled; off[q] (q < ⌈cnt/NR⌉·NR) is where tile q's 6×6 patch starts in buf (lanes past cnt
+// repeat tile 0: finite, never stored). The caller copies each channel's rows inside the image.
+struct Stage {
+  float* buf;
+  const int* off;
+  size_t s_first, slots, width;
+  const size_t *row0, *rows, *base;
+};
+// Lays out and zero-fills the calling thread's staging buffer (winograd.cpp).
+Stage stage_tiles(const Conv2dArgs& a, const Tile* t, size_t cnt);
 
 
 // out[k] = Σ_i Bᵀ[k][i] in[i], 6 → 6, per lane; rows of `in` s floats apart, of `out` os apart.
