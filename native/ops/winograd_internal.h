@@ -1,6 +1,9 @@
-// Shared by the Winograd F(4×4, 3×3) driver (winograd.cpp) and its AVX2 transforms
-// (winograd_avx2.cpp): lane layout, buffer strides, the tile record, the input staging, the scalar
-// 1-D transforms and the output epilogue. Internal to those two files.
+// Shared by the Winograd F(4×4, 3×3) driver (winograd.cpp) and its SIMD transforms
+// (winograd_avx2.cpp, winograd_avx512.cpp): lane layout, buffer strides, the tile record, the input
+// staging, the scalar 1-D transforms and the output epilogue. Internal to those files. (The AVX-512
+// file, compiled with the AVX-512 flags, uses only the constants, types, declarations and integer
+// stride helpers here: an inline function it called could be emitted there with AVX-512 instructions
+// and shared.)
 #pragma once
 #include <cstddef>
 
@@ -127,6 +130,8 @@ inline float weight_at(const Conv2dArgs& a, size_t i) {
     for (size_t j = 0; j < tl.ww; j++) dst[i * a.ow + j] = r[(i * 4 + j) * L + l];
 }
 
+// The transforms each ISA provides (winograd.cpp picks them). An output call takes up to that ISA's
+// lane count of tiles and adds NaN into check[0..NR) for a non-finite value.
 using FilterFn = void (*)(const Conv2dArgs&, size_t, size_t, size_t, float*, size_t);
 using InputFn = void (*)(const Conv2dArgs&, const Tile*, size_t, size_t, size_t, size_t, float*);
 using OutputFn = void (*)(const Conv2dArgs&, const Tile*, size_t, size_t, const float*, size_t, float*, bool);
@@ -139,6 +144,11 @@ CTL_WINO_AVX2 void input_avx2(const Conv2dArgs& a, const Tile* t, size_t cnt, si
 CTL_WINO_AVX2 void output_avx2(const Conv2dArgs& a, const Tile* t, size_t lanes, size_t o, const float* src, size_t xs,
                                float* check, bool stream);
 #undef CTL_WINO_AVX2
+// The transforms on AVX-512 (winograd_avx512.cpp, compiled with its flags): the same values, 16 lanes.
+void filter_avx512(const Conv2dArgs& a, size_t p, size_t c0, size_t c1, float* dst, size_t xs);
+void input_avx512(const Conv2dArgs& a, const Tile* t, size_t cnt, size_t P, size_t c0, size_t c1, float* v);
+void output_avx512(const Conv2dArgs& a, const Tile* t, size_t lanes, size_t o, const float* src, size_t xs,
+                   float* check, bool stream);
 #endif
 
 }  // namespace wino
