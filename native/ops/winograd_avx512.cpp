@@ -172,11 +172,13 @@ void filter_avx512(const Conv2dArgs& a, size_t p, size_t c0, size_t c1, float* d
 }
 
 // input_body on AVX-512, one B panel (16 tiles) a vector. Rows are staged as for AVX2 (stage_tiles);
-// per patch row, columns 0–3 and 2–5 of each tile are 128-bit loads, four tiles to a vector, turned
-// into one vector per column by in-lane 4×4 transposes.
+// per patch row, columns 0–3 and 2–5 of each tile are 128-bit loads, four tiles to a vector (or, where
+// four tiles sit side by side, two 512-bit loads per four tiles), turned into one vector per column
+// by in-lane 4×4 transposes.
 void input_avx512(const Conv2dArgs& a, const Tile* t, size_t cnt, size_t P, size_t c0, size_t c1, float* v) {
   Stage st = stage_tiles(a, t, cnt);
   size_t panels = (cnt + NR - 1) / NR, width = st.width, xs = v_stride(a, P);
+  const __m512i unquad = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
   for (size_t c = c0; c < c1; c++) {
     for (size_t i = 0; i < st.slots; i++) {  // stage the rows of channel c inside the image
       const float* plane = a.x + ((st.s_first + i) * a.c + c) * a.h * a.w;
@@ -192,15 +194,27 @@ void input_avx512(const Conv2dArgs& a, const Tile* t, size_t cnt, size_t P, size
     }
     for (size_t q = 0; q < panels; q++) {
       const int* o = st.off + q * V;
+      // quads: each four tiles 4j..4j+3 sit side by side in a row (ow a multiple of 16), so a patch
+      // row of theirs is 18 consecutive floats; the lanes then hold tile 4j + k in lane 4k + j
+      bool quads = true;
+      for (size_t l = 0; l < V; l++) quads &= o[l] == o[l & ~size_t(3)] + int(4 * (l & 3));
       __m512 d[XI], tr[XI];
       for (size_t i = 0; i < 6; i++) {
-        const float* p[V];
-        for (size_t l = 0; l < V; l++) p[l] = st.buf + o[l] + i * width;
-        // chunk j of lo[k] (hi[k]): columns 0–3 (2–5) of tile 4j + k
+        // chunk j of lo[k] (hi[k]): columns 0–3 (2–5) of tile 4j + k, or with quads of tile 4k + j
         __m512 lo[4], hi[4];
-        for (size_t k = 0; k < 4; k++) {
-          lo[k] = chunks(p[k], p[k + 4], p[k + 8], p[k + 12]);
-          hi[k] = chunks(p[k] + 2, p[k + 4] + 2, p[k + 8] + 2, p[k + 12] + 2);
+        if (quads) {
+          for (size_t k = 0; k < 4; k++) {
+            const float* row = st.buf + o[4 * k] + i * width;
+            lo[k] = _mm512_loadu_ps(row);
+            hi[k] = _mm512_loadu_ps(row + 2);
+          }
+        } else {
+          const float* p[V];
+          for (size_t l = 0; l < V; l++) p[l] = st.buf + o[l] + i * width;
+          for (size_t k = 0; k < 4; k++) {
+            lo[k] = chunks(p[k], p[k + 4], p[k + 8], p[k + 12]);
+            hi[k] = chunks(p[k] + 2, p[k + 4] + 2, p[k + 8] + 2, p[k + 12] + 2);
+          }
         }
         __m512 t0 = _mm512_unpacklo_ps(lo[0], lo[1]), t1 = _mm512_unpackhi_ps(lo[0], lo[1]);
         __m512 t2 = _mm512_unpacklo_ps(lo[2], lo[3]), t3 = _mm512_unpackhi_ps(lo[2], lo[3]);
@@ -218,7 +232,8 @@ void input_avx512(const Conv2dArgs& a, const Tile* t, size_t cnt, size_t P, size
       for (size_t k = 0; k < 6; k++) {
         __m512 r[6];
         bt(tr[6 * k], tr[6 * k + 1], tr[6 * k + 2], tr[6 * k + 3], tr[6 * k + 4], tr[6 * k + 5], r, 1);
-        for (size_t m = 0; m < 6; m++) _mm512_storeu_ps(dst + (6 * k + m) * xs, r[m]);
+        for (size_t m = 0; m < 6; m++)  // (quads: back to tile order, lane 4j + k from lane 4k + j)
+          _mm512_storeu_ps(dst + (6 * k + m) * xs, quads ? _mm512_permutexvar_ps(unquad, r[m]) : r[m]);
       }
     }
   }
