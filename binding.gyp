@@ -30,7 +30,7 @@
     {
       "target_name": "ctlkit_avx512",
       "type": "static_library",
-      "sources": ["native/ops/ceilings_avx512.cpp", "native/ops/gemm_kernel_avx512.cpp", "native/ops/feature_stats_avx512.cpp", "native/ops/merge_avx512.cpp", "native/ops/elementwise_avx512.cpp", "native/ops/norm_avx512.cpp", "native/ops/attention_avx512.cpp"],
+      "sources": ["native/ops/ceilings_avx512.cpp", "native/ops/gemm_kernel_avx512.cpp", "native/ops/feature_stats_avx512.cpp", "native/ops/merge_avx512.cpp", "native/ops/elementwise_avx512.cpp", "native/ops/norm_avx512.cpp", "native/ops/attention_avx512.cpp", "native/ops/winograd_avx512.cpp"],
       "cflags_cc": ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mfma"]
     }
   ]

@@ -144,6 +144,11 @@ nativeTest('conv2d Winograd path: matches im2col + GEMM on every ISA level, epil
     { n: 2, c: 16, h: 9, w: 9, o: 16, p: 1, nonfinite: true },
     { n: 1, c: 16, h: 6, w: 300, o: 16, p: 1 },  // 75 tiles per row: a task holds part of a row
     { n: 2, c: 16, h: 1, w: 2, o: 16, p: 1 },  // smaller than the kernel: every patch mostly padding
+    // odd sizes: tiles past the right and bottom borders, 17 channels (a partial SIMD filter block)
+    { n: 1, c: 17, h: 15, w: 17, o: 20, p: 1 },
+    { n: 2, c: 33, h: 33, w: 7, o: 16, p: 0 },
+    { n: 1, c: 16, h: 17, w: 33, o: 19, p: 2 },
+    { n: 3, c: 515, h: 5, w: 9, o: 57, p: 1 },  // per-task filters, a last filter chunk of 3 channels
   ];
   try {
     for (const isa of isas) {
@@ -208,6 +213,8 @@ nativeTest('conv2d weight sum: bit-identical to combine + conv2d on every path',
   const cases: { n: number; c: number; hw: number; o: number; k: number; s: number; nonfinite?: boolean }[] = [
     { n: 2, c: 16, hw: 9, o: 17, k: 3, s: 1 },   // Winograd, shared filters
     { n: 2, c: 512, hw: 4, o: 40, k: 3, s: 1 },  // Winograd, per-task filters
+    { n: 1, c: 17, hw: 15, o: 13, k: 3, s: 1 },  // Winograd, a partial SIMD filter block
+    { n: 1, c: 515, hw: 5, o: 57, k: 3, s: 1 },  // Winograd, per-task filters, a last chunk of 3 channels
     { n: 2, c: 16, hw: 8, o: 16, k: 3, s: 1, nonfinite: true },  // Winograd falls back to the implicit GEMM
     { n: 2, c: 8, hw: 9, o: 12, k: 3, s: 2 },
     { n: 3, c: 8, hw: 8, o: 12, k: 1, s: 2 },

@@ -1,8 +1,8 @@
 // Winograd F(4×4, 3×3) (Lavin & Gray 2016): per 4×4 output tile and channel pair,
 // Y = Aᵀ[ Σ_c (G g_oc Gᵀ) ⊙ (Bᵀ d_c B) ]A with d_c the 6×6 input patch; 36 multiplies per 16
 // outputs instead of 144. The Σ_c over all tiles is one GEMM per transform point ξ (36 of them),
-// run on the GEMM kernels over operands the transforms write already packed. The AVX2 transforms are
-// in winograd_avx2.cpp.
+// run on the GEMM kernels over operands the transforms write already packed. The SIMD transforms are
+// in winograd_avx2.cpp (8 lanes) and winograd_avx512.cpp (16 lanes: a whole B panel of tiles).
 #include "ops/winograd.h"
 
 #include <algorithm>
@@ -142,8 +142,9 @@ struct Kernels {
   FilterFn filter = filter_generic;
   InputFn input = input_generic;
   OutputFn output = output_generic;
+  size_t lanes = L;  // tiles per output call (≤ NR; a divisor of NR)
   const GemmKernels* gemm = &gemm_kernels();
-  bool stream = false;  // output_avx2 stores with non-temporal stores; tasks end with store_fence()
+  bool stream = false;  // the SIMD outputs store with non-temporal stores; tasks end with store_fence()
 };
 
 // Orders this thread's non-temporal stores before what follows (the end of a pool task).
@@ -156,7 +157,12 @@ void store_fence() {
 Kernels pick_kernels() {
   Kernels k;
 #if defined(__x86_64__) || defined(__i386__)
-  if (use_avx2_fma()) {
+  if (use_avx512()) {
+    k.filter = filter_avx512;
+    k.input = input_avx512;
+    k.output = output_avx512;
+    k.lanes = NR;
+  } else if (use_avx2_fma()) {
     k.filter = filter_avx2;
     k.input = input_avx2;
     k.output = output_avx2;
@@ -181,13 +187,13 @@ void gemm_panel(const Conv2dArgs& a, const Kernels& kn, const float* up, size_t 
 // out). False when an output is NaN/±Inf.
 bool output_panel(const Conv2dArgs& a, const Kernels& kn, const Tile* t, size_t cnt, size_t p, const float* m) {
   size_t nq = (cnt + NR - 1) / NR, tile = MR * NR;
-  float check[L] = {};
+  float check[NR] = {};
   for (size_t i = 0; i < MR && p * MR + i < a.o; i++)
-    for (size_t g0 = 0; g0 < cnt; g0 += L)
-      kn.output(a, t + g0, std::min(L, cnt - g0), p * MR + i, m + (g0 / NR) * tile + i * NR + g0 % NR, m_stride(nq),
-                check, kn.stream);
+    for (size_t g0 = 0; g0 < cnt; g0 += kn.lanes)
+      kn.output(a, t + g0, std::min(kn.lanes, cnt - g0), p * MR + i, m + (g0 / NR) * tile + i * NR + g0 % NR,
+                m_stride(nq), check, kn.stream);
   float all = 0.f;
-  for (size_t l = 0; l < L; l++) all += check[l];
+  for (size_t l = 0; l < NR; l++) all += check[l];
   return all == 0.f;
 }
 
@@ -208,6 +214,39 @@ std::vector<Tile> tile_grid(const Conv2dArgs& a, size_t th, size_t tw) {
 }
 
 }  // namespace
+
+namespace wino {
+Stage stage_tiles(const Conv2dArgs& a, const Tile* t, size_t cnt) {
+  size_t s_first = t[0].s, slots = t[cnt - 1].s - s_first + 1, width = (a.ow + 3) / 4 * 4 + 2;
+  thread_local std::vector<size_t> row0, rows, base;
+  row0.assign(slots, SIZE_MAX);
+  rows.assign(slots, 0);
+  base.assign(slots, 0);
+  for (size_t i = 0; i < cnt; i++) {
+    size_t slot = t[i].s - s_first, py = size_t(t[i].y0 + long(a.ph));
+    row0[slot] = std::min(row0[slot], py);
+    rows[slot] = std::max(rows[slot], py + 6);
+  }
+  size_t total = 0;
+  for (size_t i = 0; i < slots; i++) {
+    if (rows[i] == 0) continue;
+    rows[i] -= row0[i];
+    base[i] = total;
+    total += rows[i] * width;
+  }
+  thread_local AlignedBuffer stage_buffer, offset_buffer;
+  float* buf = stage_buffer.get(total);
+  size_t lanes = (cnt + NR - 1) / NR * NR;
+  int* off = reinterpret_cast<int*>(offset_buffer.get(lanes));
+  for (size_t i = 0; i < lanes; i++) {
+    const Tile& tl = t[i < cnt ? i : 0];
+    size_t slot = tl.s - s_first, py = size_t(tl.y0 + long(a.ph)), px = size_t(tl.x0 + long(a.pw));
+    off[i] = int(base[slot] + (py - row0[slot]) * width + px);
+  }
+  std::fill(buf, buf + total, 0.f);  // the padding: the same zeros for every channel
+  return {buf, off, s_first, slots, width, row0.data(), rows.data(), base.data()};
+}
+}  // namespace wino
 
 void set_winograd_enabled(bool on) { enabled.store(on); }
 

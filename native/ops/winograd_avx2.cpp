@@ -5,9 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <vector>
 
-#include "ops/aligned_buffer.h"
 #include "ops/winograd_internal.h"
 
 namespace ctl {
@@ -99,59 +97,32 @@ __attribute__((target("avx2,fma"))) inline void copy_row_avx2(float* dst, const 
 }
 
 // input_body on AVX2. Per channel, the rows the tiles need are first copied into zero-padded planes
-// (one per sample), so every 6×6 patch is read whole with no bounds checks: per patch row, a 128-bit
+// (one per sample, stage_tiles), so every 6×6 patch is read whole with no bounds checks: per patch row, a 128-bit
 // load (columns 0–3) and a 64-bit load (4–5) per tile, turned into one vector per column over the
 // 8 tiles by in-lane 4×4 transposes.
 __attribute__((target("avx2,fma"))) void input_avx2(const Conv2dArgs& a, const Tile* t, size_t cnt, size_t P,
                                                      size_t c0, size_t c1, float* v) {
   alignas(32) float d[XI * L], tr[XI * L], r[XI * L];
-  // padded planes: sample t[0].s + i holds padded rows [row0[i], row0[i] + rows[i]) at stage + base[i]
-  // whole padded rows: 4·⌈ow/4⌉ + 2 ≥ pw + w + pw columns, so every patch and every copied row fits
-  size_t s_first = t[0].s, slots = t[cnt - 1].s - s_first + 1, width = (a.ow + 3) / 4 * 4 + 2;
-  thread_local std::vector<size_t> row0, rows, base;
-  row0.assign(slots, SIZE_MAX);
-  rows.assign(slots, 0);
-  base.assign(slots, 0);
-  for (size_t i = 0; i < cnt; i++) {
-    size_t slot = t[i].s - s_first, py = size_t(t[i].y0 + long(a.ph));
-    row0[slot] = std::min(row0[slot], py);
-    rows[slot] = std::max(rows[slot], py + 6);
-  }
-  size_t total = 0;
-  for (size_t i = 0; i < slots; i++) {
-    if (rows[i] == 0) continue;
-    rows[i] -= row0[i];
-    base[i] = total;
-    total += rows[i] * width;
-  }
-  thread_local AlignedBuffer stage_buffer, offset_buffer;
-  float* stage = stage_buffer.get(total);
-  size_t groups = (cnt + NR - 1) / NR * (NR / L);
-  int* off = reinterpret_cast<int*>(offset_buffer.get(groups * L));
-  for (size_t i = 0; i < groups * L; i++) {
-    const Tile& tl = t[i < cnt ? i : 0];  // lanes past cnt repeat tile 0 (finite, never stored)
-    size_t slot = tl.s - s_first, py = size_t(tl.y0 + long(a.ph)), px = size_t(tl.x0 + long(a.pw));
-    off[i] = int(base[slot] + (py - row0[slot]) * width + px);
-  }
-  std::fill(stage, stage + total, 0.f);  // the padding: the same zeros for every channel
+  Stage st = stage_tiles(a, t, cnt);
+  size_t groups = (cnt + NR - 1) / NR * (NR / L), width = st.width;
   for (size_t c = c0; c < c1; c++) {
-    for (size_t i = 0; i < slots; i++) {  // stage the rows of channel c inside the image
-      const float* plane = a.x + ((s_first + i) * a.c + c) * a.h * a.w;
-      for (size_t rr = 0; rr < rows[i]; rr++) {
-        long iy = long(row0[i] + rr) - long(a.ph);
+    for (size_t i = 0; i < st.slots; i++) {  // stage the rows of channel c inside the image
+      const float* plane = a.x + ((st.s_first + i) * a.c + c) * a.h * a.w;
+      for (size_t rr = 0; rr < st.rows[i]; rr++) {
+        long iy = long(st.row0[i] + rr) - long(a.ph);
         if (iy < 0 || iy >= long(a.h)) continue;
         const float* src = plane + size_t(iy) * a.w;
         if (c + kPrefetchChannels < c1)  // the same row a few channels ahead: a plane (often 4 KiB or more) away
           for (size_t b = 0; b < a.w; b += 64 / sizeof(float))
             _mm_prefetch(reinterpret_cast<const char*>(src + kPrefetchChannels * a.h * a.w + b), _MM_HINT_T0);
-        copy_row_avx2(stage + base[i] + rr * width + a.pw, src, a.w);
+        copy_row_avx2(st.buf + st.base[i] + rr * width + a.pw, src, a.w);
       }
     }
     for (size_t g = 0; g < groups; g++) {
-      const int* o = off + g * L;
+      const int* o = st.off + g * L;
       for (size_t i = 0; i < 6; i++) {
         const float* p[L];
-        for (size_t l = 0; l < L; l++) p[l] = stage + o[l] + i * width;
+        for (size_t l = 0; l < L; l++) p[l] = st.buf + o[l] + i * width;
         __m256 q0 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(p[0])), _mm_loadu_ps(p[4]), 1);
         __m256 q1 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(p[1])), _mm_loadu_ps(p[5]), 1);
         __m256 q2 = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(p[2])), _mm_loadu_ps(p[6]), 1);

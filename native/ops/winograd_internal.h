@@ -1,6 +1,9 @@
-// Shared by the Winograd F(4×4, 3×3) driver (winograd.cpp) and its AVX2 transforms
-// (winograd_avx2.cpp): lane layout, buffer strides, the tile record, the scalar 1-D transforms and
-// the output epilogue. Internal to those two files.
+// Shared by the Winograd F(4×4, 3×3) driver (winograd.cpp) and its SIMD transforms
+// (winograd_avx2.cpp, winograd_avx512.cpp): lane layout, buffer strides, the tile record, the input
+// staging, the scalar 1-D transforms and the output epilogue. Internal to those files. (The AVX-512
+// file, compiled with the AVX-512 flags, uses only the constants, types, declarations and integer
+// stride helpers here: an inline function it called could be emitted there with AVX-512 instructions
+// and shared.)
 #pragma once
 #include <cstddef>
 
@@ -11,13 +14,13 @@
 namespace ctl {
 namespace wino {
 
-constexpr size_t L = 8;    // SIMD lanes: 8 tiles (input, output transforms) or 8 input channels (filter)
+constexpr size_t L = 8;    // SIMD lanes (portable, AVX2): 8 tiles (input, output transforms) or 8 filter rows
 constexpr size_t XI = 36;  // transform points per tile (6×6)
 static_assert(NR == 2 * L, "a B panel holds two lane groups of tiles");
 
-// AVX2 input transform: rows are prefetched this many channels ahead of the one being staged.
+// SIMD input transforms: rows are prefetched this many channels ahead of the one being staged.
 constexpr size_t kPrefetchChannels = 2;
-// AVX2 filter transform: weights are prefetched this many channels ahead.
+// SIMD filter transforms: weights are prefetched this many channels ahead.
 constexpr size_t kFilterPrefetchChannels = 16;
 
 // A stride between the 36 transform points of V, U or M: `floats` plus one cache line (NR floats), so
@@ -36,6 +39,20 @@ struct Tile {
   size_t out_at, hh, ww;
   bool inside;
 };
+
+// The SIMD input transforms' staging of cnt tiles t[0..cnt) (consecutive, as tile_grid orders them):
+// sample t[0].s + i (slot i < slots) holds its padded rows [row0[i], row0[i] + rows[i]) at
+// buf + base[i], `width` floats a row (4·⌈ow/4⌉ + 2 ≥ pw + w + pw: every patch and copied row fits),
+// zero-filled; off[q] (q < ⌈cnt/NR⌉·NR) is where tile q's 6×6 patch starts in buf (lanes past cnt
+// repeat tile 0: finite, never stored). The caller copies each channel's rows inside the image.
+struct Stage {
+  float* buf;
+  const int* off;
+  size_t s_first, slots, width;
+  const size_t *row0, *rows, *base;
+};
+// Lays out and zero-fills the calling thread's staging buffer (winograd.cpp).
+Stage stage_tiles(const Conv2dArgs& a, const Tile* t, size_t cnt);
 
 
 // out[k] = Σ_i Bᵀ[k][i] in[i], 6 → 6, per lane; rows of `in` s floats apart, of `out` os apart.
@@ -113,6 +130,8 @@ inline float weight_at(const Conv2dArgs& a, size_t i) {
     for (size_t j = 0; j < tl.ww; j++) dst[i * a.ow + j] = r[(i * 4 + j) * L + l];
 }
 
+// The transforms each ISA provides (winograd.cpp picks them). An output call takes up to that ISA's
+// lane count of tiles and adds NaN into check[0..NR) for a non-finite value.
 using FilterFn = void (*)(const Conv2dArgs&, size_t, size_t, size_t, float*, size_t);
 using InputFn = void (*)(const Conv2dArgs&, const Tile*, size_t, size_t, size_t, size_t, float*);
 using OutputFn = void (*)(const Conv2dArgs&, const Tile*, size_t, size_t, const float*, size_t, float*, bool);
@@ -125,6 +144,11 @@ CTL_WINO_AVX2 void input_avx2(const Conv2dArgs& a, const Tile* t, size_t cnt, si
 CTL_WINO_AVX2 void output_avx2(const Conv2dArgs& a, const Tile* t, size_t lanes, size_t o, const float* src, size_t xs,
                                float* check, bool stream);
 #undef CTL_WINO_AVX2
+// The transforms on AVX-512 (winograd_avx512.cpp, compiled with its flags): the same values, 16 lanes.
+void filter_avx512(const Conv2dArgs& a, size_t p, size_t c0, size_t c1, float* dst, size_t xs);
+void input_avx512(const Conv2dArgs& a, const Tile* t, size_t cnt, size_t P, size_t c0, size_t c1, float* v);
+void output_avx512(const Conv2dArgs& a, const Tile* t, size_t lanes, size_t o, const float* src, size_t xs,
+                   float* check, bool stream);
 #endif
 
 }  // namespace wino

@@ -51,6 +51,13 @@ convCase(2, 16, 7, 9, 17, 3, 3, [1, 1], [1, 1], [1, 1], 1);
 convCase(1, 32, 13, 13, 20, 3, 3, [1, 1], [0, 0], [1, 1], 1, { bias: false });
 convCase(3, 17, 4, 4, 33, 3, 3, [1, 1], [2, 2], [1, 1], 1);
 convCase(2, 16, 9, 9, 16, 3, 3, [1, 1], [1, 1], [1, 1], 1, { special: true });
+// odd sizes (tiles past the right and bottom borders), 17 channels, and rows of four whole tiles
+// side by side (ow = 32: AVX-512 stores a tile row of four at once)
+convCase(1, 17, 15, 17, 20, 3, 3, [1, 1], [1, 1], [1, 1], 1);
+convCase(2, 33, 33, 7, 16, 3, 3, [1, 1], [0, 0], [1, 1], 1, { bias: false });
+convCase(1, 16, 17, 33, 19, 3, 3, [1, 1], [2, 2], [1, 1], 1);
+convCase(1, 16, 8, 32, 16, 3, 3, [1, 1], [1, 1], [1, 1], 1);
+convCase(1, 17, 15, 17, 16, 3, 3, [1, 1], [1, 1], [1, 1], 1, { special: true });
 
 // conv2d / linear with the weights as a WeightSum Σ_j c_j W_j over M basis tensors: native conv2d
 // forms it while reading the filters (Winograd and implicit GEMM), the others form it first.
@@ -71,6 +78,7 @@ function weightSumCase(op: 'conv2d' | 'linear', m: number, dims: number[], coeff
 }
 list.push(
   weightSumCase('conv2d', 2, [2, 16, 9, 17, 3], [0.3, 0.7]),  // Winograd
+  weightSumCase('conv2d', 3, [1, 17, 15, 13, 3], [0.5, -1.25, 0.75]),  // Winograd, a partial SIMD filter block
   weightSumCase('conv2d', 3, [1, 5, 7, 6, 3], [1, -0.5, 0.25]),  // implicit GEMM
   weightSumCase('conv2d', 1, [1, 4, 6, 3, 1], [2]),
   weightSumCase('linear', 2, [3, 33, 0, 17, 0], [1.5, -0.5]),
@@ -100,6 +108,8 @@ function convEpilogueCase(n: number, c: number, hw: number, o: number, k: number
 convEpilogueCase(2, 16, 9, 17, 3, 1, 1, { bn: true, residual: true, relu: true });
 convEpilogueCase(1, 24, 6, 16, 3, 1, 1, { bn: true, relu: true });
 convEpilogueCase(2, 16, 5, 16, 3, 1, 1, { residual: true });
+convEpilogueCase(1, 17, 33, 16, 3, 1, 1, { bn: true, residual: true, relu: true });  // Winograd, partial tiles
+convEpilogueCase(1, 16, 32, 16, 3, 1, 1, { residual: true, relu: true });  // Winograd, rows of four whole tiles
 convEpilogueCase(2, 4, 7, 6, 3, 2, 1, { bn: true, relu: true });
 convEpilogueCase(3, 5, 7, 8, 1, 1, 1, { bn: true, residual: true });
 convEpilogueCase(1, 5, 7, 8, 1, 1, 1, { relu: true });
