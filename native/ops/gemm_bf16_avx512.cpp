@@ -21,23 +21,66 @@ inline __m512i pair_rows(__m512 lo, __m512 hi) {
   return _mm512_or_si512(l, _mm512_slli_epi32(h, 16));
 }
 
+// r[t] = column t of the 16×16 uint32 block with rows r[0..15] (unpacks within 128-bit lanes, then
+// the lanes gathered across the four groups of four rows)
+inline void transpose16(__m512i r[16]) {
+  __m512i a[16], b[16];
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; i++) {
+    a[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+    a[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+  }
+#pragma GCC unroll 4
+  for (int j = 0; j < 4; j++) {  // b[4j + c]: rows 4j..4j+3 of column c in each 128-bit lane
+    b[4 * j] = _mm512_unpacklo_epi64(a[4 * j], a[4 * j + 2]);
+    b[4 * j + 1] = _mm512_unpackhi_epi64(a[4 * j], a[4 * j + 2]);
+    b[4 * j + 2] = _mm512_unpacklo_epi64(a[4 * j + 1], a[4 * j + 3]);
+    b[4 * j + 3] = _mm512_unpackhi_epi64(a[4 * j + 1], a[4 * j + 3]);
+  }
+#pragma GCC unroll 4
+  for (int c = 0; c < 4; c++) {
+    __m512i e0 = _mm512_shuffle_i32x4(b[c], b[4 + c], 0x44), e1 = _mm512_shuffle_i32x4(b[c], b[4 + c], 0xEE);
+    __m512i f0 = _mm512_shuffle_i32x4(b[8 + c], b[12 + c], 0x44), f1 = _mm512_shuffle_i32x4(b[8 + c], b[12 + c], 0xEE);
+    r[c] = _mm512_shuffle_i32x4(e0, f0, 0x88);
+    r[4 + c] = _mm512_shuffle_i32x4(e0, f0, 0xDD);
+    r[8 + c] = _mm512_shuffle_i32x4(e1, f1, 0x88);
+    r[12 + c] = _mm512_shuffle_i32x4(e1, f1, 0xDD);
+  }
+}
+
+// 16 k pairs (from pair p) of row s, masked to kc floats
+inline __m512i row_pairs(const float* s, size_t p, size_t kc) {
+  size_t left = kc - 2 * p;
+  __m512 lo = _mm512_maskz_loadu_ps(lanes(left), s + 2 * p);
+  __m512 hi = _mm512_maskz_loadu_ps(lanes(left > 16 ? left - 16 : 0), s + 2 * p + 16);
+  return reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(hi, lo));
+}
+
 }  // namespace
 
 // dst[p·width + r] = bf16 pair (src[r, 2p], src[r, 2p+1]), zero past rows and kc
 void bf16_pack_k_rows(const float* src, size_t ld, size_t rows, size_t width, size_t kc, uint32_t* dst) {
   const size_t kc2 = (kc + 1) / 2;
+  if (width == 12) {  // an A panel: 12 rows × 16 pairs transposed in registers, rows ≥ `rows` zero
+    const __mmask16 twelve = 0x0fff;
+    for (size_t p = 0; p < kc2; p += 16) {
+      __m512i r[16];
+#pragma GCC unroll 16
+      for (size_t i = 0; i < 16; i++) r[i] = i < rows ? row_pairs(src + i * ld, p, kc) : _mm512_setzero_si512();
+      transpose16(r);
+      size_t n = kc2 - p < 16 ? kc2 - p : 16;
+      for (size_t t = 0; t < n; t++) _mm512_mask_storeu_epi32(dst + (p + t) * 12, twelve, r[t]);
+    }
+    return;
+  }
   alignas(64) uint32_t pairs[16];
   for (size_t r = 0; r < width; r++) {
     if (r >= rows) {
       for (size_t p = 0; p < kc2; p++) dst[p * width + r] = 0;
       continue;
     }
-    const float* s = src + r * ld;
-    for (size_t p = 0; p < kc2; p += 16) {  // 32 floats = 16 pairs; masked loads give the odd tail's zero
-      size_t left = kc - 2 * p;
-      __m512 lo = _mm512_maskz_loadu_ps(lanes(left), s + 2 * p);
-      __m512 hi = _mm512_maskz_loadu_ps(lanes(left > 16 ? left - 16 : 0), s + 2 * p + 16);
-      _mm512_store_si512(pairs, reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(hi, lo)));
+    for (size_t p = 0; p < kc2; p += 16) {  // masked loads give the odd tail's zero
+      _mm512_store_si512(pairs, row_pairs(src + r * ld, p, kc));
       size_t n = kc2 - p < 16 ? kc2 - p : 16;
       for (size_t t = 0; t < n; t++) dst[(p + t) * width + r] = pairs[t];
     }
