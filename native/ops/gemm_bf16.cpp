@@ -31,8 +31,6 @@ void set_compute(Compute m) {
   mode.store(m);
 }
 
-Compute compute_mode() { return mode.load(); }
-
 bool use_bf16_gemm(const GemmArgs& g) {
   return mode.load(std::memory_order_relaxed) == Compute::bf16 && active_isa() >= Isa::avx512 && g.b_source == nullptr &&
          g.c_group == 0;

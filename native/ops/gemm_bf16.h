@@ -9,7 +9,6 @@ enum class Compute { f32, bf16 };
 // Sets the mode gemm() runs in; throws std::runtime_error for bf16 when the CPU lacks AVX512-BF16 or
 // the kernels' level (CTLKIT_ISA, setIsa) is below avx512.
 void set_compute(Compute mode);
-Compute compute_mode();
 
 // Whether gemm() takes the BF16 path for g: the mode is bf16, the level is still avx512, and g reads a
 // stored B into plain C (no b_source, no c_group: convolutions stay float32).
