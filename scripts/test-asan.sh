@@ -45,7 +45,7 @@ env "${SAN_ENV[@]}" CTLKIT_NATIVE_ADDON=build-asan/Release/ctlkit.node node --in
 suites() {
   env "${SAN_ENV[@]}" CTLKIT_NATIVE_ADDON=build-asan/Release/ctlkit.node CTLKIT_REQUIRE_BACKENDS=native \
     VK_ICD_FILENAMES=/nonexistent/ctlkit-icd.json VK_DRIVER_FILES=/nonexistent/ctlkit-icd.json \
-    node node_modules/uvu/bin.js dist/test '^(native_ops|backend_ops|backend_ops_harness|tensor|models|models_stage|sweep_consistency|sweep_golden|sweep_zero_norm|merge)\.test\.js$' \
+    node node_modules/uvu/bin.js dist/test '^(native_ops|gemm_bf16|backend_ops|backend_ops_harness|tensor|models|models_stage|sweep_consistency|sweep_golden|sweep_zero_norm|merge)\.test\.js$' \
     >/tmp/ctlkit-asan.log 2>&1
 }
 for attempt in 1 2; do

@@ -202,6 +202,9 @@ test('bad arguments: one-line errors, exit code 1', () => {
     [['merge', '--average', mlp('ft_a.safetensors'), mlp('ft_b.safetensors'), '--row', '1', '--out', path.join(dir, 'z.safetensors')], /^ctlkit: --row goes with --coefficients/],
     // checked before the backend starts (auto may print adapter warnings and take time)
     [['sweep', '--average', mlp('ft_a.safetensors'), mlp('ft_b.safetensors'), '--inputs', mlp('inputs.safetensors'), '--batch', '0', '--backend', 'auto'], /^ctlkit: --batch: expected a positive integer, got '0'$/m],
+    // BF16 GEMMs are the native backend's alone
+    [['sweep', '--average', mlp('ft_a.safetensors'), mlp('ft_b.safetensors'), '--inputs', mlp('inputs.safetensors'), '--compute', 'bf16', '--backend', 'reference'], /^ctlkit: --compute bf16: only the native backend \(this is --backend reference\)$/m],
+    [['sweep', '--average', mlp('ft_a.safetensors'), mlp('ft_b.safetensors'), '--inputs', mlp('inputs.safetensors'), '--compute', 'f16', '--backend', 'native'], /^ctlkit: --compute: expected f32 or bf16, got 'f16'$/m],
     // an explicit --label-key makes the labels required
     [['sweep', '--average', mlp('ft_a.safetensors'), mlp('ft_b.safetensors'), '--inputs', mlp('inputs.safetensors'), '--label-key', 'nope', '--backend', 'reference'], /inputs\.safetensors: .*"nope" \(the file holds "inputs", "labels"\)/],
   ];

@@ -1,6 +1,7 @@
-// version(), numThreads(), cpuFeatures(), setIsa(name), setSimd(enabled), setWinograd(enabled). (Machine ceilings: ops/ceilings.cpp.)
+// version(), numThreads(), cpuFeatures(), setIsa(name), setSimd(enabled), setWinograd(enabled), setCompute(mode). (Machine ceilings: ops/ceilings.cpp.)
 #include "bind/register.h"
 #include "napi_util.h"
+#include "ops/gemm_bf16.h"
 #include "ops/winograd.h"
 #include "runtime/cpu.h"
 #include "runtime/thread_pool.h"
@@ -63,6 +64,19 @@ Napi::Value set_winograd(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// setCompute('f32' | 'bf16'): the mode gemm() runs in from now on (ops/gemm_bf16.h).
+Napi::Value set_compute_js(const Napi::CallbackInfo& info) {
+  Args args(info, "setCompute", 1);
+  std::string name = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+  if (name != "f32" && name != "bf16") args.fail("mode", "must be 'f32' or 'bf16'");
+  try {
+    set_compute(name == "bf16" ? Compute::bf16 : Compute::f32);
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(info.Env(), "setCompute('" + name + "'): " + e.what());
+  }
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void register_runtime(Napi::Env env, Napi::Object exports) {
@@ -75,6 +89,7 @@ void register_runtime(Napi::Env env, Napi::Object exports) {
   export_function(env, exports, "setIsa", set_isa);
   export_function(env, exports, "setSimd", set_simd);
   export_function(env, exports, "setWinograd", set_winograd);
+  export_function(env, exports, "setCompute", set_compute_js);
 }
 
 }  // namespace ctl

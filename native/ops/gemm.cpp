@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "ops/aligned_buffer.h"
+#include "ops/gemm_bf16.h"
 #include "ops/gemm_kernel.h"
 #include "runtime/cpu.h"
 #include "runtime/thread_pool.h"
@@ -265,6 +266,7 @@ void gemm(const GemmArgs& g) {
       }
     return;
   }
+  if (use_bf16_gemm(g)) return gemm_bf16(g);  // setCompute('bf16')
   const GemmKernels& kern = gemm_kernels();
   const size_t MC_MAX = kern.mc_max, KC = kern.kc, NC = kern.nc, mr = MR * kern.a_panels;
   size_t threads = usable_threads();  // 1 when inline: one chunk, so each A block is packed once

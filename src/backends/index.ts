@@ -3,7 +3,8 @@ import type { Backend, BackendName } from './backend.js';
 
 export type BackendChoice = BackendName | 'auto';
 
-export async function createBackend(name: BackendChoice, opts: { quiet?: boolean } = {}): Promise<Backend> {
+/** compute: the native backend's GEMM mode (bindings.ts NativeCompute; 'f32' unless given). */
+export async function createBackend(name: BackendChoice, opts: { quiet?: boolean; compute?: 'f32' | 'bf16' } = {}): Promise<Backend> {
   switch (name) {
     case 'reference': {
       const { createReferenceBackend } = await import('./reference/index.js');
@@ -11,7 +12,7 @@ export async function createBackend(name: BackendChoice, opts: { quiet?: boolean
     }
     case 'native': {
       const { createNativeBackend } = await import('./native/index.js');
-      return createNativeBackend();
+      return createNativeBackend({ compute: opts.compute });
     }
     case 'webgpu': {
       const { createWebGPUBackend } = await import('./webgpu/index.js');

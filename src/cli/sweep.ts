@@ -43,6 +43,7 @@ interface SweepArgs extends BasisArgs {
   metric?: string;
   maxMemory?: string;
   merged: string[];
+  compute: string;
 }
 
 /** A byte count: an integer with an optional K/M/G/T suffix (powers of 1024, optional 'iB'/'B'). */
@@ -123,6 +124,7 @@ export function register(program: Command): void {
     .option('--head <file>', 'zero-shot head (task_vectors): weight [classes, embed], optional bias; adds the hook logits')
     .option('--backend <name>', 'reference | native | webgpu | auto', 'auto')
     .option('--batch <n>', 'samples per chunk', '32')
+    .option('--compute <mode>', 'f32 | bf16: bf16 rounds the inputs of the native backend\'s linear layers and attention products to BF16 and sums in float32 (AVX512-BF16; convolutions stay float32; README "BF16 compute")', 'f32')
     .option('--out <file>', 'write results.json')
     .option('--csv <file>', 'write one CSV line per (row, layer)')
     .option('--compare <set>', "default: the mode's official comparisons; all: each row vs its own combination and every basis model, every basis pair", 'default')
@@ -135,6 +137,7 @@ export function register(program: Command): void {
     .action(async (a: SweepArgs) => {
       // every argument is checked before the backend starts
       if (a.compare !== 'default' && a.compare !== 'all') throw new Error(`--compare: expected default or all, got '${a.compare}'`);
+      const compute = parseCompute(a.compute, a.backend);
       const metrics = a.metric === undefined ? undefined : parseMetrics(a.metric);
       const maxMemory = a.maxMemory === undefined ? undefined : parseBytes(a.maxMemory, '--max-memory');
       const merged = a.merged.map(parseMergedRow);
@@ -162,7 +165,7 @@ export function register(program: Command): void {
       const batch = parseIntArg(a.batch, '--batch', 1);
       await validateBasis(spec.matrix.basis, a.config, merged); // a bad checkpoint is reported before any backend starts
       const share = shareFromArgs(a);
-      const backend = await createBackend(a.backend as BackendChoice);
+      const backend = await createBackend(a.backend as BackendChoice, { compute });
       try {
         if (share) {
           const part = (await runSweep(spec, { backend, batch, maxMemory, onProgress: progressPrinter(), ...share })) as SweepPartial;
@@ -172,6 +175,7 @@ export function register(program: Command): void {
           return;
         }
         const results = await runSweep(spec, { backend, batch, maxMemory, onProgress: progressPrinter() });
+        if (compute === 'bf16') results.compute = 'bf16';
         if (a.out) await writeJsonAtomic(a.out, results);
         if (a.csv) await writeFileAtomic(a.csv, resultsToCsv(results));
         console.log(resultsTable(results));
@@ -179,6 +183,13 @@ export function register(program: Command): void {
         await backend.dispose();
       }
     });
+}
+
+/** `--compute`: f32 (the default) or bf16, which only the native backend has. */
+function parseCompute(value: string, backend: string): 'f32' | 'bf16' {
+  if (value !== 'f32' && value !== 'bf16') throw new Error(`--compute: expected f32 or bf16, got '${value}'`);
+  if (value === 'bf16' && backend !== 'native') throw new Error(`--compute bf16: only the native backend (this is --backend ${backend})`);
+  return value;
 }
 
 /** Opens every basis checkpoint (headers only), checks they agree and builds the model, then closes

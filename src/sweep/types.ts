@@ -64,6 +64,8 @@ export interface SweepResults {
   layers: string[];
   samples: number;
   backend: string;
+  /** `--compute bf16`: the native backend's GEMMs rounded their inputs to BF16 (absent: float32) */
+  compute?: 'bf16';
   rows: SweepRow[];
   baseline?: Record<string, BaselineMetrics>;
   /** interpolate mode with labels; error = 1 − accuracy */

@@ -11,6 +11,9 @@ type Pair = [number, number];
 /** The native kernels' code paths, one per ISA level (native/runtime/cpu.h). */
 export type NativeIsa = 'avx512' | 'avx2' | 'generic';
 
+/** What gemm() computes in (native/ops/gemm_bf16.h): float32, or BF16 inputs with float32 sums. */
+export type NativeCompute = 'f32' | 'bf16';
+
 export interface NativeCpuFeatures {
   isa: NativeIsa;
   chosenIsa: NativeIsa;
@@ -39,6 +42,10 @@ export interface NativeModule {
   setSimd(enabled: boolean): void;
   /** Turns the Winograd F(4×4,3×3) conv path off (the implicit GEMM for every conv) or back on. */
   setWinograd(enabled: boolean): void;
+  /** The process-wide GEMM mode from now on: 'bf16' rounds both operands of every plain GEMM (linear
+   *  layers, attention products; not convolutions) to BF16 and sums in float32 on AVX512-BF16; throws
+   *  when the CPU lacks AVX512-BF16 or the kernel level is below avx512. */
+  setCompute(mode: NativeCompute): void;
   /** out[m,n] = a[m,k] · b[k,n] (b as [n,k] when transB) + bias[n]. */
   gemm(a: F32, b: F32, bias: F32 | null, out: F32, m: number, n: number, k: number, transB: boolean): Promise<void>;
   conv2d(

@@ -7,7 +7,7 @@ import type { AttentionOptions, Backend, Conv2dOptions, ConvEpilogue, DeviceTens
 import { checkedBackend, type BackendCore } from '../checked.js';
 import type { OpName, OpPlan } from '../ops.js';
 import { isWeightSum } from '../weight_sum.js';
-import { loadNative, type NativeModule } from './bindings.js';
+import { loadNative, type NativeCompute, type NativeModule } from './bindings.js';
 
 type Storage = Float32Array | Int32Array;
 
@@ -102,6 +102,7 @@ class NativeCore implements BackendCore {
   async flush(): Promise<void> {}
   async dispose(): Promise<void> {
     this.buffers.clear();
+    this.m.setCompute('f32');
   }
 
   /** Every op's inputs: their storage stays out of the pool until the op settles. */
@@ -311,7 +312,10 @@ class NativeCore implements BackendCore {
   }
 }
 
-/** The native backend; throws (saying why) when the addon cannot be loaded. */
-export async function createNativeBackend(): Promise<Backend> {
-  return checkedBackend(new NativeCore(loadNative()));
+/** The native backend; throws (saying why) when the addon cannot be loaded, or when `compute` is
+ *  'bf16' and the CPU cannot run it. The compute mode is process-wide; dispose() sets it back to f32. */
+export async function createNativeBackend(opts: { compute?: NativeCompute } = {}): Promise<Backend> {
+  const m = loadNative();
+  if (opts.compute) m.setCompute(opts.compute);
+  return checkedBackend(new NativeCore(m));
 }
