@@ -272,9 +272,8 @@ bool conv2d_winograd(const Conv2dArgs& a) {
     parallel_for(opanels, 1, [&](size_t b, size_t e) {
       for (size_t p = b; p < e; p++) kn.filter(a, p, 0, a.c, u + p * a.c * MR, us);
     });
-    // a task's tile panels: as many as fit its input budget (up to the 4 of the widest strip kernel),
-    // tiles of consecutive samples side by side, but no more than the tiles there are
-    size_t qg = std::clamp<size_t>(std::min(kTaskInputBytes / panel_bytes, (count + NR - 1) / NR), 1, 4), span = qg * NR;
+    // a task's tile panels: as many as fit its input budget, but no more than one sample's tiles
+    size_t qg = std::clamp<size_t>(std::min(kTaskInputBytes / panel_bytes, (th * tw + NR - 1) / NR), 1, 4), span = qg * NR;
     kn.stream = a.n * a.o * a.oh * a.ow * sizeof(float) >= kStreamOutputBytes;
     parallel_for((count + span - 1) / span, 1, [&](size_t b, size_t e) {
       float* v = v_task.get(XI * v_stride(a, qg));
