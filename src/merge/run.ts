@@ -1,7 +1,7 @@
 // merge(config, options): a mergekit config merged tensor by tensor into an HF model folder.
-// Each tensor's inputs are read with positioned reads, and the previous tensor written, while this
-// one is computed; the hot methods run in the native addon (BF16/F16 decoded and encoded in the
-// kernel), the others in the TypeScript reference (methods/). The folder appears complete or not at all. With `tensors`
+// Each tensor's inputs are read with positioned reads while the previous tensor is computed; the
+// hot methods run in the native addon (BF16/F16 decoded and encoded in the kernel), the others in
+// the TypeScript reference (methods/). The folder appears complete or not at all. With `tensors`
 // (part K of N, parts.ts) only that part's output files are merged and staged for finishMerge.
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -130,7 +130,6 @@ export async function merge(config: MergeConfig | string, opts: MergeRunOptions)
   const paths = [...new Set([...(cfg.models ?? []).map((m) => m.model), ...(cfg.slices ?? []).flatMap((s) => [...s.sources.map((x) => x.model), ...(s.base_model ? [s.base_model] : [])]), ...(cfg.base_model ? [cfg.base_model] : [])])];
   const sources: Source[] = [];
   let writer: ShardedWriter | undefined;
-  let writing: Promise<void> | undefined;
   try {
     for (const p of paths) sources.push(await openSource(resolve(p)).catch((e: Error) => { throw new Error(`${file}: model ${p}: ${e.message}`); }));
     const plan = buildPlan(cfg, sources, paths, file, opts.dtype ? outDType(opts.dtype, '--dtype') : undefined);
@@ -183,17 +182,12 @@ export async function merge(config: MergeConfig | string, opts: MergeRunOptions)
       const loaded = next;
       next = load(items[i + 1]);
       const bytes = await compute(it, loaded);
-      await writing; // one write in flight: tensor i is written while tensor i + 1 is read and computed
-      const w = writer;
-      writing = w.writeBytes(it.out, bytes).then(() => {
-        if (native && it.kind === 'merge' && loaded) native.release(bytes);
-        bytesRead += rawBytes(it);
-        bytesWritten += bytes.byteLength;
-        opts.onProgress?.({ tensor: it.out, done: i + 1, total: items.length, bytesRead, bytesWritten });
-      });
-      writing.catch(() => undefined); // awaited before the next write; an early failure must not go unhandled
+      await writer.writeBytes(it.out, bytes);
+      if (native && it.kind === 'merge' && loaded) native.release(bytes);
+      bytesRead += rawBytes(it);
+      bytesWritten += bytes.byteLength;
+      opts.onProgress?.({ tensor: it.out, done: i + 1, total: items.length, bytesRead, bytesWritten });
     }
-    await writing;
     await next?.catch(() => undefined);
     opts.signal?.throwIfAborted();
     const saved = typeof config === 'string' ? config : yamlStringify(cfg);
@@ -214,7 +208,6 @@ export async function merge(config: MergeConfig | string, opts: MergeRunOptions)
     if (part && layout && mine) result.part = { index: part.index, count: part.count, dir, files: mine.length, of: layout.files.length };
     return result;
   } catch (e) {
-    await writing?.catch(() => undefined);
     await writer?.abort();
     throw e;
   } finally {
