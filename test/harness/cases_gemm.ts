@@ -26,7 +26,8 @@ for (const t of [false, true]) {
   matmulCase([], 67, 129, 33, t);
   matmulCase([], 1, 1023, 3, t);
   matmulCase([], 130, 67, 257, t);
-  matmulCase([], 66, 600, 96, t); // 5 wide tiles + one 6-row panel; two depth slices, k mod 8 = 4
+  matmulCase([], 66, 600, 96, t); // 5 wide tiles + one 6-row panel; k mod 8 = 4
+  matmulCase([], 13, 2100, 40, t); // three depth slices (KC 1024 on the SIMD levels, 512 portable)
 }
 matmulCase([], 33, 1, 7, false);
 matmulCase([2, 3], 5, 9, 4, false);
@@ -52,7 +53,8 @@ for (const layout of ['outIn', 'inOut'] as const) {
   linearCase([7, 33], 3, layout, true);
   linearCase([2, 5, 129], 67, layout, true);
   linearCase([3, 1023], 3, layout, false);
-  linearCase([2, 33, 520], 96, layout, true); // the bias enters the first of two depth slices
+  linearCase([2, 33, 520], 96, layout, true); // two depth slices on the portable level
+  linearCase([2, 9, 1100], 40, layout, true); // the bias enters the first of two depth slices (SIMD levels)
 }
 
 export const gemmCases: readonly OpCase[] = list;
