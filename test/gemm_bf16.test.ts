@@ -9,18 +9,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { loadNative, type NativeModule } from '../src/backends/native/bindings.js';
+import type { NativeModule } from '../src/backends/native/bindings.js';
 import type { SweepResults } from '../src/sweep/types.js';
-import { requiredBackends } from './harness/backends.js';
+import { addonForTests } from './harness/native_addon.js';
 import { fixture, repoRoot } from './harness/paths.js';
 
-let loaded: NativeModule | null = null;
-try {
-  loaded = loadNative();
-} catch (e) {
-  if (requiredBackends.includes('native')) throw e;
-  console.log(`gemm_bf16: addon not available (${(e as Error).message.split('\n')[0]}): skipped`);
-}
+// Without a built addon these tests are skipped with one line, unless CTLKIT_REQUIRE_BACKENDS names native.
+const loaded = addonForTests('gemm_bf16');
 const nm = loaded as NativeModule;
 const nativeTest = loaded ? test : test.skip;
 const f = loaded ? nm.cpuFeatures() : null;

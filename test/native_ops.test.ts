@@ -10,16 +10,10 @@ import { weightSum } from '../src/backends/weight_sum.js';
 import { createNativeBackend } from '../src/backends/native/index.js';
 import { nmse, nonfiniteMismatches } from './harness/compare.js';
 import { rejection } from './harness/errors.js';
-import { requiredBackends } from './harness/backends.js';
+import { addonForTests } from './harness/native_addon.js';
 
 // Without a built addon these tests are skipped with one line, unless CTLKIT_REQUIRE_BACKENDS names native.
-let loaded: NativeModule | null = null;
-try {
-  loaded = loadNative();
-} catch (e) {
-  if (requiredBackends.includes('native')) throw e;
-  console.log(`native_ops: addon not available (${(e as Error).message.split('\n')[0]}): skipped`);
-}
+const loaded = addonForTests('native_ops');
 const nm = loaded as NativeModule;
 const nativeTest = loaded ? test : test.skip;
 const GUARD = 12345.5;

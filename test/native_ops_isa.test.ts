@@ -6,16 +6,11 @@
 import { spawnSync } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { addonPath, loadNative, type NativeModule } from '../src/backends/native/bindings.js';
-import { requiredBackends } from './harness/backends.js';
+import { addonPath, type NativeModule } from '../src/backends/native/bindings.js';
+import { addonForTests } from './harness/native_addon.js';
 
-let loaded: NativeModule | null = null;
-try {
-  loaded = loadNative();
-} catch (e) {
-  if (requiredBackends.includes('native')) throw e;
-  console.log(`native_ops_isa: addon not available (${(e as Error).message.split('\n')[0]}): skipped`);
-}
+// Without a built addon these tests are skipped with one line, unless CTLKIT_REQUIRE_BACKENDS names native.
+const loaded = addonForTests('native_ops_isa');
 const nm = loaded as NativeModule;
 const nativeTest = loaded ? test : test.skip;
 const isas = loaded ? nm.cpuFeatures().isas : [];
