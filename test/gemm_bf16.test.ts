@@ -12,6 +12,7 @@ import * as assert from 'uvu/assert';
 import type { NativeModule } from '../src/backends/native/bindings.js';
 import type { SweepResults } from '../src/sweep/types.js';
 import { addonForTests } from './harness/native_addon.js';
+import { lcgUniform as rng, randArray as rand } from './harness/rng.js';
 import { fixture, repoRoot } from './harness/paths.js';
 
 // Without a built addon these tests are skipped with one line, unless CTLKIT_REQUIRE_BACKENDS names native.
@@ -23,14 +24,6 @@ const canBf16 = f !== null && f.avx512Bf16 && f.isa === 'avx512';
 const bf16Test = canBf16 ? nativeTest : test.skip;
 const U32 = 2 ** -24, GUARD = -98765.25, PAD = 19;
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 31 - 1;
-  };
-}
-const rand = (n: number, r: () => number): Float32Array => Float32Array.from({ length: n }, r);
 
 const word = new Uint32Array(1), real = new Float32Array(word.buffer);
 /** x rounded to BF16 (the top 16 bits of its float32), to nearest, ties to even (finite x). */

@@ -13,9 +13,9 @@ import { sce } from '../src/merge/methods/sce.js';
 import { draw32, streamKey } from '../src/merge/methods/rng.js';
 import type { MergeMethod, ParamValue, TensorJob } from '../src/merge/methods/types.js';
 import { loadMergeAddon } from '../src/merge/native.js';
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { repoRoot } from './harness/paths.js';
+import { runWithThreads } from './harness/threads.js';
 
 const addon = loadMergeAddon(process.env.CTLKIT_REQUIRE_BACKENDS?.includes('native') ?? false);
 
@@ -147,14 +147,7 @@ test('native ties / dare_ties: the same bytes on 1 thread and on all threads (fi
       h.update(out);
     }
     console.log(h.digest('hex'));`;
-  const run = (threads?: string) => {
-    const env = { ...process.env };
-    if (threads) env.CTLKIT_NUM_THREADS = threads;
-    else delete env.CTLKIT_NUM_THREADS;
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env });
-    assert.is(r.status, 0, r.stderr);
-    return r.stdout.trim();
-  };
+  const run = (threads?: string) => runWithThreads(script, threads);
   const one = run('1');
   assert.match(one, /^[0-9a-f]{64}$/);
   assert.is(run('2'), one, '2 threads');

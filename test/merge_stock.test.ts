@@ -5,7 +5,6 @@
 // float32 output within 1e-6. And the same bytes on 1, 2 and 3 threads.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,6 +15,7 @@ import { merge } from '../src/merge/run.js';
 import { loadMergeAddon } from '../src/merge/native.js';
 import type { Tensor } from '../src/tensor.js';
 import { repoRoot } from './harness/paths.js';
+import { runWithThreads } from './harness/threads.js';
 
 const addon = loadMergeAddon(process.env.CTLKIT_REQUIRE_BACKENDS?.includes('native') ?? false);
 const nm = addon ? (loadNative() as NativeModule) : undefined;
@@ -131,11 +131,7 @@ test('native model_stock / Gram sums: the same bytes on 1, 2 and 3 threads (fixe
       h.update(out).update(new Uint8Array(sums.buffer));
     }
     console.log(h.digest('hex'));`;
-  const run = (threads: string) => {
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, CTLKIT_NUM_THREADS: threads } });
-    assert.is(r.status, 0, r.stderr);
-    return r.stdout.trim();
-  };
+  const run = (threads: string) => runWithThreads(script, threads);
   const one = run('1');
   assert.match(one, /^[0-9a-f]{64}$/);
   assert.is(run('2'), one, '2 threads');

@@ -11,6 +11,7 @@ import { createNativeBackend } from '../src/backends/native/index.js';
 import { nmse, nonfiniteMismatches } from './harness/compare.js';
 import { rejection } from './harness/errors.js';
 import { addonForTests } from './harness/native_addon.js';
+import { lcgUniform as rng, randArray as rand } from './harness/rng.js';
 
 // Without a built addon these tests are skipped with one line, unless CTLKIT_REQUIRE_BACKENDS names native.
 const loaded = addonForTests('native_ops');
@@ -32,15 +33,6 @@ async function onEachIsa(body: (isa: NativeIsa) => Promise<void>): Promise<void>
 }
 const PAD = 37;
 
-/** A seeded uniform [-1, 1) generator, so failures reproduce. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 31 - 1;
-  };
-}
-const rand = (n: number, r: () => number): Float32Array => Float32Array.from({ length: n }, r);
 
 /** An output view of n elements inside a larger buffer whose PAD elements either side hold GUARD. */
 function guarded(n: number): { buf: Float32Array; view: Float32Array } {

@@ -8,6 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { addonPath, type NativeModule } from '../src/backends/native/bindings.js';
 import { addonForTests } from './harness/native_addon.js';
+import { lcgUniform as rng, randArray as rand } from './harness/rng.js';
 
 // Without a built addon these tests are skipped with one line, unless CTLKIT_REQUIRE_BACKENDS names native.
 const loaded = addonForTests('native_ops_isa');
@@ -16,14 +17,6 @@ const nativeTest = loaded ? test : test.skip;
 const isas = loaded ? nm.cpuFeatures().isas : [];
 const GUARD = -98765.25, PAD = 19;
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 31 - 1;
-  };
-}
-const rand = (n: number, r: () => number): Float32Array => Float32Array.from({ length: n }, r);
 
 /** Runs `code` in a fresh node with CTLKIT_ISA set; its stdout, or the error it threw. */
 function withIsaEnv(value: string, code: string): { out: string; err: string } {

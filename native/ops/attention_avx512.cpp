@@ -9,12 +9,12 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 #include "ops/attention_isa.h"
+#include "ops/avx512_util.h"
 #include "ops/simd_math_avx512.h"
 
 namespace ctl {
 namespace {
 
-inline __mmask16 lanes(size_t j, size_t n) { return j + 16 <= n ? __mmask16(0xffff) : static_cast<__mmask16>((1u << (n - j)) - 1); }
 
 }  // namespace
 
@@ -23,7 +23,7 @@ bool softmax_row_avx512(float* s, size_t len, size_t row_len, float c) {
   __m512 mx = _mm512_set1_ps(-INFINITY);
   __mmask16 nan = 0;
   for (size_t j = 0; j < len; j += 16) {
-    __mmask16 k = lanes(j, len);
+    __mmask16 k = avx512::mask16(len - j);
     __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(k, s + j), cv);
     _mm512_mask_storeu_ps(s + j, k, v);
     mx = _mm512_mask_max_ps(mx, k, mx, v);
@@ -34,14 +34,14 @@ bool softmax_row_avx512(float* s, size_t len, size_t row_len, float c) {
   const __m512 mv = _mm512_set1_ps(m);
   __m512 acc = _mm512_setzero_ps();
   for (size_t j = 0; j < len; j += 16) {
-    __mmask16 k = lanes(j, len);
+    __mmask16 k = avx512::mask16(len - j);
     __m512 e = avx512::exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, s + j), mv));
     _mm512_mask_storeu_ps(s + j, k, e);
     acc = _mm512_mask_add_ps(acc, k, acc, e);
   }
   const __m512 inv = _mm512_set1_ps(1.f / _mm512_reduce_add_ps(acc));
   for (size_t j = 0; j < len; j += 16) {
-    __mmask16 k = lanes(j, len);
+    __mmask16 k = avx512::mask16(len - j);
     _mm512_mask_storeu_ps(s + j, k, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, s + j), inv));
   }
   for (size_t j = len; j < row_len; j++) s[j] = 0.f;

@@ -5,24 +5,14 @@
 #if defined(__x86_64__) || defined(__i386__)  // (x86 only: elsewhere this file is empty)
 #include <immintrin.h>
 
+#include "ops/avx512_util.h"
 #include "ops/feature_stats_isa.h"
 
 namespace ctl {
 namespace {
 
-// 8 floats of p from i, widened; lanes at or past n are 0. (The maskz_ forms: GCC 12 warns on the
-// undefined source operand of the unmasked _mm512_cvtps_pd / _mm512_reduce_add_pd.)
-inline __m512d load8(const float* p, size_t i, size_t n) {
-  __mmask8 k = i + 8 <= n ? __mmask8(0xff) : static_cast<__mmask8>((1u << (n - i)) - 1);
-  return _mm512_maskz_cvtps_pd(k, _mm256_maskz_loadu_ps(k, p + i));
-}
-
-// The sum of v's lanes, in the order ((0+4) + (2+6)) + ((1+5) + (3+7)).
-inline double hsum(__m512d v) {
-  alignas(64) double x[8];
-  _mm512_store_pd(x, v);
-  return ((x[0] + x[4]) + (x[2] + x[6])) + ((x[1] + x[5]) + (x[3] + x[7]));
-}
+using avx512::hsum;
+using avx512::load8;
 
 // sums[j] += Σ f·basis_j for j < M, sums[M] += Σ f² over [b, e): the M + 1 accumulators in
 // registers, two sets of them (16 elements a step) to hide the FMA latency.

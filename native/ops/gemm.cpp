@@ -8,6 +8,7 @@
 #include "ops/aligned_buffer.h"
 #include "ops/gemm_bf16.h"
 #include "ops/gemm_kernel.h"
+#include "ops/gemm_split.h"
 #include "runtime/cpu.h"
 #include "runtime/thread_pool.h"
 
@@ -18,34 +19,21 @@
 namespace ctl {
 namespace {
 
-// Where C(i, j) lives (columns in groups when c_group is set).
-float* c_at(const GemmArgs& g, size_t i, size_t j) {
-  return g.c + i * g.ldc + (g.c_group ? (j / g.c_group) * g.c_group_stride + j % g.c_group : j);
-}
-
 #if defined(__x86_64__) || defined(__i386__)
-// d[p·ld + j] = s[j·lds + p] for p, j < 8: one 8×8 block transposed in registers
-__attribute__((target("avx2,fma"))) inline void transpose8x8_avx2(const float* s, size_t lds, float* d, size_t ld) {
-  __m256 t0 = _mm256_unpacklo_ps(_mm256_loadu_ps(s), _mm256_loadu_ps(s + lds));
-  __m256 t1 = _mm256_unpackhi_ps(_mm256_loadu_ps(s), _mm256_loadu_ps(s + lds));
-  __m256 t2 = _mm256_unpacklo_ps(_mm256_loadu_ps(s + 2 * lds), _mm256_loadu_ps(s + 3 * lds));
-  __m256 t3 = _mm256_unpackhi_ps(_mm256_loadu_ps(s + 2 * lds), _mm256_loadu_ps(s + 3 * lds));
-  __m256 t4 = _mm256_unpacklo_ps(_mm256_loadu_ps(s + 4 * lds), _mm256_loadu_ps(s + 5 * lds));
-  __m256 t5 = _mm256_unpackhi_ps(_mm256_loadu_ps(s + 4 * lds), _mm256_loadu_ps(s + 5 * lds));
-  __m256 t6 = _mm256_unpacklo_ps(_mm256_loadu_ps(s + 6 * lds), _mm256_loadu_ps(s + 7 * lds));
-  __m256 t7 = _mm256_unpackhi_ps(_mm256_loadu_ps(s + 6 * lds), _mm256_loadu_ps(s + 7 * lds));
+// c[j] = column j of the 8×8 block whose rows are r[0..8), transposed in registers
+[[gnu::always_inline]] __attribute__((target("avx2,fma"))) inline void transpose8_avx2(const __m256* r, __m256* c) {
+  __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+  __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+  __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+  __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
   __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
   __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
   __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
   __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-  _mm256_storeu_ps(d, _mm256_permute2f128_ps(u0, u4, 0x20));
-  _mm256_storeu_ps(d + ld, _mm256_permute2f128_ps(u1, u5, 0x20));
-  _mm256_storeu_ps(d + 2 * ld, _mm256_permute2f128_ps(u2, u6, 0x20));
-  _mm256_storeu_ps(d + 3 * ld, _mm256_permute2f128_ps(u3, u7, 0x20));
-  _mm256_storeu_ps(d + 4 * ld, _mm256_permute2f128_ps(u0, u4, 0x31));
-  _mm256_storeu_ps(d + 5 * ld, _mm256_permute2f128_ps(u1, u5, 0x31));
-  _mm256_storeu_ps(d + 6 * ld, _mm256_permute2f128_ps(u2, u6, 0x31));
-  _mm256_storeu_ps(d + 7 * ld, _mm256_permute2f128_ps(u3, u7, 0x31));
+  c[0] = _mm256_permute2f128_ps(u0, u4, 0x20), c[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+  c[2] = _mm256_permute2f128_ps(u2, u6, 0x20), c[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+  c[4] = _mm256_permute2f128_ps(u0, u4, 0x31), c[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+  c[6] = _mm256_permute2f128_ps(u2, u6, 0x31), c[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
 }
 
 static_assert(NR == 16, "pack_bt_panel_avx2 fills 16-column panels");
@@ -53,10 +41,13 @@ static_assert(NR == 16, "pack_bt_panel_avx2 fills 16-column panels");
 // packs the rest): a panel of Bᵀ rows, two 8×8 blocks per 8 depths
 __attribute__((target("avx2,fma"))) size_t pack_bt_panel_avx2(const float* src, size_t lds, size_t kc, float* dst) {
   size_t p = 0;
-  for (; p + 8 <= kc; p += 8) {
-    transpose8x8_avx2(src + p, lds, dst + p * NR, NR);
-    transpose8x8_avx2(src + 8 * lds + p, lds, dst + p * NR + 8, NR);
-  }
+  for (; p + 8 <= kc; p += 8)
+    for (size_t h = 0; h < NR; h += 8) {  // rows h..h+7 of the panel: columns h..h+7 of its depths p..p+7
+      __m256 r[8], c[8];
+      for (size_t i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(src + (h + i) * lds + p);
+      transpose8_avx2(r, c);
+      for (size_t j = 0; j < 8; j++) _mm256_storeu_ps(dst + (p + j) * NR + h, c[j]);
+    }
   return p;
 }
 #endif
@@ -101,28 +92,15 @@ static_assert(MR == 6, "pack_panel_avx2 transposes 6-row panels");
 // (the last column of a block: a 6-lane masked store)
 __attribute__((target("avx2,fma"))) void pack_panel_avx2(const float* src, size_t lda, size_t kc, float* dst) {
   const __m256i six = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
-  const __m256 z = _mm256_setzero_ps();
   size_t p = 0;
   for (; p + 8 <= kc; p += 8) {
-    __m256 t0 = _mm256_unpacklo_ps(_mm256_loadu_ps(src + p), _mm256_loadu_ps(src + lda + p));
-    __m256 t1 = _mm256_unpackhi_ps(_mm256_loadu_ps(src + p), _mm256_loadu_ps(src + lda + p));
-    __m256 t2 = _mm256_unpacklo_ps(_mm256_loadu_ps(src + 2 * lda + p), _mm256_loadu_ps(src + 3 * lda + p));
-    __m256 t3 = _mm256_unpackhi_ps(_mm256_loadu_ps(src + 2 * lda + p), _mm256_loadu_ps(src + 3 * lda + p));
-    __m256 t4 = _mm256_unpacklo_ps(_mm256_loadu_ps(src + 4 * lda + p), _mm256_loadu_ps(src + 5 * lda + p));
-    __m256 t5 = _mm256_unpackhi_ps(_mm256_loadu_ps(src + 4 * lda + p), _mm256_loadu_ps(src + 5 * lda + p));
-    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-    __m256 u4 = _mm256_shuffle_ps(t4, z, 0x44), u5 = _mm256_shuffle_ps(t4, z, 0xEE);
-    __m256 u6 = _mm256_shuffle_ps(t5, z, 0x44), u7 = _mm256_shuffle_ps(t5, z, 0xEE);
+    __m256 r[8], c[8];
+    for (size_t i = 0; i < MR; i++) r[i] = _mm256_loadu_ps(src + i * lda + p);
+    r[6] = r[7] = _mm256_setzero_ps();
+    transpose8_avx2(r, c);
     float* d = dst + p * MR;
-    _mm256_storeu_ps(d, _mm256_permute2f128_ps(u0, u4, 0x20));
-    _mm256_storeu_ps(d + 6, _mm256_permute2f128_ps(u1, u5, 0x20));
-    _mm256_storeu_ps(d + 12, _mm256_permute2f128_ps(u2, u6, 0x20));
-    _mm256_storeu_ps(d + 18, _mm256_permute2f128_ps(u3, u7, 0x20));
-    _mm256_storeu_ps(d + 24, _mm256_permute2f128_ps(u0, u4, 0x31));
-    _mm256_storeu_ps(d + 30, _mm256_permute2f128_ps(u1, u5, 0x31));
-    _mm256_storeu_ps(d + 36, _mm256_permute2f128_ps(u2, u6, 0x31));
-    _mm256_maskstore_ps(d + 42, six, _mm256_permute2f128_ps(u3, u7, 0x31));
+    for (size_t j = 0; j < 7; j++) _mm256_storeu_ps(d + j * MR, c[j]);
+    _mm256_maskstore_ps(d + 7 * MR, six, c[7]);
   }
   for (; p < kc; p++)
     for (size_t i = 0; i < MR; i++) dst[p * MR + i] = src[i * lda + p];
@@ -150,14 +128,6 @@ void pack_a(const GemmArgs& g, size_t i0, size_t mc, size_t pc, size_t kc, float
       for (size_t p = 0; p < kc; p++)
         for (size_t i = 0; i < MR; i++) dst[p * MR + i] = i < h ? src[i * g.lda + p] : 0.f;
     }
-  }
-}
-
-// C[i:i+h, col:col+w] = bias[col:col+w], or += when accumulating (columns contiguous).
-inline void bias_tile(const GemmArgs& g, size_t i, size_t h, size_t col, size_t w) {
-  for (size_t r = 0; r < h; r++) {
-    float* c = c_at(g, i + r, col);
-    for (size_t j = 0; j < w; j++) c[j] = g.accumulate ? c[j] + g.bias[col + j] : g.bias[col + j];
   }
 }
 
@@ -222,14 +192,14 @@ constexpr size_t kStreamBytes = size_t(128) << 10;
 // filters, is small and reused). A is packed once, shared by all tasks; each task packs a few B
 // panels and runs every A block over them right away, so packed B never leaves the task's cache and
 // no pass waits for a whole B block to be packed. The depth slices run inside the task.
-void gemm_streamed_b(const GemmArgs& g, const GemmKernels& kern, size_t mc_step, size_t kc_step) {
-  size_t n_ic = (g.m + mc_step - 1) / mc_step, n_pc = (g.k + kc_step - 1) / kc_step;
-  size_t a_slice = n_ic * mc_step * kc_step;  // floats of one packed depth slice of A
+void gemm_streamed_b(const GemmArgs& g, const GemmKernels& kern, const RowBlocks& rb, size_t kc_step) {
+  size_t n_pc = (g.k + kc_step - 1) / kc_step;
+  size_t a_slice = rb.count * rb.max_rows * kc_step;  // floats of one packed depth slice of A (≥ m · kc_step)
   float* ap_all = a_whole.get(n_pc * a_slice);
-  parallel_for(n_pc * n_ic, 1, [&](size_t b, size_t e) {
+  parallel_for(n_pc * rb.count, 1, [&](size_t b, size_t e) {
     for (size_t t = b; t < e; t++) {
-      size_t s = t / n_ic, ic = (t % n_ic) * mc_step, pc = s * kc_step;
-      pack_a(g, ic, std::min(mc_step, g.m - ic), pc, std::min(kc_step, g.k - pc), ap_all + s * a_slice + ic * kc_step);
+      size_t s = t / rb.count, ib = t % rb.count, ic = rb.row(ib), pc = s * kc_step;
+      pack_a(g, ic, rb.row(ib + 1) - ic, pc, std::min(kc_step, g.k - pc), ap_all + s * a_slice + ic * kc_step);
     }
   });
   size_t panels = (g.n + NR - 1) / NR, threads = usable_threads();
@@ -244,9 +214,11 @@ void gemm_streamed_b(const GemmArgs& g, const GemmKernels& kern, size_t mc_step,
       for (size_t s = 0; s < n_pc; s++) {
         size_t pc = s * kc_step, kc = std::min(kc_step, g.k - pc);
         for (size_t q = q0; q < q1; q++) g.b_source->pack(pc, kc, q * NR, bp + (q - q0) * kc * NR);
-        for (size_t ic = 0; ic < g.m; ic += mc_step)
-          macro_kernel(g, kern, ap_all + s * a_slice + ic * kc_step, bp, ic, std::min(mc_step, g.m - ic), q0 * NR, 0,
-                       q1 - q0, kc, g.accumulate || s > 0, g.bias && s == 0);
+        for (size_t ib = 0; ib < rb.count; ib++) {
+          size_t ic = rb.row(ib);
+          macro_kernel(g, kern, ap_all + s * a_slice + ic * kc_step, bp, ic, rb.row(ib + 1) - ic, q0 * NR, 0, q1 - q0, kc,
+                       g.accumulate || s > 0, g.bias && s == 0);
+        }
       }
     }
   });
@@ -268,38 +240,28 @@ void gemm(const GemmArgs& g) {
   }
   if (use_bf16_gemm(g)) return gemm_bf16(g);  // setCompute('bf16')
   const GemmKernels& kern = gemm_kernels();
-  const size_t MC_MAX = kern.mc_max, KC = kern.kc, NC = kern.nc, mr = MR * kern.a_panels;
+  const size_t MC_MAX = kern.mc_max, KC = kern.kc, NC = kern.nc;
   size_t threads = usable_threads();  // 1 when inline: one chunk, so each A block is packed once
-  size_t n_ic = (g.m + MC_MAX - 1) / MC_MAX;
-  if (n_ic > 1 && threads > 1) n_ic = (n_ic + threads - 1) / threads * threads;  // row blocks shared evenly (15 on 2 threads idle one 1/16 of the time)
-  size_t mc_step = ((g.m + n_ic - 1) / n_ic + mr - 1) / mr * mr;  // equal blocks, multiple of the wide tile's rows
-  n_ic = (g.m + mc_step - 1) / mc_step;
+  const RowBlocks rb = row_blocks(g.m, MR * kern.a_panels, MC_MAX, threads);
   // depth slices of equal size (576 = 2 × 288, not 512 + 64: a short last slice runs the micro-kernel
   // on a few iterations per C tile load and store)
   size_t n_pc = (g.k + KC - 1) / KC, kc_step = (g.k + n_pc - 1) / n_pc;
-  if (g.b_source != nullptr) return gemm_streamed_b(g, kern, mc_step, kc_step);
-  // here the n_ic row blocks share the wide tiles as evenly as whole tiles allow (1024 rows: 86 tiles
-  // of 12 as 11 or 10 per block, not 7 × 11 + 9, so 2 threads finish together)
-  const size_t tiles = (g.m + mr - 1) / mr;
-  n_ic = std::min(n_ic, tiles);
-  auto block_row = [&](size_t b) { return std::min(g.m, b * tiles / n_ic * mr); };
+  if (g.b_source != nullptr) return gemm_streamed_b(g, kern, rb, kc_step);
   float* bp = b_pack.get(KC * NC);
   for (size_t jc = 0; jc < g.n; jc += NC) {
     size_t nc = std::min(NC, g.n - jc);
-    size_t panels = (nc + NR - 1) / NR;
-    size_t chunks = threads == 1 ? 1 : std::min(panels, std::max<size_t>(1, (2 * threads + n_ic - 1) / n_ic));
-    size_t per_chunk = ((panels + chunks - 1) / chunks + kern.b_panels - 1) / kern.b_panels * kern.b_panels;  // whole wide tiles
-    chunks = (panels + per_chunk - 1) / per_chunk;
+    size_t panels = (nc + NR - 1) / NR, chunks;
+    size_t per_chunk = column_chunks(panels, rb.count, threads, kern.b_panels, &chunks);
     for (size_t pc = 0; pc < g.k; pc += kc_step) {
       size_t kc = std::min(kc_step, g.k - pc);
       bool acc = g.accumulate || pc > 0;
       parallel_for(panels, std::max<size_t>(1, panels / (2 * threads)),
                    [&](size_t b, size_t e) { pack_b(g, pc, kc, jc, b, e, bp); });
-      parallel_for(n_ic * chunks, 1, [&](size_t b, size_t e) {
+      parallel_for(rb.count * chunks, 1, [&](size_t b, size_t e) {
         for (size_t t = b; t < e; t++) {
-          size_t ib = t / chunks, ic = block_row(ib), q0 = (t % chunks) * per_chunk;
-          size_t mc = block_row(ib + 1) - ic, q1 = std::min(panels, q0 + per_chunk);
-          float* ap = a_pack.get(mc_step * KC);
+          size_t ib = t / chunks, ic = rb.row(ib), q0 = (t % chunks) * per_chunk;
+          size_t mc = rb.row(ib + 1) - ic, q1 = std::min(panels, q0 + per_chunk);
+          float* ap = a_pack.get(rb.max_rows * KC);
           pack_a(g, ic, mc, pc, kc, ap);
           macro_kernel(g, kern, ap, bp, ic, mc, jc, q0, q1, kc, acc, g.bias && pc == 0);
         }

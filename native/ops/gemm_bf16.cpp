@@ -10,6 +10,7 @@
 
 #include "ops/aligned_buffer.h"
 #include "ops/gemm_bf16_isa.h"
+#include "ops/gemm_split.h"
 #include "runtime/cpu.h"
 #include "runtime/thread_pool.h"
 
@@ -59,14 +60,6 @@ void pack_b(const GemmArgs& g, size_t pc, size_t kc, size_t j0, size_t panel_beg
   }
 }
 
-// C[i:i+h, col:col+w] (+)= bias[col:col+w]
-void bias_tile(const GemmArgs& g, size_t i, size_t h, size_t col, size_t w) {
-  for (size_t r = 0; r < h; r++) {
-    float* c = g.c + (i + r) * g.ldc + col;
-    for (size_t j = 0; j < w; j++) c[j] = g.accumulate ? c[j] + g.bias[col + j] : g.bias[col + j];
-  }
-}
-
 // The C tiles of rows [i0, i0 + mc) × B panels [q0, q1) of the column block from j0, one depth slice.
 // bias: the first slice of a GEMM with g.bias (each tile gets the bias just before its kernel).
 void macro_kernel(const GemmArgs& g, const uint32_t* ap, const uint32_t* bp, size_t i0, size_t mc, size_t j0, size_t q0,
@@ -99,27 +92,22 @@ void macro_kernel(const GemmArgs& g, const uint32_t* ap, const uint32_t* bp, siz
 // pack their A block and run the tile over it.
 void gemm_bf16(const GemmArgs& g) {
   size_t threads = usable_threads();
-  size_t n_ic = (g.m + MC_MAX - 1) / MC_MAX;
-  if (n_ic > 1 && threads > 1) n_ic = (n_ic + threads - 1) / threads * threads;
-  size_t mc_step = ((g.m + n_ic - 1) / n_ic + TR - 1) / TR * TR;
-  n_ic = (g.m + mc_step - 1) / mc_step;
+  const RowBlocks rb = row_blocks(g.m, TR, MC_MAX, threads);
   size_t n_pc = (g.k + KC - 1) / KC, kc_step = ((g.k + n_pc - 1) / n_pc + 1) / 2 * 2;  // even: slices start on a pair
   uint32_t* bp = words(b_pack, (KC / 2) * NC);
   for (size_t jc = 0; jc < g.n; jc += NC) {
-    size_t nc = std::min(NC, g.n - jc), panels = (nc + TC - 1) / TC;
-    size_t chunks = threads == 1 ? 1 : std::min(panels, std::max<size_t>(1, (2 * threads + n_ic - 1) / n_ic));
-    size_t per_chunk = (panels + chunks - 1) / chunks;
-    chunks = (panels + per_chunk - 1) / per_chunk;
+    size_t nc = std::min(NC, g.n - jc), panels = (nc + TC - 1) / TC, chunks;
+    size_t per_chunk = column_chunks(panels, rb.count, threads, 1, &chunks);
     for (size_t pc = 0; pc < g.k; pc += kc_step) {
       size_t kc = std::min(kc_step, g.k - pc), kc2 = (kc + 1) / 2;
       bool acc = g.accumulate || pc > 0;
       parallel_for(panels, std::max<size_t>(1, panels / (2 * threads)),
                    [&](size_t b, size_t e) { pack_b(g, pc, kc, jc, b, e, bp); });
-      parallel_for(n_ic * chunks, 1, [&](size_t b, size_t e) {
+      parallel_for(rb.count * chunks, 1, [&](size_t b, size_t e) {
         for (size_t t = b; t < e; t++) {
-          size_t ic = (t / chunks) * mc_step, q0 = (t % chunks) * per_chunk;
-          size_t mc = std::min(mc_step, g.m - ic), q1 = std::min(panels, q0 + per_chunk);
-          uint32_t* ap = words(a_pack, mc_step * (KC / 2));
+          size_t ib = t / chunks, ic = rb.row(ib), q0 = (t % chunks) * per_chunk;
+          size_t mc = rb.row(ib + 1) - ic, q1 = std::min(panels, q0 + per_chunk);
+          uint32_t* ap = words(a_pack, rb.max_rows * (KC / 2));
           for (size_t r = 0; r < mc; r += TR)
             bf16_pack_k_rows(g.a + (ic + r) * g.lda + pc, g.lda, std::min(TR, mc - r), TR, kc, ap + r * kc2);
           macro_kernel(g, ap, bp, ic, mc, jc, q0, q1, kc2, acc, g.bias && pc == 0);

@@ -7,12 +7,13 @@
 // GCC 12 reports its own unmasked intrinsics (undefined source operand) as maybe-uninitialized
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
+#include "ops/avx512_util.h"
 #include "ops/gemm_bf16_isa.h"
 
 namespace ctl {
 namespace {
 
-inline __mmask16 lanes(size_t n) { return n >= 16 ? __mmask16(0xffff) : static_cast<__mmask16>((1u << n) - 1); }
+using avx512::mask16;
 
 // lane j = bf16(lo[j]) | bf16(hi[j]) << 16: two rows of 16 floats as 16 k pairs
 inline __m512i pair_rows(__m512 lo, __m512 hi) {
@@ -51,8 +52,8 @@ inline void transpose16(__m512i r[16]) {
 // 16 k pairs (from pair p) of row s, masked to kc floats
 inline __m512i row_pairs(const float* s, size_t p, size_t kc) {
   size_t left = kc - 2 * p;
-  __m512 lo = _mm512_maskz_loadu_ps(lanes(left), s + 2 * p);
-  __m512 hi = _mm512_maskz_loadu_ps(lanes(left > 16 ? left - 16 : 0), s + 2 * p + 16);
+  __m512 lo = _mm512_maskz_loadu_ps(mask16(left), s + 2 * p);
+  __m512 hi = _mm512_maskz_loadu_ps(mask16(left > 16 ? left - 16 : 0), s + 2 * p + 16);
   return reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(hi, lo));
 }
 
@@ -90,7 +91,7 @@ void bf16_pack_k_rows(const float* src, size_t ld, size_t rows, size_t width, si
 // dst[p·32 + j] = bf16 pair (src[2p, j], src[2p+1, j]), zero past cols and kc
 void bf16_pack_k_cols(const float* src, size_t ld, size_t cols, size_t kc, uint32_t* dst) {
   const size_t kc2 = (kc + 1) / 2;
-  const __mmask16 m0 = lanes(cols), m1 = lanes(cols > 16 ? cols - 16 : 0);
+  const __mmask16 m0 = mask16(cols), m1 = mask16(cols > 16 ? cols - 16 : 0);
   for (size_t p = 0; p < kc2; p++) {
     const float* r0 = src + 2 * p * ld;
     const bool odd = 2 * p + 1 == kc;  // no second row: its half of the pair is zero

@@ -8,6 +8,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
+#include "ops/avx512_util.h"
 #include "ops/merge_isa.h"
 
 namespace ctl {
@@ -17,7 +18,6 @@ namespace {
 constexpr size_t kMax = 64;
 
 // The first e − i lanes (all 16 when at least 16 remain).
-inline __mmask16 lanes(size_t i, size_t e) { return e - i >= 16 ? __mmask16(0xffff) : __mmask16((1u << (e - i)) - 1); }
 
 // 16 elements of x from i as float32 (lanes outside k read as 0). F16 through vcvtph2ps, with NaN
 // lanes rebuilt as f16_to_f32 does (payload kept, not quieted).
@@ -103,7 +103,7 @@ void gta_hist1_avx512(const GtaCtx& g, size_t b0, size_t e0, uint32_t* hist, dou
     uint32_t* h = hist + j * kBins;
     __m512d acc = _mm512_setzero_pd();
     for (size_t i = b0; i < e0; i += 16) {
-      const __mmask16 k = lanes(i, e0);
+      const __mmask16 k = avx512::mask16(e0 - i);
       const __m512i a = abs_bits(_mm512_sub_ps(load16(g.xs[j], i, k), load16(g.base, i, k)));
       acc = add_abs(acc, a);
       _mm512_store_si512(bins, _mm512_srli_epi32(a, 16));
@@ -124,7 +124,7 @@ void gta_cands_avx512(const GtaCtx& g, size_t b0, size_t e0, uint16_t** cand, ui
     uint16_t* c = cand[j];
     const __m512i bin = _mm512_set1_epi32(int(g.bin[j]));
     for (size_t i = b0; i < e0; i += 16) {
-      const __mmask16 k = lanes(i, e0);
+      const __mmask16 k = avx512::mask16(e0 - i);
       const __m512i a = abs_bits(_mm512_sub_ps(load16(g.xs[j], i, k), load16(g.base, i, k)));
       const __mmask16 m = _mm512_mask_cmpeq_epi32_mask(k, _mm512_srli_epi32(a, 16), bin);
       if (!m) continue;
@@ -144,7 +144,7 @@ void gta_ties_avx512(const GtaCtx& g, size_t b0, size_t e0, uint64_t* ties, doub
     __m512d acc = _mm512_setzero_pd();
     uint64_t c = 0;
     for (size_t i = b0; i < e0; i += 16) {
-      const __mmask16 k = lanes(i, e0);
+      const __mmask16 k = avx512::mask16(e0 - i);
       const __m512i a = abs_bits(_mm512_sub_ps(load16(g.xs[j], i, k), load16(g.base, i, k)));
       c += unsigned(__builtin_popcount(_mm512_mask_cmpeq_epi32_mask(k, a, t)));
       acc = add_abs(acc, _mm512_maskz_mov_epi32(_mm512_mask_cmpgt_epu32_mask(k, a, t), a));
@@ -159,7 +159,7 @@ void gta_drawsums_avx512(const GtaCtx& g, size_t b0, size_t e0, double* before, 
     if (!g.active[j]) continue;
     __m512d sb = _mm512_setzero_pd(), sa = sb;
     for (size_t i = b0; i < e0; i += 16) {
-      const __mmask16 k = lanes(i, e0);
+      const __mmask16 k = avx512::mask16(e0 - i);
       const __m512i a = abs_bits(_mm512_sub_ps(load16(g.xs[j], i, k), load16(g.base, i, k)));
       const __mmask16 keep = keep16(g, j, i) & k;
       bits[j][i / 16] = keep;
@@ -177,7 +177,7 @@ bool gta_final_avx512(const GtaCtx& g, size_t b0, size_t e0, const uint8_t* ties
   __m512d ddl[kMax], ddh[kMax];
   const __m512d zero = _mm512_setzero_pd(), one = _mm512_set1_pd(1.0), lambda = _mm512_set1_pd(g.lambda), div_all = _mm512_set1_pd(g.div_all);
   for (size_t i = b0; i < e0; i += 16) {
-    const __mmask16 k = lanes(i, e0);
+    const __mmask16 k = avx512::mask16(e0 - i);
     const __m512 bf = load16(g.base, i, k);
     __m512d vl = zero, vh = zero, ml = zero, mh = zero, dl = zero, dh = zero;
     // δ'_j (kept, rescaled) and the vote Σ_j v_j, v = w·δ' (mergekit) or δ' (paper)
@@ -233,7 +233,7 @@ bool gta_final_avx512(const GtaCtx& g, size_t b0, size_t e0, const uint8_t* ties
 
 bool linear_avx512(size_t b, size_t e, const MergeInput* xs, size_t M, const double* c, void* out, int out_dtype) {
   for (size_t i = b; i < e; i += 16) {
-    const __mmask16 k = lanes(i, e);
+    const __mmask16 k = avx512::mask16(e - i);
     __m512d lo = _mm512_setzero_pd(), hi = lo;
     for (size_t j = 0; j < M; j++) {
       const __m512 x = load16(xs[j], i, k);
@@ -255,7 +255,7 @@ void gram_fixed(size_t b, size_t e, MergeInput base, const MergeInput* xs, doubl
   __m512d acc[P];
   for (size_t p = 0; p < P; p++) acc[p] = _mm512_setzero_pd();
   for (size_t i = b; i < e; i += 16) {
-    const __mmask16 k = lanes(i, e);
+    const __mmask16 k = avx512::mask16(e - i);
     __m512d dl[M], dh[M];
     __m512d bl = _mm512_setzero_pd(), bh = bl;
     if (kBase) {
@@ -304,7 +304,7 @@ bool gram_avx512(size_t b, size_t e, MergeInput base, const MergeInput* xs, size
 bool stock_write_avx512(size_t b, size_t e, MergeInput base, const MergeInput* xs, size_t N, double t, void* out, int out_dtype) {
   const __m512d tv = _mm512_set1_pd(t), nn = _mm512_set1_pd(double(N)), u = _mm512_set1_pd(1 - t);
   for (size_t i = b; i < e; i += 16) {
-    const __mmask16 k = lanes(i, e);
+    const __mmask16 k = avx512::mask16(e - i);
     __m512d lo = _mm512_setzero_pd(), hi = lo;
     for (size_t a = 0; a < N; a++) {
       const __m512 x = load16(xs[a], i, k);

@@ -8,26 +8,13 @@
 // GCC 12 reports its own unmasked intrinsics (undefined source operand) as maybe-uninitialized
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
+#include "ops/avx512_util.h"
 #include "ops/norm_isa.h"
 
 namespace ctl {
-namespace {
 
-inline __mmask8 lanes(size_t i, size_t n) { return i + 8 <= n ? __mmask8(0xff) : static_cast<__mmask8>((1u << (n - i)) - 1); }
-
-// 8 floats of p from i, widened; lanes at or past n are 0
-inline __m512d load8(const float* p, size_t i, size_t n) {
-  __mmask8 k = lanes(i, n);
-  return _mm512_maskz_cvtps_pd(k, _mm256_maskz_loadu_ps(k, p + i));
-}
-
-inline double hsum(__m512d v) {
-  alignas(64) double x[8];
-  _mm512_store_pd(x, v);
-  return ((x[0] + x[4]) + (x[2] + x[6])) + ((x[1] + x[5]) + (x[3] + x[7]));
-}
-
-}  // namespace
+using avx512::hsum;
+using avx512::load8;
 
 void layer_norm_row_avx512(size_t cols, const float* x, const float* w, const float* b, double eps, float* y) {
   __m512d s0 = _mm512_setzero_pd(), s1 = s0;
@@ -46,12 +33,12 @@ void layer_norm_row_avx512(size_t cols, const float* x, const float* w, const fl
     s1 = _mm512_add_pd(s1, _mm512_mul_pd(d1, d1));
   }
   for (; i < cols; i += 8) {
-    __m512d d = _mm512_maskz_sub_pd(lanes(i, cols), load8(x, i, cols), mv);  // lanes past the row add 0
+    __m512d d = _mm512_maskz_sub_pd(avx512::mask8(cols - i), load8(x, i, cols), mv);  // lanes past the row add 0
     s0 = _mm512_add_pd(s0, _mm512_mul_pd(d, d));
   }
   const __m512d inv = _mm512_set1_pd(1.0 / std::sqrt(hsum(_mm512_add_pd(s0, s1)) / double(cols) + eps));
   for (i = 0; i < cols; i += 8) {
-    __mmask8 k = lanes(i, cols);
+    __mmask8 k = avx512::mask8(cols - i);
     __m512d v = _mm512_mul_pd(_mm512_mul_pd(_mm512_sub_pd(load8(x, i, cols), mv), inv), load8(w, i, cols));
     _mm256_mask_storeu_ps(y + i, k, _mm512_cvtpd_ps(_mm512_add_pd(v, load8(b, i, cols))));
   }

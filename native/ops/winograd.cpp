@@ -246,6 +246,22 @@ Stage stage_tiles(const Conv2dArgs& a, const Tile* t, size_t cnt) {
   std::fill(buf, buf + total, 0.f);  // the padding: the same zeros for every channel
   return {buf, off, s_first, slots, width, row0.data(), rows.data(), base.data()};
 }
+
+void stage_channel(const Conv2dArgs& a, const Stage& st, size_t c, size_t c1) {
+  for (size_t i = 0; i < st.slots; i++) {
+    const float* plane = a.x + ((st.s_first + i) * a.c + c) * a.h * a.w;
+    for (size_t rr = 0; rr < st.rows[i]; rr++) {
+      long iy = long(st.row0[i] + rr) - long(a.ph);
+      if (iy < 0 || iy >= long(a.h)) continue;
+      const float* src = plane + size_t(iy) * a.w;
+      if (c + kPrefetchChannels < c1)  // the same row a few channels ahead: a plane (often 4 KiB or more) away
+        for (size_t b = 0; b < a.w; b += 64 / sizeof(float)) __builtin_prefetch(src + kPrefetchChannels * a.h * a.w + b);
+      // an inline copy: deep layers' rows are 4–8 floats, where a library call per row cost more than the copy
+      float* dst = st.buf + st.base[i] + rr * st.width + a.pw;
+      for (size_t j = 0; j < a.w; j++) dst[j] = src[j];
+    }
+  }
+}
 }  // namespace wino
 
 void set_winograd_enabled(bool on) { enabled.store(on); }

@@ -84,18 +84,6 @@ __attribute__((target("avx2,fma"))) inline __m256 cols45(const float* a, const f
   return _mm256_insertf128_ps(_mm256_castps128_ps256(lo), hi, 1);
 }
 
-// dst[0, n) = src[0, n) inline (deep layers' rows are 4–8 floats: a library call per row cost more
-// than the copy).
-__attribute__((target("avx2,fma"))) inline void copy_row_avx2(float* dst, const float* src, size_t n) {
-  size_t j = 0;
-  for (; j + 8 <= n; j += 8) _mm256_storeu_ps(dst + j, _mm256_loadu_ps(src + j));
-  if (j + 4 <= n) {
-    _mm_storeu_ps(dst + j, _mm_loadu_ps(src + j));
-    j += 4;
-  }
-  for (; j < n; j++) dst[j] = src[j];
-}
-
 // input_body on AVX2. Per channel, the rows the tiles need are first copied into zero-padded planes
 // (one per sample, stage_tiles), so every 6×6 patch is read whole with no bounds checks: per patch row, a 128-bit
 // load (columns 0–3) and a 64-bit load (4–5) per tile, turned into one vector per column over the
@@ -106,18 +94,7 @@ __attribute__((target("avx2,fma"))) void input_avx2(const Conv2dArgs& a, const T
   Stage st = stage_tiles(a, t, cnt);
   size_t groups = (cnt + NR - 1) / NR * (NR / L), width = st.width;
   for (size_t c = c0; c < c1; c++) {
-    for (size_t i = 0; i < st.slots; i++) {  // stage the rows of channel c inside the image
-      const float* plane = a.x + ((st.s_first + i) * a.c + c) * a.h * a.w;
-      for (size_t rr = 0; rr < st.rows[i]; rr++) {
-        long iy = long(st.row0[i] + rr) - long(a.ph);
-        if (iy < 0 || iy >= long(a.h)) continue;
-        const float* src = plane + size_t(iy) * a.w;
-        if (c + kPrefetchChannels < c1)  // the same row a few channels ahead: a plane (often 4 KiB or more) away
-          for (size_t b = 0; b < a.w; b += 64 / sizeof(float))
-            _mm_prefetch(reinterpret_cast<const char*>(src + kPrefetchChannels * a.h * a.w + b), _MM_HINT_T0);
-        copy_row_avx2(st.buf + st.base[i] + rr * width + a.pw, src, a.w);
-      }
-    }
+    stage_channel(a, st, c, c1);  // the rows of channel c inside the image
     for (size_t g = 0; g < groups; g++) {
       const int* o = st.off + g * L;
       for (size_t i = 0; i < 6; i++) {

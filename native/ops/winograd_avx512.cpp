@@ -11,6 +11,7 @@
 
 #include <cstdint>
 
+#include "ops/avx512_util.h"
 #include "ops/winograd_internal.h"
 
 namespace ctl {
@@ -26,7 +27,7 @@ inline __m512 mul(float s, __m512 x) { return _mm512_mul_ps(_mm512_set1_ps(s), x
 inline __m512 mul(__m512 x, float s) { return _mm512_mul_ps(x, _mm512_set1_ps(s)); }
 
 // The first n lanes (all 16 when n ≥ 16).
-inline __mmask16 first(size_t n) { return n >= V ? __mmask16(0xffff) : __mmask16((1u << n) - 1); }
+using avx512::mask16;
 
 // out[k·os] = Σ_i Bᵀ[k][i] d_i, 6 → 6 (bt_1d's operations, in its order).
 [[gnu::always_inline]] inline void bt(__m512 d0, __m512 d1, __m512 d2, __m512 d3, __m512 d4, __m512 d5, __m512* out,
@@ -74,13 +75,6 @@ inline __m512 weights(const Conv2dArgs& a, size_t w0, size_t tap, __m512i idx, _
     hi = _mm512_add_pd(hi, _mm512_mul_pd(cj, _mm512_cvtps_pd(_mm512_extractf32x8_ps(b, 1))));
   }
   return _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(lo)), _mm512_cvtpd_ps(hi), 1);
-}
-
-// dst[0, n) = src[0, n), 16 floats a step, the tail masked.
-inline void copy_row(float* dst, const float* src, size_t n) {
-  size_t j = 0;
-  for (; j + V <= n; j += V) _mm512_storeu_ps(dst + j, _mm512_loadu_ps(src + j));
-  if (j < n) _mm512_mask_storeu_ps(dst + j, first(n - j), _mm512_maskz_loadu_ps(first(n - j), src + j));
 }
 
 // [p0[0..4) | p1[0..4) | p2[0..4) | p3[0..4)]
@@ -151,7 +145,7 @@ void filter_avx512(const Conv2dArgs& a, size_t p, size_t c0, size_t c1, float* d
         for (size_t j = 0; j < ws.m; j++)
           _mm_prefetch(reinterpret_cast<const char*>(ws.basis[j] + ahead + l * rs + b), _MM_HINT_T0);
       }
-    __mmask16 tail = first(n - f), k = tail & _mm512_cmplt_epu32_mask(row, _mm512_set1_epi32(int(rows)));
+    __mmask16 tail = mask16(n - f), k = tail & _mm512_cmplt_epu32_mask(row, _mm512_set1_epi32(int(rows)));
     __m512i idx = _mm512_add_epi32(_mm512_mullo_epi32(row, _mm512_set1_epi32(int(rs))), _mm512_mullo_epi32(ch, _mm512_set1_epi32(9)));
     __m512 g[9], t[18], r[XI];
     for (size_t tap = 0; tap < 9; tap++) g[tap] = weights(a, w0, tap, idx, k);
@@ -180,18 +174,7 @@ void input_avx512(const Conv2dArgs& a, const Tile* t, size_t cnt, size_t P, size
   size_t panels = (cnt + NR - 1) / NR, width = st.width, xs = v_stride(a, P);
   const __m512i unquad = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
   for (size_t c = c0; c < c1; c++) {
-    for (size_t i = 0; i < st.slots; i++) {  // stage the rows of channel c inside the image
-      const float* plane = a.x + ((st.s_first + i) * a.c + c) * a.h * a.w;
-      for (size_t rr = 0; rr < st.rows[i]; rr++) {
-        long iy = long(st.row0[i] + rr) - long(a.ph);
-        if (iy < 0 || iy >= long(a.h)) continue;
-        const float* src = plane + size_t(iy) * a.w;
-        if (c + kPrefetchChannels < c1)  // the same row a few channels ahead: a plane (often 4 KiB or more) away
-          for (size_t b = 0; b < a.w; b += 64 / sizeof(float))
-            _mm_prefetch(reinterpret_cast<const char*>(src + kPrefetchChannels * a.h * a.w + b), _MM_HINT_T0);
-        copy_row(st.buf + st.base[i] + rr * width + a.pw, src, a.w);
-      }
-    }
+    stage_channel(a, st, c, c1);  // the rows of channel c inside the image
     for (size_t q = 0; q < panels; q++) {
       const int* o = st.off + q * V;
       // quads: each four tiles 4j..4j+3 sit side by side in a row (ow a multiple of 16), so a patch

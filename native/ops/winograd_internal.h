@@ -53,6 +53,9 @@ struct Stage {
 };
 // Lays out and zero-fills the calling thread's staging buffer (winograd.cpp).
 Stage stage_tiles(const Conv2dArgs& a, const Tile* t, size_t cnt);
+// Copies channel c's rows inside the image into st's planes, prefetching the same rows a few channels
+// ahead (while c + kPrefetchChannels < c1).
+void stage_channel(const Conv2dArgs& a, const Stage& st, size_t c, size_t c1);
 
 
 // out[k] = Σ_i Bᵀ[k][i] in[i], 6 → 6, per lane; rows of `in` s floats apart, of `out` os apart.

@@ -2,7 +2,7 @@
 // native/ops/merge.cpp, model_stock and karcher (on Gram matrices, karcher_gram.ts) in
 // native/ops/merge_gram.cpp, on the raw checkpoint bytes (F32/F16/BF16 decoded and the output
 // encoded in the kernel). Same math as methods/ (the golden tests compare both on every case).
-import { loadNative, type NativeModule } from '../backends/native/bindings.js';
+import { loadNative } from '../backends/native/bindings.js';
 import type { MergePlan, PlanItem } from './plan.js';
 import type { Source } from './source.js';
 import { streamKey } from './methods/rng.js';
@@ -38,9 +38,6 @@ const HOT: Record<string, { sparsify: number; consensus: boolean }> = {
 const NATIVE_METHODS = ['linear', ...Object.keys(HOT), 'model_stock', 'karcher'];
 
 export interface NativeMerger {
-  /** The kernels' ISA level ('avx512', 'avx2' or 'generic', the addon's active one): results are
-   *  the same bits on every machine taking the same path. */
-  path: string;
   handles(it: PlanItem): boolean;
   load(it: PlanItem, sources: Source[]): Promise<Uint8Array[]>;
   /** Merges one tensor; its input buffers go back to the pool. */
@@ -91,9 +88,7 @@ export function nativeMerger(plan: MergePlan, sources: Source[], required: boole
   const dt = (sources: Source[], model: number, tensor: string) => sources[model].tensors.get(tensor)!.dtype;
   const dtypes = new Map<PlanItem, Int32Array>();
   const pool = new BufferPool();
-  const isa = (loaded as unknown as Partial<NativeModule>).cpuFeatures?.().isa;
   return {
-    path: isa ?? 'unknown',
     release: (buf) => pool.give(buf),
     // F64 inputs (rare) take the reference path
     handles: (it) => it.kind === 'merge' && operands(it).every((x) => dt(sources, x.model, x.tensor) !== 'F64'),

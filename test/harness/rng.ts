@@ -34,3 +34,16 @@ export function seedOf(text: string): number {
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
   return h;
 }
+
+/** A seeded linear congruential generator, uniform in [-1, 1): the native suites' inputs, so a
+ *  failure reproduces from its seed. */
+export function lcgUniform(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 31 - 1;
+  };
+}
+
+/** n draws of r as a Float32Array. */
+export const randArray = (n: number, r: () => number): Float32Array => Float32Array.from({ length: n }, r);
