@@ -1,5 +1,6 @@
-// AVX2/FMA vector math for the kernels that need exp (softmax, GELU). x86-64 only; callers keep a
-// portable scalar path. Accuracy: exp ≈ 2 ulp (Cephes expf), erfc relative error < 2e-7.
+// AVX2/FMA vector math for the kernels that need exp (softmax, GELU), and the 8×8 register transpose
+// of the GEMM packers and the Winograd filter transform. x86-64 only; callers keep a portable scalar
+// path. Accuracy: exp ≈ 2 ulp (Cephes expf), erfc relative error < 2e-7.
 #pragma once
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -40,6 +41,22 @@ __attribute__((target("avx2,fma"))) inline __m256 erfc_abs256(__m256 z) {
   p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.00002368f));
   p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-1.26551223f));
   return _mm256_mul_ps(t, exp256(_mm256_fnmadd_ps(z, z, p)));
+}
+
+// c[j] = column j of the 8×8 block whose rows are r[0..8), transposed in registers
+[[gnu::always_inline]] __attribute__((target("avx2,fma"))) inline void transpose8_avx2(const __m256* r, __m256* c) {
+  __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+  __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+  __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+  __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+  __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  c[0] = _mm256_permute2f128_ps(u0, u4, 0x20), c[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+  c[2] = _mm256_permute2f128_ps(u2, u6, 0x20), c[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+  c[4] = _mm256_permute2f128_ps(u0, u4, 0x31), c[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+  c[6] = _mm256_permute2f128_ps(u2, u6, 0x31), c[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
 }
 
 }  // namespace ctl

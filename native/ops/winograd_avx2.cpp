@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "ops/simd_math.h"
 #include "ops/winograd_internal.h"
 
 namespace ctl {
@@ -51,19 +52,9 @@ __attribute__((target("avx2,fma"))) void filter_avx2(const Conv2dArgs& a, size_t
       v[l] = l < rows ? weights8_avx2(a, w0 + l * rs + c * 9) : zero;
       if (l < rows) tap8[l] = weight_at(a, w0 + l * rs + c * 9 + 8);
     }
-    __m256 t0 = _mm256_unpacklo_ps(v[0], v[1]), t1 = _mm256_unpackhi_ps(v[0], v[1]);
-    __m256 t2 = _mm256_unpacklo_ps(v[2], v[3]), t3 = _mm256_unpackhi_ps(v[2], v[3]);
-    __m256 t4 = _mm256_unpacklo_ps(v[4], v[5]), t5 = _mm256_unpackhi_ps(v[4], v[5]);
-    __m256 t6 = _mm256_unpacklo_ps(v[6], v[7]), t7 = _mm256_unpackhi_ps(v[6], v[7]);
-    __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-    __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-    __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-    __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-    __m256 g[9] = {_mm256_permute2f128_ps(s0, s4, 0x20), _mm256_permute2f128_ps(s1, s5, 0x20),
-                   _mm256_permute2f128_ps(s2, s6, 0x20), _mm256_permute2f128_ps(s3, s7, 0x20),
-                   _mm256_permute2f128_ps(s0, s4, 0x31), _mm256_permute2f128_ps(s1, s5, 0x31),
-                   _mm256_permute2f128_ps(s2, s6, 0x31), _mm256_permute2f128_ps(s3, s7, 0x31),
-                   _mm256_setr_ps(tap8[0], tap8[1], tap8[2], tap8[3], tap8[4], tap8[5], tap8[6], tap8[7])};
+    __m256 g[9];  // g[k]: tap k of the MR rows (rows past `rows` zero), g[8] the ninth tap
+    transpose8_avx2(v, g);
+    g[8] = _mm256_setr_ps(tap8[0], tap8[1], tap8[2], tap8[3], tap8[4], tap8[5], tap8[6], tap8[7]);
     __m256 t[18], r[XI];
     for (size_t j = 0; j < 3; j++) g_1d_avx2(g[j], g[3 + j], g[6 + j], t + j, 3);
     for (size_t k = 0; k < 6; k++) g_1d_avx2(t[3 * k], t[3 * k + 1], t[3 * k + 2], r + 6 * k, 1);
